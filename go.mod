@@ -1,0 +1,8 @@
+module github.com/structured-go/structured
+
+go 1.25
+
+require (
+	go.uber.org/goleak v1.3.0
+	go.uber.org/multierr v1.11.0
+)

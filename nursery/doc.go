@@ -1,0 +1,92 @@
+// Package nursery runs goroutines that cannot outlive the function that
+// started them: Run waits for its body and for every task started in it, and
+// the first failure cancels the rest.
+//
+// It is Go's answer to Python's trio nurseries and asyncio.TaskGroup, and a
+// safer errgroup: the owner of a group of goroutines is a function call, not
+// a value that someone must remember to Wait on.
+//
+//	err := nursery.Run(ctx, func(ctx context.Context, n *nursery.Nursery) error {
+//		for _, url := range urls {
+//			n.Go(func(ctx context.Context) error {
+//				return fetch(ctx, url)
+//			})
+//		}
+//		return nil
+//	})
+//
+// # Rules
+//
+// Run does not return until body and every task have returned. Nothing is
+// left running in the background, also when a task fails, the context is
+// cancelled, or something panics.
+//
+// The body is a task too. Its error cancels the tasks, and it sees their
+// cancellation through its ctx.
+//
+// The first real error cancels the nursery's context, with that error as the
+// cause (context.Cause). Run returns nil, the one real error unchanged, or all
+// of them combined in the order they happened. Errors that only echo the
+// nursery's own cancellation (ctx.Err() or context.Cause(ctx) returned by a
+// cancelled task) are not real errors and are dropped; if the parent context
+// was cancelled, Run returns its error once, not a pile of them.
+//
+// Go may be called from the body, from tasks, or from any goroutine holding
+// the Nursery, until Run returns. After that it panics: a task is never
+// silently dropped. While the nursery is cancelling, Go still runs the task,
+// with a context that is already done.
+//
+// A task's context is the nursery's, not that of the goroutine that called
+// Go: a timeout around a Go call does not limit the task.
+//
+// # Panics
+//
+// A panic in the body or in a task is recovered where it happens, with that
+// goroutine's stack. The nursery is cancelled, Run waits for every other task,
+// and then Run panics in its own goroutine with a *PanicError holding the
+// value, the original stack, the task's name, and any errors that happened
+// besides. runtime.Goexit in a task (t.FailNow in a test) is recorded as an
+// error wrapping ErrGoexit; it never leaves Run waiting forever.
+//
+// errgroup tried propagating panics to Wait in 2025 and reverted it, giving
+// three reasons. Each is answered by the scope that Run is:
+//
+//   - "It delays panics arbitrarily." With errgroup, Wait may be called much
+//     later, or never. Here the waiter is Run itself: it is already waiting
+//     when the panic happens, the panic cancels every sibling at once, and
+//     the re-panic comes as soon as they have returned. The delay is bounded
+//     by how fast the siblings honour their context.
+//   - "It turns the panic's stack into a mere value." PanicError.Error
+//     includes the stack captured in the panicking goroutine, and the
+//     runtime prints Error when a panic is not recovered, so a crash report
+//     shows where the panic began as well as where it was re-raised.
+//   - "It risks deadlocks that hide the panic, if the panic prevents the call
+//     to Wait from being reached." There is no Wait call to reach: the body
+//     returns into Run, and Run waits. What could still block is a sibling, or
+//     the body, waiting for something only the panicking task would have
+//     done. The nursery cancels their context at the moment of the panic, so
+//     any of them that selects on ctx.Done() wakes up. Code that blocks
+//     without a way to be cancelled can hang with or without this package.
+//
+// # Helpers
+//
+// Gather, AllSettled, Race and AsCompleted are asyncio's gather,
+// gather(return_exceptions=True), wait(FIRST_COMPLETED) and as_completed,
+// each a Run in disguise, with the same guarantees:
+//
+//	helper        returns                      a failure...           ends when
+//	Gather        values, in argument order    cancels the others     all have returned
+//	AllSettled    a Result per function        cancels nothing        all have returned
+//	Race          the first success            cancels nothing        one succeeds or all fail
+//	AsCompleted   Results, in finishing order  cancels nothing        the loop ends, or breaks
+//
+// Spawn starts a task and returns a handle to Wait on or Cancel, like
+// asyncio.create_task. Start waits until a task reports that it is ready, like
+// trio's nursery.start.
+//
+// # Options
+//
+// WithLimit bounds how many tasks run at once; WithCollectAll keeps every
+// task running after a failure and returns all errors; WithName names a task
+// in errors, panics and pprof profiles.
+package nursery

@@ -1,0 +1,58 @@
+package nursery
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// errLost is the cause with which Race cancels the functions that lost.
+var errLost = errors.New("nursery: another function won the race")
+
+// Race runs every function in fns concurrently and returns the value of the
+// first to succeed (return a nil error); it then cancels the others and
+// waits for them before returning. A failure does not end the race: the others
+// keep running. Errors returned by the losers after the win are dropped.
+//
+// If every function fails, Race returns all of their errors, combined as by
+// Run. If ctx is cancelled before any function succeeds, Race returns
+// ctx.Err(). With no functions, Race returns ErrNoTasks; if ctx is already
+// done, it returns ctx.Err() without calling any function. A panic in a
+// function is re-raised, as by Run.
+func Race[T any](ctx context.Context, fns ...func(ctx context.Context) (T, error)) (T, error) {
+	checkArgs("Race", ctx, fns)
+	var zero T
+	if len(fns) == 0 {
+		return zero, ErrNoTasks
+	}
+	if err := ctx.Err(); err != nil {
+		return zero, err
+	}
+	var (
+		mu     sync.Mutex
+		won    bool
+		winner T
+	)
+	err := Run(ctx, func(ctx context.Context, n *Nursery) error {
+		for _, fn := range fns {
+			n.Go(func(ctx context.Context) error {
+				v, err := fn(ctx)
+				if err != nil {
+					return err
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if !won {
+					won, winner = true, v
+					n.Cancel(errLost)
+				}
+				return nil
+			})
+		}
+		return nil
+	}, WithCollectAll())
+	if won {
+		return winner, nil
+	}
+	return zero, err
+}

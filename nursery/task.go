@@ -1,0 +1,95 @@
+package nursery
+
+import (
+	"context"
+	"fmt"
+)
+
+// A Task is a handle on one task started by Spawn: its result can be awaited
+// with Wait, and the task alone can be cancelled with Cancel.
+type Task[T any] struct {
+	done  chan struct{}
+	stop  context.CancelCauseFunc
+	value T
+	err   error
+}
+
+// Spawn starts fn as a task of n, as Go does, and returns a handle on it, like
+// asyncio.create_task inside a TaskGroup. The task belongs to the nursery: Run
+// waits for it whether or not anyone calls Wait, and a real error it returns
+// fails the nursery as well as being returned by Wait.
+//
+// Spawn follows the rules of Go for limits, cancellation and a closed nursery
+// (it panics with an error wrapping ErrClosed after Run has returned), and
+// panics if n or fn is nil.
+func Spawn[T any](n *Nursery, fn func(ctx context.Context) (T, error), opts ...TaskOption) *Task[T] {
+	if n == nil {
+		panic("nursery: Spawn called with a nil Nursery")
+	}
+	if fn == nil {
+		panic("nursery: Spawn called with a nil function")
+	}
+	n.enter("Spawn")
+	t := &Task[T]{done: make(chan struct{})}
+	ctx, stop := context.WithCancelCause(n.ctx)
+	t.stop = stop
+	s := n.newSpec(ctx, func(ctx context.Context) error {
+		v, err := fn(ctx)
+		t.value = v
+		return err
+	}, opts)
+	s.hook = t
+	s.stop = stop
+	n.launch(s)
+	return t
+}
+
+var errNoReturn = fmt.Errorf("a spawned task: %w", ErrGoexit)
+
+func (t *Task[T]) finish(err error, p *PanicError, goexit bool) bool {
+	switch {
+	case p != nil:
+		t.err = p
+	case goexit:
+		t.err = errNoReturn
+	default:
+		t.err = err
+	}
+	close(t.done)
+	return false // the nursery sees the outcome too
+}
+
+// Wait waits for the task to return and returns its value and error. If ctx
+// is done first, Wait returns ctx.Err() and the task goes on. If the task
+// panicked, Wait returns its *PanicError (Run panics with it as well).
+func (t *Task[T]) Wait(ctx context.Context) (T, error) {
+	select {
+	case <-t.done:
+		return t.value, t.err
+	default:
+	}
+	select {
+	case <-t.done:
+		return t.value, t.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
+// Done returns a channel that is closed when the task has returned, for use
+// in a select.
+func (t *Task[T]) Done() <-chan struct{} {
+	return t.done
+}
+
+// Cancel cancels the task's context with cause (ErrCancelled if nil), and
+// not its siblings'. The echo of this cancellation returned by the task is
+// not a failure of the nursery; Wait still returns it. Cancel does not wait
+// for the task to return, and does nothing once it has.
+func (t *Task[T]) Cancel(cause error) {
+	if cause == nil {
+		cause = ErrCancelled
+	}
+	t.stop(cause)
+}
