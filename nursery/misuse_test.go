@@ -1,0 +1,58 @@
+package nursery_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/structured-go/structured/nursery"
+)
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// Bad input panics at once with a message that says what was wrong.
+func TestMisusePanicsClearly(t *testing.T) {
+	var nilCtx context.Context
+	body := func(ctx context.Context, n *nursery.Nursery) error { return nil }
+	intFn := func(ctx context.Context) (int, error) { return 0, nil }
+	tests := []struct {
+		name string
+		call func()
+		want string
+	}{
+		{"Run nil ctx", func() { _ = nursery.Run(nilCtx, body) }, "nil context"},
+		{"Run nil body", func() { _ = nursery.Run(context.Background(), nil) }, "nil body"},
+		{"Run nil option", func() { _ = nursery.Run(context.Background(), body, nil) }, "nil Option"},
+		{"Go nil fn", func() {
+			_ = nursery.Run(context.Background(), func(ctx context.Context, n *nursery.Nursery) error {
+				n.Go(nil)
+				return nil
+			})
+		}, "nil function"},
+		{"Go on zero Nursery", func() { new(nursery.Nursery).Go(func(context.Context) error { return nil }) }, "Run did not create"},
+		{"Spawn nil nursery", func() { nursery.Spawn(nil, intFn) }, "nil Nursery"},
+		{"Start nil fn", func() {
+			_ = nursery.Run(context.Background(), func(ctx context.Context, n *nursery.Nursery) error {
+				_, err := nursery.Start[int](ctx, n, nil)
+				return err
+			})
+		}, "nil function"},
+		{"Gather nil fn", func() { _, _ = nursery.Gather(context.Background(), intFn, nil) }, "nil function at index 1"},
+		{"Race nil ctx", func() { _, _ = nursery.Race(nilCtx, intFn) }, "nil context"},
+	}
+	for _, tc := range tests {
+		r := recoverPanic(tc.call)
+		var msg string
+		switch v := r.(type) {
+		case string:
+			msg = v
+		case *nursery.PanicError:
+			msg = v.Error() // misuse inside a body comes back through Run
+		case error:
+			msg = v.Error()
+		}
+		if !strings.Contains(msg, tc.want) {
+			t.Errorf("%s: panicked with %v, want a message containing %q", tc.name, r, tc.want)
+		}
+	}
+}
