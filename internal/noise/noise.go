@@ -15,16 +15,25 @@ import (
 // ErrTimeout is the error a timeout reports when its own deadline ended the
 // work. It matches context.DeadlineExceeded, yet it is never an echo: a
 // timeout that fired inside a task is that task's real failure.
-var ErrTimeout error = timeoutError{}
+var ErrTimeout error = &timeoutError{msg: "timeout: deadline exceeded"}
 
-type timeoutError struct{}
+// Timeout returns an error with the message msg that matches ErrTimeout and
+// context.DeadlineExceeded.
+func Timeout(msg string) error { return &timeoutError{msg: msg} }
 
-func (timeoutError) Error() string   { return "timeout: deadline exceeded" }
-func (timeoutError) Timeout() bool   { return true }
-func (timeoutError) Temporary() bool { return true }
+type timeoutError struct{ msg string }
 
-// Is makes errors.Is(ErrTimeout, context.DeadlineExceeded) true.
-func (timeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
+func (e *timeoutError) Error() string { return e.msg }
+
+// Timeout and Temporary make it a net.Error-style timeout.
+func (e *timeoutError) Timeout() bool   { return true }
+func (e *timeoutError) Temporary() bool { return true }
+
+// Is makes errors.Is(err, ErrTimeout) and errors.Is(err,
+// context.DeadlineExceeded) true.
+func (e *timeoutError) Is(target error) bool {
+	return target == ErrTimeout || target == context.DeadlineExceeded
+}
 
 // IsCtxErr reports whether err is, or wraps, context.Canceled or
 // context.DeadlineExceeded.
@@ -36,15 +45,29 @@ func IsCtxErr(err error) bool {
 // echo of ctx's cancellation: ctx is done, and err wraps context.Cause(ctx) or
 // is a context error. A context error that wraps ErrTimeout is not an echo
 // unless it is the cause itself: it is a timeout that fired inside the work.
+//
+// A combined error (one with Unwrap() []error) is an echo only if all of its
+// parts are: a real error is never lost for travelling with an echo.
 func Echo(ctx context.Context, err error) bool {
 	if err == nil || ctx.Err() == nil {
 		return false
 	}
+	if multi, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range multi.Unwrap() {
+			if e != nil && !Echo(ctx, e) {
+				return false
+			}
+		}
+		return true
+	}
 	if errors.Is(err, context.Canceled) {
 		return true
 	}
+	// A timeout matches DeadlineExceeded, so it would pass for the echo of
+	// any deadline; it is one only if the cause is that very timeout.
+	timeout := errors.Is(err, ErrTimeout)
 	if cause := context.Cause(ctx); cause != nil && errors.Is(err, cause) {
-		return true
+		return !timeout || errors.Is(cause, ErrTimeout)
 	}
-	return errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrTimeout)
+	return !timeout && errors.Is(err, context.DeadlineExceeded)
 }

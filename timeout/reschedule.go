@@ -1,0 +1,94 @@
+package timeout
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/structured-go/structured/internal/scope"
+)
+
+// The errors of a Timeout used out of turn. "Entered" is asyncio's word for
+// a timeout whose Run has begun.
+var (
+	ErrNotEntered     = errors.New("timeout: Reschedule before Run")
+	ErrAlreadyEntered = errors.New("timeout: Run called twice; a Timeout runs once")
+	ErrExpired        = errors.New("timeout: Reschedule after the deadline fired")
+	ErrFinished       = errors.New("timeout: Reschedule after Run returned")
+)
+
+// A Timeout is a timeout whose deadline can move while the work runs, like
+// asyncio.Timeout: Reschedule it later to give the work more time, earlier to
+// end it sooner, or to the zero time to disable it. It runs once.
+//
+// Its methods are safe for concurrent use; Reschedule, Cancel and the
+// queries may be called from any goroutine while Run runs.
+type Timeout struct {
+	s scope.Scope
+}
+
+// New returns a Timeout whose deadline is d after Run starts. A d of zero
+// or less means the work starts with a context that is already done.
+func New(d time.Duration) *Timeout {
+	t := &Timeout{}
+	t.s.SetTimeout(d)
+	return t
+}
+
+// NewAt returns a Timeout with the deadline when; the zero time means none
+// (until Reschedule sets one).
+func NewAt(when time.Time) *Timeout {
+	t := &Timeout{}
+	t.s.SetDeadline(when)
+	return t
+}
+
+// Run runs fn with a context that ends at the Timeout's deadline, as FailAt
+// does, with the same rules, and returns ErrTimeout if the deadline ended fn.
+// The deadline can move while fn runs (Reschedule). A second Run returns
+// ErrAlreadyEntered without calling fn. It panics if ctx or fn is nil.
+func (t *Timeout) Run(ctx context.Context, fn func(ctx context.Context) error) error {
+	if ctx == nil {
+		panic("timeout: Timeout.Run called with a nil context")
+	}
+	if fn == nil {
+		panic("timeout: Timeout.Run called with a nil function")
+	}
+	err, ran := t.s.Run(ctx, fn)
+	switch {
+	case !ran:
+		return ErrAlreadyEntered
+	case err == nil && t.s.CancelledCaught() && t.s.Trigger() == scope.ByDeadline:
+		return errTimeout()
+	}
+	return err
+}
+
+// Reschedule moves the deadline to when; the zero time disables it. A when
+// at or before now ends the work at once. It returns ErrNotEntered before Run,
+// ErrExpired once the deadline has fired, and ErrFinished after Run returned.
+func (t *Timeout) Reschedule(when time.Time) error {
+	started, finished, expired := t.s.Reschedule(when)
+	switch {
+	case !started:
+		return ErrNotEntered
+	case finished:
+		return ErrFinished
+	case expired:
+		return ErrExpired
+	}
+	return nil
+}
+
+// When returns the deadline, and false if there is none (also before Run
+// for a Timeout made by New, whose deadline counts from Run).
+func (t *Timeout) When() (time.Time, bool) { return t.s.Deadline() }
+
+// Expired reports whether the deadline fired while Run was running, whether
+// or not fn then returned nil. It is false if fn returned first, if the
+// timeout was disabled, and if something else (the parent, Cancel) ended fn.
+func (t *Timeout) Expired() bool { return t.s.Trigger() == scope.ByDeadline }
+
+// Cancel ends the work now, with cause (context.Canceled if nil). It is not a
+// timeout: Run absorbs its echo and returns nil, and Expired stays false.
+func (t *Timeout) Cancel(cause error) { t.s.Cancel(cause) }
