@@ -2,6 +2,7 @@ package nursery_test
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
@@ -9,6 +10,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(signalHelperEnv) != "" {
+		signalHelper() // the child process of TestSignalSecondEndsProcess
+		return
+	}
 	goleak.VerifyTestMain(m)
 }
 

@@ -3,6 +3,7 @@ package nursery
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -36,6 +37,7 @@ type Nursery struct {
 
 	sem        chan struct{} // one token per running task; nil without a limit
 	collectAll bool
+	signals    []os.Signal
 
 	// echoed records that some task returned only the echo of a
 	// cancellation; Run then reports the parent's error if the parent is done.
@@ -76,13 +78,22 @@ func Run(ctx context.Context, body func(ctx context.Context, n *Nursery) error, 
 	if body == nil {
 		panic("nursery: Run called with a nil body")
 	}
-	n := &Nursery{parent: ctx}
+	n := &Nursery{}
 	for _, o := range opts {
 		if o == nil {
 			panic("nursery: Run called with a nil Option")
 		}
 		o.apply(n)
 	}
+	if n.signals != nil {
+		return n.runSignalled(ctx, body)
+	}
+	return n.runBody(ctx, body)
+}
+
+// runBody is Run, once the options are applied.
+func (n *Nursery) runBody(ctx context.Context, body func(ctx context.Context, n *Nursery) error) error {
+	n.parent = ctx
 	n.ctx, n.cancel = context.WithCancelCause(ctx)
 	n.live.Store(1) // the body
 	n.idle.Add(1)
