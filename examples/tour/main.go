@@ -26,6 +26,7 @@ type chapter struct {
 var chapters = []chapter{
 	{"Sequential vs concurrent fetch (asyncio.gather)", fetchChapter},
 	{"One failure cancels its siblings (TaskGroup)", failureChapter},
+	{"Timeouts: move on, fail, and clean up under a shield", timeoutChapter},
 }
 
 func main() {
