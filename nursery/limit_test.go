@@ -125,3 +125,30 @@ func TestLimitValidation(t *testing.T) {
 		}
 	}
 }
+
+// In collect-all mode a task's failure cancels nothing, but the body's
+// error still cancels the tasks: the body decides the nursery's fate.
+func TestCollectAllBodyErrorCancels(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var siblingErr atomic.Value
+		err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
+			n.Go(func(ctx context.Context) error { return errA })
+			n.Go(func(ctx context.Context) error {
+				err := sleep(ctx, time.Hour)
+				siblingErr.Store(fmt.Sprint(err))
+				return err
+			})
+			time.Sleep(time.Second) // errA has happened and cancelled nothing
+			if ctx.Err() != nil {
+				return errors.New("a task's error cancelled a collect-all nursery")
+			}
+			return errB
+		}, nursery.WithCollectAll())
+		if !errors.Is(err, errA) || !errors.Is(err, errB) {
+			t.Fatalf("Run() = %v, want errA and errB", err)
+		}
+		if siblingErr.Load() != "context canceled" {
+			t.Fatalf("the sibling ended with %v, want cancelled by the body's error", siblingErr.Load())
+		}
+	})
+}

@@ -106,8 +106,8 @@ func (n *Nursery) runBody(ctx context.Context, body func(ctx context.Context, n 
 	}()
 	err := body(n.ctx, n)
 	normal = true
-	if err != nil {
-		n.fail(n.ctx, err, "")
+	if err != nil && n.fail(n.ctx, err, "") && n.collectAll {
+		n.cancel(err) // the body's error ends the nursery, also in collect-all mode
 	}
 	n.done()
 	n.idle.Wait()
@@ -283,13 +283,14 @@ func (n *Nursery) unwound(r any, name string) {
 
 // fail records err, returned by work that ran under ctx. An echo of a
 // cancellation is dropped; a real error is kept and, if it is the first and
-// the nursery is not in collect-all mode, cancels the nursery.
-func (n *Nursery) fail(ctx context.Context, err error, name string) {
+// the nursery is not in collect-all mode, cancels the nursery. It reports
+// whether err was real.
+func (n *Nursery) fail(ctx context.Context, err error, name string) bool {
 	if noise.Echo(ctx, err) {
 		if !n.echoed.Load() {
 			n.echoed.Store(true)
 		}
-		return
+		return false
 	}
 	if name != "" {
 		err = fmt.Errorf("task %q: %w", name, err)
@@ -301,6 +302,7 @@ func (n *Nursery) fail(ctx context.Context, err error, name string) {
 	if first && !n.collectAll {
 		n.cancel(err)
 	}
+	return true
 }
 
 // recordPanic keeps the first panic and cancels the nursery, also in
