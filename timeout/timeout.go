@@ -98,6 +98,17 @@ func timeoutAfter(d time.Duration) error {
 	return noise.Timeout(fmt.Sprintf("timeout: deadline of %v exceeded", d))
 }
 
+func parseOptions(opts []Option, name string) config {
+	var c config
+	for _, o := range opts {
+		if o == nil {
+			panic("timeout: " + name + " called with a nil Option")
+		}
+		o.apply(&c)
+	}
+	return c
+}
+
 // run runs fn under deadline and reports whether the deadline ended it.
 func run(ctx context.Context, deadline time.Time, fn func(ctx context.Context) error, opts []Option, name string) (bool, error) {
 	if ctx == nil {
@@ -107,11 +118,8 @@ func run(ctx context.Context, deadline time.Time, fn func(ctx context.Context) e
 		panic("timeout: " + name + " called with a nil function")
 	}
 	var c config
-	for _, o := range opts {
-		if o == nil {
-			panic("timeout: " + name + " called with a nil Option")
-		}
-		o.apply(&c)
+	if len(opts) > 0 {
+		c = parseOptions(opts, name) // kept out of line: the common call allocates nothing for options
 	}
 	parent := ctx
 	if c.shield {

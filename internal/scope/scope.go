@@ -169,7 +169,10 @@ func (s *Scope) Run(ctx context.Context, fn func(ctx context.Context) error) (er
 	}
 	s.st = running
 	s.parent = ctx
-	now := time.Now()
+	var now time.Time
+	if s.relative || !s.deadline.IsZero() {
+		now = time.Now()
+	}
 	if s.relative {
 		s.deadline, s.relative = now.Add(s.timeout), false
 	}
