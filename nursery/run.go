@@ -52,9 +52,9 @@ type Nursery struct {
 // after body and every task started in the nursery have returned.
 //
 // The ctx passed to body and to every task is derived from ctx. It is
-// cancelled when ctx is, when body or a task returns a real error (unless
-// WithCollectAll is given), when any of them panics, and when Cancel is
-// called; context.Cause reports which.
+// cancelled when ctx is, when body returns a real error, when a task does
+// (unless WithCollectAll is given), when any of them panics, and when Cancel
+// is called; context.Cause reports which.
 //
 // Run returns nil if nothing failed. If exactly one real error occurred, Run
 // returns that error unchanged, as errgroup does, so == and errors.Is work on
