@@ -1,15 +1,39 @@
 package nursery
 
-import "fmt"
+import (
+	"fmt"
+	"os"
+)
 
 // An Option configures a nursery. Pass options to Run.
 type Option interface {
-	apply(*Nursery)
+	apply(*options)
 }
 
-type optionFunc func(*Nursery)
+// options is what the options of one Run say. It is apart from the Nursery
+// so that a Run without options pays nothing for them.
+type options struct {
+	limit      int
+	collectAll bool
+	signals    []os.Signal
+}
 
-func (f optionFunc) apply(n *Nursery) { f(n) }
+type optionFunc func(*options)
+
+func (f optionFunc) apply(o *options) { f(o) }
+
+// parseOptions is kept out of Run, whose common call has no options: the
+// options escape to the heap through the interface call.
+func parseOptions(opts []Option) options {
+	var o options
+	for _, opt := range opts {
+		if opt == nil {
+			panic("nursery: Run called with a nil Option")
+		}
+		opt.apply(&o)
+	}
+	return o
+}
 
 // WithLimit makes at most k tasks of the nursery run at once; Go, Spawn and
 // Start wait for a free slot (see Nursery.Go). The body does not count
@@ -22,7 +46,7 @@ func WithLimit(k int) Option {
 	if k < 1 {
 		panic(fmt.Sprintf("nursery: WithLimit(%d): the limit must be at least 1", k))
 	}
-	return optionFunc(func(n *Nursery) { n.sem = make(chan struct{}, k) })
+	return optionFunc(func(o *options) { o.limit = k })
 }
 
 // WithCollectAll makes the nursery collect every error instead of failing
@@ -31,7 +55,7 @@ func WithLimit(k int) Option {
 // body still cancels the tasks (the body decides the nursery's fate), and so
 // does a panic.
 func WithCollectAll() Option {
-	return optionFunc(func(n *Nursery) { n.collectAll = true })
+	return optionFunc(func(o *options) { o.collectAll = true })
 }
 
 // A TaskOption configures one task. Pass task options to Go, Spawn or Start.

@@ -3,7 +3,7 @@ package nursery
 import (
 	"context"
 	"fmt"
-	"os"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -37,7 +37,6 @@ type Nursery struct {
 
 	sem        chan struct{} // one token per running task; nil without a limit
 	collectAll bool
-	signals    []os.Signal
 
 	// echoed records that some task returned only the echo of a
 	// cancellation; Run then reports the parent's error if the parent is done.
@@ -79,14 +78,15 @@ func Run(ctx context.Context, body func(ctx context.Context, n *Nursery) error, 
 		panic("nursery: Run called with a nil body")
 	}
 	n := &Nursery{}
-	for _, o := range opts {
-		if o == nil {
-			panic("nursery: Run called with a nil Option")
+	if len(opts) > 0 {
+		o := parseOptions(opts)
+		if o.limit > 0 {
+			n.sem = make(chan struct{}, o.limit)
 		}
-		o.apply(n)
-	}
-	if n.signals != nil {
-		return n.runSignalled(ctx, body)
+		n.collectAll = o.collectAll
+		if o.signals != nil {
+			return n.runSignalled(ctx, body, o.signals)
+		}
 	}
 	return n.runBody(ctx, body)
 }
@@ -231,6 +231,15 @@ func (n *Nursery) acquire() bool {
 		return true
 	default:
 	}
+	// Full. Let the running tasks run once before blocking: short tasks
+	// often free a slot meanwhile, which saves parking in the select below
+	// (it costs twice a plain channel send, as it also watches ctx).
+	runtime.Gosched()
+	select {
+	case n.sem <- struct{}{}:
+		return true
+	default:
+	}
 	select {
 	case n.sem <- struct{}{}:
 		return true
@@ -265,8 +274,23 @@ func (n *Nursery) run(fn func(context.Context) error) {
 	}()
 	err := fn(n.ctx)
 	normal = true
-	if err != nil {
+	if err != nil && !n.knownEcho(err) {
 		n.fail(n.ctx, err, "")
+	}
+}
+
+// knownEcho is the fast path of fail for the commonest echo, ctx.Err() of a
+// cancelled nursery once an echo was already recorded: when thousands of
+// tasks return it at once, each skips the call.
+func (n *Nursery) knownEcho(err error) bool {
+	if err != context.Canceled || !n.echoed.Load() {
+		return false
+	}
+	select {
+	case <-n.ctx.Done():
+		return true
+	default:
+		return false
 	}
 }
 

@@ -40,15 +40,15 @@ func WithSignals(sigs ...os.Signal) Option {
 			panic(fmt.Sprintf("nursery: WithSignals: nil signal at index %d", i))
 		}
 	}
-	return optionFunc(func(n *Nursery) { n.signals = sigs })
+	return optionFunc(func(o *options) { o.signals = sigs })
 }
 
 // runSignalled runs the nursery under a context that the first signal
 // cancels; the watcher goroutine ends before it returns.
-func (n *Nursery) runSignalled(ctx context.Context, body func(context.Context, *Nursery) error) error {
+func (n *Nursery) runSignalled(ctx context.Context, body func(context.Context, *Nursery) error, sigs []os.Signal) error {
 	sctx, stop := context.WithCancelCause(ctx)
 	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, n.signals...)
+	signal.Notify(ch, sigs...)
 	watcher := make(chan struct{})
 	go func() {
 		defer close(watcher)
