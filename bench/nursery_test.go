@@ -346,12 +346,21 @@ type timed struct {
 	run  func(batch int) time.Duration
 }
 
+// The ratios the nursery benchmarks report.
+var nurseryRatios = [][2]string{
+	{"nursery", "raw"},
+	{"nursery", "errgroupctx"},
+	{"errgroup", "raw"},
+	{"errgroupctx", "raw"},
+	{"conc", "raw"},
+}
+
 // interleave runs every contender once per iteration, starting with a
 // different one each iteration, and reports each one's mean ns/op and the
-// ratios between them. A ratio is the median over the iterations of the
+// given ratios between them. A ratio is the median over the iterations of the
 // ratio of the two contenders' times in the same iteration, so that a pause
 // that hits one iteration skews neither it nor the others.
-func interleave(b *testing.B, batch int, cs []timed) {
+func interleave(b *testing.B, batch int, cs []timed, ratios [][2]string) {
 	times := make([][]time.Duration, len(cs)) // times[k][i]: contender k, iteration i
 	for k := range times {
 		times[k] = make([]time.Duration, 0, b.N)
@@ -371,13 +380,7 @@ func interleave(b *testing.B, batch int, cs []timed) {
 		}
 		b.ReportMetric(float64(total.Nanoseconds())/float64(b.N)/float64(batch), c.name+"-ns/op")
 	}
-	for _, r := range [][2]string{
-		{"nursery", "raw"},
-		{"nursery", "errgroupctx"},
-		{"errgroup", "raw"},
-		{"errgroupctx", "raw"},
-		{"conc", "raw"},
-	} {
+	for _, r := range ratios {
 		num, ok1 := index[r[0]]
 		den, ok2 := index[r[1]]
 		if ok1 && ok2 {
@@ -435,7 +438,7 @@ func batchFor(n int) int {
 func BenchmarkSpawnJoin(b *testing.B) {
 	for _, n := range []int{1, 100, 10000} {
 		b.Run("N="+strconv.Itoa(n), func(b *testing.B) {
-			interleave(b, batchFor(n), timeSpawn(b, spawnOps(n, 0)))
+			interleave(b, batchFor(n), timeSpawn(b, spawnOps(n, 0)), nurseryRatios)
 		})
 	}
 }
@@ -444,7 +447,7 @@ func BenchmarkSpawnJoin(b *testing.B) {
 func BenchmarkLimit8(b *testing.B) {
 	const n = 10000
 	b.Run("N="+strconv.Itoa(n), func(b *testing.B) {
-		interleave(b, 1, timeSpawn(b, spawnOps(n, 8)))
+		interleave(b, 1, timeSpawn(b, spawnOps(n, 8)), nurseryRatios)
 	})
 }
 
@@ -472,7 +475,7 @@ func BenchmarkCancel(b *testing.B) {
 				return w.d
 			}}
 		}
-		interleave(b, 1, cs)
+		interleave(b, 1, cs, nurseryRatios)
 	})
 }
 
