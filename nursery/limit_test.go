@@ -147,7 +147,7 @@ func TestCollectAllBodyErrorCancels(t *testing.T) {
 		if !errors.Is(err, errA) || !errors.Is(err, errB) {
 			t.Fatalf("Run() = %v, want errA and errB", err)
 		}
-		if siblingErr.Load() != "context canceled" {
+		if siblingErr.Load() != errB.Error() {
 			t.Fatalf("the sibling ended with %v, want cancelled by the body's error", siblingErr.Load())
 		}
 	})

@@ -1,12 +1,12 @@
 package nursery_test
 
 import (
-	"context"
 	"os"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/structured-go/structured/cancel"
 )
 
 func TestMain(m *testing.M) {
@@ -17,17 +17,8 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// sleep waits for d or for ctx, and returns ctx's error if ctx won.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+// sleep is cancel.Sleep: it waits for d, or returns the cause of ctx's end.
+var sleep = cancel.Sleep
 
 // recoverPanic runs f and returns what it panicked with, or nil.
 func recoverPanic(f func()) (r any) {
