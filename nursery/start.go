@@ -46,6 +46,7 @@ func Start[T any](ctx context.Context, n *Nursery, fn func(ctx context.Context, 
 	st := &starter[T]{ready: make(chan struct{}), startCtx: ctx}
 	taskCtx, stop := context.WithCancelCause(n.ctx)
 	st.stop = stop
+	st.linked.Add(1)
 	st.unlink = context.AfterFunc(ctx, st.startCancelled)
 	s := n.newSpec(taskCtx, func(ctx context.Context) error {
 		return fn(ctx, st.started)
@@ -55,7 +56,10 @@ func Start[T any](ctx context.Context, n *Nursery, fn func(ctx context.Context, 
 	n.launch(s)
 
 	<-st.ready
-	st.unlink()
+	if st.unlink() {
+		st.linked.Done() // it will never run
+	}
+	st.linked.Wait() // it may be running: it must not outlive Start
 	if st.moved {
 		return st.value, nil
 	}
@@ -81,7 +85,8 @@ type starter[T any] struct {
 	startCtx context.Context
 	stop     context.CancelCauseFunc
 	unlink   func() bool
-	ready    chan struct{} // closed when Start may return
+	linked   sync.WaitGroup // the AfterFunc on startCtx, until it ends
+	ready    chan struct{}  // closed when Start may return
 
 	mu    sync.Mutex
 	calls int
@@ -94,6 +99,7 @@ type starter[T any] struct {
 // startCancelled runs when Start's ctx is done; before started, that cancels
 // the task.
 func (st *starter[T]) startCancelled() {
+	defer st.linked.Done()
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if !st.moved {

@@ -64,6 +64,10 @@ type Scope struct {
 	unlink func() bool
 	timer  *time.Timer
 	ctx    Ctx
+
+	// callbacks counts the timer and parent callbacks that are scheduled or
+	// running, so that Run can wait for the last of them before it returns.
+	callbacks sync.WaitGroup
 }
 
 // SetTimeout sets a deadline relative to the start of Run, replacing any
@@ -190,6 +194,7 @@ func (s *Scope) Run(ctx context.Context, fn func(ctx context.Context) error) (er
 		s.armLocked(now)
 	}
 	if s.trigger == NotCancelled && ctx.Done() != nil {
+		s.callbacks.Add(1)
 		s.unlink = context.AfterFunc(ctx, s.parentDone)
 	}
 	s.mu.Unlock()
@@ -226,9 +231,7 @@ func (s *Scope) Reschedule(t time.Time) (started, finished, expired bool) {
 func (s *Scope) exit(err error) error {
 	s.mu.Lock()
 	s.st = exited
-	if s.timer != nil {
-		s.timer.Stop()
-	}
+	s.stopTimerLocked()
 	unlink := s.unlink
 	own := (s.trigger == ByCancel || s.trigger == ByDeadline) && (s.shield || s.parent.Err() == nil)
 	s.mu.Unlock()
@@ -239,9 +242,10 @@ func (s *Scope) exit(err error) error {
 		s.caught = caught
 		s.mu.Unlock()
 	}
-	if unlink != nil {
-		unlink()
+	if unlink != nil && unlink() {
+		s.callbacks.Done() // it will never run
 	}
+	s.callbacks.Wait() // one may be running: nothing of the scope's outlives Run
 	s.stop(errExited)
 	return err
 }
@@ -280,24 +284,30 @@ func (s *Scope) fireLocked(t Trigger, err, cause error) {
 	if t != ByParent {
 		s.called = true
 	}
-	if s.timer != nil {
-		s.timer.Stop()
-	}
+	s.stopTimerLocked()
 	s.stop(cause)
+}
+
+// stopTimerLocked stops the deadline's timer; if that keeps its callback
+// from running, the callback no longer counts.
+func (s *Scope) stopTimerLocked() {
+	if s.timer != nil && s.timer.Stop() {
+		s.callbacks.Done()
+	}
 }
 
 // armLocked sets the timer for the deadline, or fires if it has passed.
 func (s *Scope) armLocked(now time.Time) {
-	if s.timer != nil {
-		s.timer.Stop()
-	}
+	s.stopTimerLocked()
 	switch {
 	case s.deadline.IsZero():
 	case !now.Before(s.deadline):
 		s.deadlineLocked()
 	case s.timer == nil:
+		s.callbacks.Add(1)
 		s.timer = time.AfterFunc(s.deadline.Sub(now), s.deadlinePassed)
 	default:
+		s.callbacks.Add(1)
 		s.timer.Reset(s.deadline.Sub(now))
 	}
 }
@@ -305,6 +315,7 @@ func (s *Scope) armLocked(now time.Time) {
 // deadlinePassed runs on the timer's goroutine. The deadline may have moved
 // since the timer was set, hence the check.
 func (s *Scope) deadlinePassed() {
+	defer s.callbacks.Done()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.st == running && !s.deadline.IsZero() && !time.Now().Before(s.deadline) {
@@ -326,6 +337,7 @@ func (s *Scope) deadlineLocked() {
 
 // parentDone runs when the parent context is done.
 func (s *Scope) parentDone() {
+	defer s.callbacks.Done()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.st == running && !s.shield {
