@@ -2,6 +2,7 @@ package cancel
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/structured-go/structured/internal/scope"
@@ -9,7 +10,7 @@ import (
 
 // ErrScopeReused is returned by Run when the scope has already run, or is
 // running: a Scope runs once.
-var ErrScopeReused = scope.ErrReused
+var ErrScopeReused = errors.New("cancel: scope already run; a scope runs once")
 
 // A Scope is a trio cancel scope: it runs a function with a context that ends
 // when the scope is cancelled, when its own deadline passes, or when the
@@ -95,7 +96,10 @@ func (s *Scope) Run(ctx context.Context, fn func(ctx context.Context) error) err
 	if fn == nil {
 		panic("cancel: Scope.Run called with a nil function")
 	}
-	err, _ := s.s.Run(ctx, fn)
+	err, ran := s.s.Run(ctx, fn)
+	if !ran {
+		return ErrScopeReused
+	}
 	return err
 }
 

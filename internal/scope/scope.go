@@ -34,9 +34,6 @@ const (
 	exited
 )
 
-// ErrReused is returned by Run on a scope that has run, or is running.
-var ErrReused = errors.New("cancel: scope already run; a scope runs once")
-
 // errExited is the cause of a scope's context once Run has returned.
 var errExited = errors.New("cancel: scope exited")
 
@@ -169,7 +166,7 @@ func (s *Scope) Run(ctx context.Context, fn func(ctx context.Context) error) (er
 	s.mu.Lock()
 	if s.st != created {
 		s.mu.Unlock()
-		return ErrReused, false
+		return nil, false
 	}
 	s.st = running
 	s.parent = ctx
