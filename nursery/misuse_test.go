@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"testing/synctest"
 
 	"github.com/structured-go/structured/nursery"
 )
@@ -54,5 +55,30 @@ func TestMisusePanicsClearly(t *testing.T) {
 		if !strings.Contains(msg, tc.want) {
 			t.Errorf("%s: panicked with %v, want a message containing %q", tc.name, r, tc.want)
 		}
+	}
+}
+
+// A nil TaskOption panics before the task is counted: the nursery is not
+// left waiting for a task that never started. In the bubble, such a hang is
+// reported at once as a deadlock.
+func TestNilTaskOptionDoesNotHang(t *testing.T) {
+	intFn := func(ctx context.Context) (int, error) { return 0, nil }
+	for name, call := range map[string]func(n *nursery.Nursery){
+		"Go":    func(n *nursery.Nursery) { n.Go(func(context.Context) error { return nil }, nil) },
+		"Spawn": func(n *nursery.Nursery) { nursery.Spawn(n, intFn, nil) },
+		"Start": func(n *nursery.Nursery) {
+			_, _ = nursery.Start(context.Background(), n, func(ctx context.Context, started func(int)) error { return nil }, nil)
+		},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			var r any
+			err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
+				r = recoverPanic(func() { call(n) })
+				return nil
+			})
+			if msg, _ := r.(string); err != nil || !strings.Contains(msg, "nil TaskOption") {
+				t.Errorf("%s with a nil TaskOption: Run() = %v, panic %v", name, err, r)
+			}
+		})
 	}
 }

@@ -26,6 +26,8 @@ type hook interface {
 	finish(err error, p *PanicError, goexit bool) (taken bool)
 }
 
+// newSpec applies the options; it may panic, so callers make it before they
+// count the task. ctx may be set later.
 func (n *Nursery) newSpec(ctx context.Context, fn func(context.Context) error, opts []TaskOption) *spec {
 	s := &spec{ctx: ctx, fn: fn}
 	for _, o := range opts {

@@ -39,20 +39,18 @@ func Start[T any](ctx context.Context, n *Nursery, fn func(ctx context.Context, 
 	case fn == nil:
 		panic("nursery: Start called with a nil function")
 	}
+	st := &starter[T]{ready: make(chan struct{}), startCtx: ctx}
+	s := n.newSpec(nil, func(ctx context.Context) error {
+		return fn(ctx, st.started)
+	}, opts) // before tryEnter: a bad option must not leave the task counted
 	if !n.tryEnter() {
 		return zero, ErrClosed
 	}
-
-	st := &starter[T]{ready: make(chan struct{}), startCtx: ctx}
 	taskCtx, stop := context.WithCancelCause(n.ctx)
 	st.stop = stop
 	st.linked.Add(1)
 	st.unlink = context.AfterFunc(ctx, st.startCancelled)
-	s := n.newSpec(taskCtx, func(ctx context.Context) error {
-		return fn(ctx, st.started)
-	}, opts)
-	s.hook = st
-	s.stop = stop
+	s.ctx, s.stop, s.hook = taskCtx, stop, st
 	n.launch(s)
 
 	<-st.ready

@@ -29,17 +29,16 @@ func Spawn[T any](n *Nursery, fn func(ctx context.Context) (T, error), opts ...T
 	if fn == nil {
 		panic("nursery: Spawn called with a nil function")
 	}
-	n.enter("Spawn")
 	t := &Task[T]{done: make(chan struct{})}
-	ctx, stop := context.WithCancelCause(n.ctx)
-	t.stop = stop
-	s := n.newSpec(ctx, func(ctx context.Context) error {
+	s := n.newSpec(nil, func(ctx context.Context) error {
 		v, err := fn(ctx)
 		t.value = v
 		return err
-	}, opts)
+	}, opts) // before enter: a bad option must not leave the task counted
+	n.enter("Spawn")
+	s.ctx, s.stop = context.WithCancelCause(n.ctx)
+	t.stop = s.stop
 	s.hook = t
-	s.stop = stop
 	n.launch(s)
 	return t
 }
