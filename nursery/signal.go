@@ -14,6 +14,7 @@ type SignalError struct {
 	Signal os.Signal
 }
 
+// Error names the signal, as "nursery: received interrupt".
 func (e *SignalError) Error() string { return "nursery: received " + e.Signal.String() }
 
 // WithSignals makes the first of the given signals (os.Interrupt and
