@@ -1,8 +1,10 @@
 package nursery
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
 )
 
@@ -12,9 +14,12 @@ var (
 	// cause of the nursery's context once Run has returned.
 	ErrClosed = errors.New("nursery: closed")
 
-	// ErrCancelled is the cause of a nursery's (or a Task's) cancellation
-	// when Cancel is called with a nil cause.
-	ErrCancelled = errors.New("nursery: cancelled")
+	// ErrCancelled is context.Canceled: the cause of a nursery's (or a
+	// Task's) cancellation when Cancel is called with a nil cause.
+	//
+	// Deprecated: Cancel(nil) uses context.Canceled as its cause, as a
+	// context.CancelCauseFunc does; compare with context.Canceled.
+	ErrCancelled = context.Canceled
 
 	// ErrNotStarted is returned by Start when its function returned nil
 	// without calling started.
@@ -36,8 +41,16 @@ var (
 // panicked. Run recovers the panic in the goroutine where it happened,
 // captures that goroutine's stack there, cancels the nursery, waits for every
 // task, and only then panics with the *PanicError in its own goroutine.
+//
+// A panic that crosses nested nurseries (a task whose own Run panicked) is not
+// wrapped again at each level: the outer nursery re-panics with the same
+// Value, Stack and Task, and counts the levels it crossed, so that a crash
+// report stays the size of one.
 type PanicError struct {
-	// Value is the value the task passed to panic.
+	// Value is the value the task passed to panic. If the body of Run called
+	// runtime.Goexit while tasks had failed, Value is an error wrapping
+	// ErrGoexit, and Suppressed holds the tasks' errors, which Run could not
+	// return.
 	Value any
 	// Stack is the stack of the goroutine that panicked, captured when the
 	// panic was recovered (runtime/debug.Stack). Error includes it, so the
@@ -46,35 +59,88 @@ type PanicError struct {
 	// Task is the name given with WithName, or "" for an unnamed task and
 	// for the body.
 	Task string
-	// Suppressed holds the real errors the nursery collected besides the
-	// panic, in the order they happened, including later panics as
-	// *PanicError values. A panic takes priority over errors, but does not
-	// lose them.
+	// Suppressed holds the real errors the nurseries it crossed collected
+	// besides the panic, in the order they happened, including later panics
+	// as *PanicError values. A panic takes priority over errors, but does
+	// not lose them.
 	Suppressed []error
 
-	body bool
+	body   bool
+	goexit bool // the body called runtime.Goexit; Value stands for it
+	levels int  // nested nurseries crossed after the first
 }
 
-func newPanicError(v any, name string, body bool, stack []byte) *PanicError {
-	return &PanicError{Value: v, Stack: stack, Task: name, body: body}
+// newPanicError describes a panic with value r, recovered in a task or body
+// from o. A *PanicError value comes from a nested Run: it keeps its origin,
+// and counts one more level.
+func newPanicError(r any, o origin) *PanicError {
+	if inner, ok := r.(*PanicError); ok {
+		p := *inner
+		p.Suppressed = append([]error(nil), inner.Suppressed...)
+		p.levels++
+		return &p
+	}
+	return &PanicError{Value: r, Stack: debug.Stack(), Task: o.name, body: o.body}
 }
 
-// Error describes the panic and includes the original stack.
+// maxSuppressedShown bounds how many suppressed errors Error lists, and
+// maxErrorShown how much of each it shows: a crash report stays readable.
+const (
+	maxSuppressedShown = 5
+	maxErrorShown      = 200
+)
+
+// Error describes the panic, lists the first few suppressed errors, and
+// includes the original stack.
 func (p *PanicError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "nursery: panic in %s: %v", where(p.Task, p.body), p.Value)
-	if len(p.Suppressed) > 0 {
-		fmt.Fprintf(&b, " (and %d other error", len(p.Suppressed))
-		if len(p.Suppressed) > 1 {
+	if p.goexit {
+		b.WriteString("nursery: the body of Run called runtime.Goexit while tasks had failed")
+	} else {
+		fmt.Fprintf(&b, "nursery: panic in %s: %v", where(p.Task, p.body), p.Value)
+	}
+	if p.levels > 0 {
+		fmt.Fprintf(&b, " (re-raised through %d nested nurseries)", p.levels)
+	}
+	if n := len(p.Suppressed); n > 0 {
+		fmt.Fprintf(&b, "\n\n%d other error", n)
+		if n > 1 {
 			b.WriteString("s")
 		}
-		b.WriteString(")")
+		b.WriteString(":")
+		for i, err := range p.Suppressed {
+			if i == maxSuppressedShown {
+				fmt.Fprintf(&b, "\n  ... and %d more", n-i)
+				break
+			}
+			msg := shorten(err)
+			if sub, ok := err.(*PanicError); ok {
+				msg = shorten(fmt.Errorf("panic in %s: %v", where(sub.Task, sub.body), sub.Value))
+			}
+			b.WriteString("\n  - ")
+			b.WriteString(msg)
+		}
 	}
 	if len(p.Stack) > 0 {
 		b.WriteString("\n\npanicking goroutine's stack:\n")
 		b.Write(p.Stack)
 	}
 	return b.String()
+}
+
+// shorten is the first line of err's message, cut to maxErrorShown bytes.
+func shorten(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	msg := err.Error()
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i] + " ..."
+	}
+	if len(msg) > maxErrorShown {
+		msg = msg[:maxErrorShown] + "..."
+	}
+	return msg
 }
 
 // Unwrap returns Value if it is an error, so that errors.Is and errors.As see

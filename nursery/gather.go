@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/structured-go/structured/internal/noise"
+	"github.com/structured-go/structured/internal/echo"
 )
 
 // A Result is the outcome of one function: its value, or its error.
@@ -55,8 +55,8 @@ func Gather[T any](ctx context.Context, fns ...func(ctx context.Context) (T, err
 // Promise.allSettled. A failure does not cancel the others.
 //
 // The error is nil unless ctx was cancelled and some function returned that
-// cancellation; then it is ctx.Err() (each slot still holds what its function
-// returned). If ctx is already done, no function is called, and every slot,
+// cancellation; then it is the first such error, as Run reports it (each slot
+// still holds what its function returned). If ctx is already done, no function is called, and every slot,
 // and the error, is ctx.Err(). A panic in a function is re-raised, as by Run.
 func AllSettled[T any](ctx context.Context, fns ...func(ctx context.Context) (T, error)) ([]Result[T], error) {
 	checkArgs("AllSettled", ctx, fns)
@@ -75,7 +75,7 @@ func AllSettled[T any](ctx context.Context, fns ...func(ctx context.Context) (T,
 			n.Go(func(ctx context.Context) error {
 				v, err := fn(ctx)
 				results[i] = Result[T]{Value: v, Err: err}
-				if noise.Echo(ctx, err) {
+				if echo.Of(ctx, err) {
 					// Lets Run report the parent's cancellation; the echo
 					// of anything else cannot happen, as nothing else
 					// cancels this nursery.

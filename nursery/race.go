@@ -15,8 +15,10 @@ var errLost = errors.New("nursery: another function won the race")
 // keep running. Errors returned by the losers after the win are dropped.
 //
 // If every function fails, Race returns all of their errors, combined as by
-// Run. If ctx is cancelled before any function succeeds, Race returns
-// ctx.Err(). With no functions, Race returns ErrNoTasks; if ctx is already
+// Run. If ctx is cancelled before any function succeeds, Race returns ctx's
+// error, even if some functions had failed before: the first echo of the
+// cancellation that a function returned (such as `dial: context canceled`),
+// or ctx.Err() itself; either way errors.Is(err, ctx.Err()) holds. With no functions, Race returns ErrNoTasks; if ctx is already
 // done, it returns ctx.Err() without calling any function. A panic in a
 // function is re-raised, as by Run.
 func Race[T any](ctx context.Context, fns ...func(ctx context.Context) (T, error)) (T, error) {
@@ -33,7 +35,8 @@ func Race[T any](ctx context.Context, fns ...func(ctx context.Context) (T, error
 		won    bool
 		winner T
 	)
-	err := Run(ctx, func(ctx context.Context, n *Nursery) error {
+	n := &Nursery{collectAll: true}
+	err := n.runBody(ctx, func(ctx context.Context, n *Nursery) error {
 		for _, fn := range fns {
 			n.Go(func(ctx context.Context) error {
 				v, err := fn(ctx)
@@ -50,9 +53,14 @@ func Race[T any](ctx context.Context, fns ...func(ctx context.Context) (T, error
 			})
 		}
 		return nil
-	}, WithCollectAll())
+	})
 	if won {
 		return winner, nil
+	}
+	if ctx.Err() != nil {
+		// The race was called off, whatever failed before: report the
+		// cancellation, in the words of the first function that echoed it.
+		return zero, n.parentEcho()
 	}
 	return zero, err
 }

@@ -2,28 +2,35 @@ package nursery
 
 import (
 	"context"
-	"runtime/debug"
 	"runtime/pprof"
 )
 
 // A spec is a task started through the general path: named, spawned or
-// started. Plain Go calls take the lighter path in run.
+// started. Plain Go calls take the lighter path in run; both end through
+// unwound and fail.
 type spec struct {
 	ctx  context.Context
 	fn   func(context.Context) error
 	name string
 
-	// hook, if set, sees how the task ended before the nursery does, and may
-	// take the outcome for itself (Start does, until started is called).
+	// hook, if set, sees how the task ended (Spawn's Task, Start's starter).
 	hook hook
 	// stop, if set, releases ctx once the task has returned.
 	stop context.CancelCauseFunc
 }
 
+// A hook sees how a task ended.
 type hook interface {
-	// finish receives the task's error, or its panic, or goexit == true. It
-	// reports whether it took the outcome; if not, the nursery records it.
-	finish(err error, p *PanicError, goexit bool) (taken bool)
+	// take is offered the outcome before the nursery: err, or a panic, or
+	// a Goexit (as the error standing for it). It reports whether it took
+	// the outcome for itself, in which case the nursery never sees it
+	// (Start does, until started is called).
+	take(err error, p *PanicError, goexit error) bool
+	// settle receives the outcome after the nursery has recorded it, so
+	// that whoever it hands the outcome to finds the nursery up to date.
+	settle(err error)
+	// handed reports whether settle hands the outcome to user code.
+	handed() bool
 }
 
 // newSpec applies the options; it may panic, so callers make it before they
@@ -39,33 +46,33 @@ func (n *Nursery) newSpec(ctx context.Context, fn func(context.Context) error, o
 	return s
 }
 
-// launch starts s, the count already taken by enter or tryEnter.
+func (s *spec) origin() origin {
+	return origin{name: s.name, handed: s.hook != nil && s.hook.handed()}
+}
+
+// launch starts s, the count already taken by enter or tryEnter. Under a
+// full limit in a cancelled nursery, s waits in the queue.
 func (n *Nursery) launch(s *spec) {
 	if n.sem != nil && !n.acquire() {
-		go func() {
-			n.sem <- struct{}{}
-			n.runSpec(s)
-		}()
+		n.enqueue(queued{s: s})
 		return
 	}
 	go n.runSpec(s)
 }
 
+// runSpec is the goroutine of a task started through the general path.
 func (n *Nursery) runSpec(s *spec) {
 	normal := false
 	defer func() {
 		if !normal {
-			r := recover()
-			var p *PanicError
-			if r != nil {
-				p = newPanicError(r, s.name, false, debug.Stack())
-			}
-			if s.hook == nil || !s.hook.finish(nil, p, r == nil) {
-				if p != nil {
-					n.recordPanic(p)
-				} else {
-					n.recordGoexit(s.name, false)
+			o := s.origin()
+			p, goexit := unwound(recover(), o)
+			if s.hook == nil || !s.hook.take(nil, p, goexit) {
+				cause := n.recordUnwound(p, goexit, o)
+				if s.hook != nil {
+					s.hook.settle(cause) // the *PanicError, or the Goexit's error
 				}
+				n.cancel(cause)
 			}
 		}
 		if s.stop != nil {
@@ -81,11 +88,17 @@ func (n *Nursery) runSpec(s *spec) {
 	} else {
 		err = s.fn(s.ctx)
 	}
-	normal = true
-	if s.hook != nil && s.hook.finish(err, nil, false) {
+	if s.hook != nil && s.hook.take(err, nil, nil) {
+		normal = true
 		return
 	}
+	var cause error
 	if err != nil {
-		n.fail(s.ctx, err, s.name)
+		cause = n.fail(s.ctx, err, s.origin()) // inside the recover: it may call the error's methods
 	}
+	if s.hook != nil {
+		s.hook.settle(err)
+	}
+	normal = true
+	n.cancelWith(cause)
 }

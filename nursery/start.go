@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/structured-go/structured/internal/noise"
+	"github.com/structured-go/structured/internal/echo"
 )
 
 // Start starts fn as a task of n and waits until fn signals that it is ready
@@ -18,17 +18,25 @@ import (
 // does. If fn returns first, Start returns fn's error unchanged, and the
 // nursery never sees it; if fn returned nil without calling started, Start
 // returns ErrNotStarted; if fn panics, Start panics with the *PanicError in
-// the caller's goroutine. If ctx is cancelled before started, Start waits for
-// fn to return and then returns ctx's error (or fn's own, if fn returns a
-// real error).
+// the caller's goroutine.
+//
+// If ctx is cancelled before started, fn's context is cancelled too, and
+// Start waits for fn to return. Then Start returns ctx.Err() if fn returned
+// the echo of that cancellation (or nil without calling started), fn's own
+// error if it returned a real one, and (v, nil) if fn called started(v) and
+// returned nil: the work is done, and nothing is left to hand over (trio's
+// rule: the work ended before it could be moved).
 //
 // Once fn calls started, fn belongs to n: ctx no longer cancels it, and its
 // later error, panic or cancellation are the nursery's, as for Go. Calling
-// started again panics with an error wrapping ErrStartedTwice.
+// started again panics with an error wrapping ErrStartedTwice; calling it
+// after fn has returned (from a goroutine fn handed it to) panics with a
+// message saying so.
 //
 // Start returns ErrClosed, without calling fn, if Run has already returned.
-// It follows the limit of the nursery as Go does, and panics if ctx, n or fn
-// is nil.
+// Under WithLimit, Start waits for a slot like Go, but also gives up when ctx
+// is done, returning ctx.Err() without calling fn. Start panics if ctx, n or
+// fn is nil.
 func Start[T any](ctx context.Context, n *Nursery, fn func(ctx context.Context, started func(T)) error, opts ...TaskOption) (T, error) {
 	var zero T
 	switch {
@@ -43,15 +51,23 @@ func Start[T any](ctx context.Context, n *Nursery, fn func(ctx context.Context, 
 	s := n.newSpec(nil, func(ctx context.Context) error {
 		return fn(ctx, st.started)
 	}, opts) // before tryEnter: a bad option must not leave the task counted
-	if !n.tryEnter() {
+	if !n.tryEnter("Start") {
 		return zero, ErrClosed
 	}
+	if n.sem != nil {
+		select {
+		case n.sem <- struct{}{}:
+		case <-ctx.Done():
+			n.done()
+			return zero, ctx.Err()
+		}
+	}
 	taskCtx, stop := context.WithCancelCause(n.ctx)
-	st.stop = stop
+	st.taskCtx, st.stop = taskCtx, stop
 	st.linked.Add(1)
 	st.unlink = context.AfterFunc(ctx, st.startCancelled)
 	s.ctx, s.stop, s.hook = taskCtx, stop, st
-	n.launch(s)
+	go n.runSpec(s) // with the slot taken above
 
 	<-st.ready
 	if st.unlink() {
@@ -71,7 +87,7 @@ func Start[T any](ctx context.Context, n *Nursery, fn func(ctx context.Context, 
 		return zero, ctx.Err()
 	case err == nil:
 		return zero, ErrNotStarted
-	case ctx.Err() != nil && noise.Echo(taskCtx, err):
+	case st.echo:
 		return zero, ctx.Err()
 	default:
 		return zero, err
@@ -81,17 +97,20 @@ func Start[T any](ctx context.Context, n *Nursery, fn func(ctx context.Context, 
 // starter hands a task from Start to the nursery.
 type starter[T any] struct {
 	startCtx context.Context
+	taskCtx  context.Context
 	stop     context.CancelCauseFunc
 	unlink   func() bool
 	linked   sync.WaitGroup // the AfterFunc on startCtx, until it ends
 	ready    chan struct{}  // closed when Start may return
 
-	mu    sync.Mutex
-	calls int
-	moved bool // started was called in time: the task is the nursery's now
-	value T
-	err   error
-	panic *PanicError
+	mu       sync.Mutex
+	calls    int
+	moved    bool // started was called in time: the task is the nursery's now
+	returned bool // fn has returned (or panicked) under Start
+	value    T
+	err      error
+	echo     bool // err is the echo of startCtx's cancellation
+	panic    *PanicError
 }
 
 // startCancelled runs when Start's ctx is done; before started, that cancels
@@ -109,8 +128,11 @@ func (st *starter[T]) started(v T) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.calls++
-	if st.calls > 1 {
-		panic(ErrStartedTwice)
+	switch {
+	case st.calls > 1:
+		panic(fmt.Errorf("nursery: the started function of Start called again: %w", ErrStartedTwice))
+	case st.returned:
+		panic("nursery: the started function of Start called after the function passed to Start returned")
 	}
 	st.value = v
 	if err := st.startCtx.Err(); err != nil {
@@ -123,20 +145,28 @@ func (st *starter[T]) started(v T) {
 	close(st.ready)
 }
 
-func (st *starter[T]) finish(err error, p *PanicError, goexit bool) bool {
+func (st *starter[T]) take(err error, p *PanicError, goexit error) bool {
+	// Decide about the echo before the lock: it calls err's methods.
+	isEcho := err != nil && st.startCtx.Err() != nil &&
+		(echo.Of(st.taskCtx, err) || echo.Match(err, st.startCtx.Err(), context.Cause(st.startCtx)))
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.moved {
 		return false
 	}
+	st.returned = true
 	switch {
 	case p != nil:
 		st.panic = p
-	case goexit:
+	case goexit != nil:
 		st.err = fmt.Errorf("a task being started: %w", ErrGoexit)
 	default:
-		st.err = err
+		st.err, st.echo = err, isEcho
 	}
 	close(st.ready)
 	return true
 }
+
+func (st *starter[T]) settle(error) {}
+
+func (st *starter[T]) handed() bool { return false }

@@ -2,7 +2,6 @@ package nursery
 
 import (
 	"context"
-	"fmt"
 )
 
 // A Task is a handle on one task started by Spawn: its result can be awaited
@@ -17,7 +16,8 @@ type Task[T any] struct {
 // Spawn starts fn as a task of n, as Go does, and returns a handle on it, like
 // asyncio.create_task inside a TaskGroup. The task belongs to the nursery: Run
 // waits for it whether or not anyone calls Wait, and a real error it returns
-// fails the nursery as well as being returned by Wait.
+// fails the nursery as well as being returned by Wait. (If the body returns
+// that error again, or wraps it, Run still reports the failure once.)
 //
 // Spawn follows the rules of Go for limits, cancellation and a closed nursery
 // (it panics with an error wrapping ErrClosed after Run has returned), and
@@ -43,25 +43,28 @@ func Spawn[T any](n *Nursery, fn func(ctx context.Context) (T, error), opts ...T
 	return t
 }
 
-var errNoReturn = fmt.Errorf("a spawned task: %w", ErrGoexit)
+func (t *Task[T]) take(error, *PanicError, error) bool { return false }
 
-func (t *Task[T]) finish(err error, p *PanicError, goexit bool) bool {
-	switch {
-	case p != nil:
-		t.err = p
-	case goexit:
-		t.err = errNoReturn
-	default:
-		t.err = err
-	}
+func (t *Task[T]) handed() bool { return true }
+
+// settle runs once the nursery has recorded the outcome, so that a body
+// that returns what Wait gave it finds the failure already known.
+func (t *Task[T]) settle(err error) {
+	t.err = err
 	close(t.done)
-	return false // the nursery sees the outcome too
 }
 
 // Wait waits for the task to return and returns its value and error. If ctx
 // is done first, Wait returns ctx.Err() and the task goes on. If the task
-// panicked, Wait returns its *PanicError (Run panics with it as well).
+// panicked, Wait returns its *PanicError (Run panics with it as well); if it
+// called runtime.Goexit, an error wrapping ErrGoexit.
+//
+// The task's return, and the nursery's record of its error, happen before
+// Wait returns them.
 func (t *Task[T]) Wait(ctx context.Context) (T, error) {
+	if ctx == nil {
+		panic("nursery: Task.Wait called with a nil context")
+	}
 	select {
 	case <-t.done:
 		return t.value, t.err
@@ -71,6 +74,13 @@ func (t *Task[T]) Wait(ctx context.Context) (T, error) {
 	case <-t.done:
 		return t.value, t.err
 	case <-ctx.Done():
+		// A failure of the task cancels the nursery only after done is
+		// closed: if that is what ended ctx, the result is there.
+		select {
+		case <-t.done:
+			return t.value, t.err
+		default:
+		}
 		var zero T
 		return zero, ctx.Err()
 	}
@@ -82,13 +92,10 @@ func (t *Task[T]) Done() <-chan struct{} {
 	return t.done
 }
 
-// Cancel cancels the task's context with cause (ErrCancelled if nil), and
-// not its siblings'. The echo of this cancellation returned by the task is
-// not a failure of the nursery; Wait still returns it. Cancel does not wait
-// for the task to return, and does nothing once it has.
+// Cancel cancels the task's context with cause (context.Canceled if nil),
+// and not its siblings'. The echo of this cancellation returned by the task
+// is not a failure of the nursery; Wait still returns it. Cancel does not
+// wait for the task to return, and does nothing once it has.
 func (t *Task[T]) Cancel(cause error) {
-	if cause == nil {
-		cause = ErrCancelled
-	}
 	t.stop(cause)
 }
