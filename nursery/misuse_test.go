@@ -82,3 +82,39 @@ func TestNilTaskOptionDoesNotHang(t *testing.T) {
 		})
 	}
 }
+
+// Misuse of a zero Nursery or of Wait panics with a message naming it.
+func TestMisuseOfNurseryAndTask(t *testing.T) {
+	var nilCtx context.Context
+	tests := []struct {
+		name string
+		call func()
+		want string
+	}{
+		{"Cancel on zero Nursery", func() { new(nursery.Nursery).Cancel(nil) }, "Run did not create"},
+		{"Start on zero Nursery", func() {
+			_, _ = nursery.Start(context.Background(), new(nursery.Nursery), func(context.Context, func(int)) error { return nil })
+		}, "Run did not create"},
+		{"Wait nil ctx", func() {
+			_ = nursery.Run(context.Background(), func(ctx context.Context, n *nursery.Nursery) error {
+				task := nursery.Spawn(n, func(ctx context.Context) (int, error) { return 0, nil })
+				defer func() { _, _ = task.Wait(ctx) }()
+				_, err := task.Wait(nilCtx)
+				return err
+			})
+		}, "nil context"},
+	}
+	for _, tc := range tests {
+		r := recoverPanic(tc.call)
+		var msg string
+		switch v := r.(type) {
+		case string:
+			msg = v
+		case error:
+			msg = v.Error()
+		}
+		if !contains(msg, tc.want) {
+			t.Errorf("%s: panicked with %v, want a message containing %q", tc.name, r, tc.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -390,5 +391,55 @@ func TestStartPanicBeforeStarted(t *testing.T) {
 	}
 	if p, ok := fromStart.(*nursery.PanicError); !ok || p.Value != "early" {
 		t.Fatalf("Start panicked with %#v, want *PanicError{early}", fromStart)
+	}
+}
+
+// Start waiting for a slot under the limit gives up when its own ctx ends,
+// without calling fn.
+func TestStartSlotWaitHonoursItsContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		t0 := time.Now()
+		err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
+			n.Go(func(ctx context.Context) error { time.Sleep(time.Hour); return nil }) // the only slot
+			short, stop := context.WithTimeout(ctx, time.Second)
+			defer stop()
+			called := false
+			_, err := nursery.Start(short, n, func(ctx context.Context, started func(int)) error {
+				called = true
+				started(1)
+				return nil
+			})
+			if err != context.DeadlineExceeded || called || time.Since(t0) != time.Second {
+				return fmt.Errorf("Start() = %v after %v (fn called: %v), want DeadlineExceeded after 1s without a call",
+					err, time.Since(t0), called)
+			}
+			return nil
+		}, nursery.WithLimit(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// started called after fn returned, from wherever fn handed it, panics with
+// a message that says so, instead of a runtime error deep inside.
+func TestStartedAfterReturnPanicsClearly(t *testing.T) {
+	var late func(int)
+	err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
+		_, err := nursery.Start(ctx, n, func(ctx context.Context, started func(int)) error {
+			late = started // handed on, and fn returns without calling it
+			return nil
+		})
+		if !errors.Is(err, nursery.ErrNotStarted) {
+			return fmt.Errorf("Start() = %v, want ErrNotStarted", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := recoverPanic(func() { late(1) })
+	if msg, _ := r.(string); !strings.Contains(msg, "after the function passed to Start returned") {
+		t.Fatalf("late started panicked with %#v, want a message saying it came after fn returned", r)
 	}
 }

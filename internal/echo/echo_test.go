@@ -84,7 +84,7 @@ func TestOf(t *testing.T) {
 
 func TestSame(t *testing.T) {
 	type pair struct{ a, b int }
-	var slice error = sliceErr{"x"} // boxed once, then passed around
+	var slice error = sliceErr{"x"}           // boxed once, then passed around
 	var holder error = struct{ error }{slice} // comparable type holding a value that is not
 	tests := []struct {
 		a, b error
