@@ -54,12 +54,18 @@ func (t *Timeout) Run(ctx context.Context, fn func(ctx context.Context) error) e
 	if fn == nil {
 		panic("timeout: Timeout.Run called with a nil function")
 	}
-	err, ran := t.s.Run(ctx, fn)
+	start := time.Now()
+	var work error
+	err, ran := t.s.Run(ctx, func(ctx context.Context) error {
+		work = fn(ctx)
+		return work
+	})
 	switch {
 	case !ran:
 		return ErrAlreadyEntered
 	case err == nil && t.s.CancelledCaught() && t.s.Trigger() == scope.ByDeadline:
-		return errTimeout()
+		when, _ := t.s.Deadline()
+		return timedOut(when.Sub(start), work)
 	}
 	return err
 }

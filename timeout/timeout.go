@@ -5,13 +5,57 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/structured-go/structured/internal/noise"
+	"github.com/structured-go/structured/internal/echo"
+	"github.com/structured-go/structured/internal/scope"
 )
 
 // ErrTimeout is matched, with errors.Is, by the error of FailAfter, FailAt,
 // Call and Timeout.Run when their own deadline ended the work. It also
-// matches context.DeadlineExceeded.
-var ErrTimeout = noise.ErrTimeout
+// matches context.DeadlineExceeded. Each timeout returns an error of its own
+// that matches it, naming the deadline and keeping the words of the work's
+// error (`timeout: deadline of 50ms exceeded: fetch: context deadline
+// exceeded`), so that a nursery never mistakes one task's timeout for the
+// echo of another's.
+var ErrTimeout error = &timeoutError{}
+
+// timeoutError is the error of a timeout that fired: it matches ErrTimeout
+// and context.DeadlineExceeded, and says what the work said.
+type timeoutError struct {
+	d    time.Duration // how long the work was given, if known
+	work error         // the work's own error, if it says more than the deadline
+}
+
+func (e *timeoutError) Error() string {
+	if e == ErrTimeout {
+		return "timeout: deadline exceeded"
+	}
+	msg := fmt.Sprintf("timeout: deadline of %v exceeded", e.d)
+	if e.work != nil {
+		msg += ": " + e.work.Error()
+	}
+	return msg
+}
+
+// Is makes errors.Is(err, ErrTimeout) and errors.Is(err,
+// context.DeadlineExceeded) true.
+func (e *timeoutError) Is(target error) bool {
+	return target == ErrTimeout || target == context.DeadlineExceeded
+}
+
+// Timeout and Temporary make it a net.Error-style timeout.
+func (e *timeoutError) Timeout() bool   { return true }
+func (e *timeoutError) Temporary() bool { return true }
+
+// timedOut returns the error of a timeout that gave the work d and ended it,
+// the work having returned workErr: its words are kept unless it is the bare
+// context error.
+func timedOut(d time.Duration, workErr error) error {
+	e := &timeoutError{d: max(d, 0)}
+	if workErr != nil && workErr != context.DeadlineExceeded {
+		e.work = workErr
+	}
+	return e
+}
 
 // An Option configures a timeout.
 type Option interface {
@@ -40,32 +84,37 @@ func WithShield() Option {
 // or an error wrapping it). Otherwise it returns fn's error unchanged. See the
 // package doc for the rules.
 func MoveOnAfter(ctx context.Context, d time.Duration, fn func(ctx context.Context) error, opts ...Option) (timedOut bool, err error) {
-	return run(ctx, time.Now().Add(d), fn, opts, "MoveOnAfter")
+	timedOut, err, _ = run(ctx, time.Now(), d, fn, opts, "MoveOnAfter")
+	return timedOut, err
 }
 
 // MoveOnAt is MoveOnAfter with an absolute deadline.
 func MoveOnAt(ctx context.Context, deadline time.Time, fn func(ctx context.Context) error, opts ...Option) (timedOut bool, err error) {
-	return run(ctx, deadline, fn, opts, "MoveOnAt")
+	now := time.Now()
+	timedOut, err, _ = run(ctx, now, deadline.Sub(now), fn, opts, "MoveOnAt")
+	return timedOut, err
 }
 
 // FailAfter runs fn with a context that ends d from now, like trio's
 // fail_after: if that deadline is what ended fn, FailAfter returns an error
 // matching ErrTimeout (and context.DeadlineExceeded) instead of the echo of
-// the deadline that fn returned. Otherwise it returns fn's error unchanged.
-// See the package doc for the rules.
+// the deadline that fn returned, with fn's words in its message. Otherwise it
+// returns fn's error unchanged. See the package doc for the rules.
 func FailAfter(ctx context.Context, d time.Duration, fn func(ctx context.Context) error, opts ...Option) error {
-	timedOut, err := run(ctx, time.Now().Add(d), fn, opts, "FailAfter")
-	if timedOut {
-		return timeoutAfter(d)
+	isTimeout, err, work := run(ctx, time.Now(), d, fn, opts, "FailAfter")
+	if isTimeout {
+		return timedOut(d, work)
 	}
 	return err
 }
 
 // FailAt is FailAfter with an absolute deadline.
 func FailAt(ctx context.Context, deadline time.Time, fn func(ctx context.Context) error, opts ...Option) error {
-	timedOut, err := run(ctx, deadline, fn, opts, "FailAt")
-	if timedOut {
-		return errTimeout()
+	now := time.Now()
+	d := deadline.Sub(now)
+	isTimeout, err, work := run(ctx, now, d, fn, opts, "FailAt")
+	if isTimeout {
+		return timedOut(d, work)
 	}
 	return err
 }
@@ -77,25 +126,16 @@ func Call[T any](ctx context.Context, d time.Duration, fn func(ctx context.Conte
 		panic("timeout: Call called with a nil function")
 	}
 	var v T
-	timedOut, err := run(ctx, time.Now().Add(d), func(ctx context.Context) error {
+	isTimeout, err, work := run(ctx, time.Now(), d, func(ctx context.Context) error {
 		var err error
 		v, err = fn(ctx)
 		return err
 	}, opts, "Call")
-	if timedOut {
+	if isTimeout {
 		var zero T
-		return zero, timeoutAfter(d)
+		return zero, timedOut(d, work)
 	}
 	return v, err
-}
-
-// errTimeout is a new error matching ErrTimeout: each timeout reports its
-// own, so that a nursery never mistakes one task's timeout for the echo of
-// another's.
-func errTimeout() error { return noise.Timeout(ErrTimeout.Error()) }
-
-func timeoutAfter(d time.Duration) error {
-	return noise.Timeout(fmt.Sprintf("timeout: deadline of %v exceeded", d))
 }
 
 func parseOptions(opts []Option, name string) config {
@@ -109,8 +149,9 @@ func parseOptions(opts []Option, name string) config {
 	return c
 }
 
-// run runs fn under deadline and reports whether the deadline ended it.
-func run(ctx context.Context, deadline time.Time, fn func(ctx context.Context) error, opts []Option, name string) (bool, error) {
+// run runs fn under a deadline d after now and reports whether that deadline
+// ended it; if so, work is what fn returned.
+func run(ctx context.Context, now time.Time, d time.Duration, fn func(ctx context.Context) error, opts []Option, name string) (isTimeout bool, err, work error) {
 	if ctx == nil {
 		panic("timeout: " + name + " called with a nil context")
 	}
@@ -121,22 +162,44 @@ func run(ctx context.Context, deadline time.Time, fn func(ctx context.Context) e
 	if len(opts) > 0 {
 		c = parseOptions(opts, name) // kept out of line: the common call allocates nothing for options
 	}
+	deadline := now.Add(d)
 	parent := ctx
 	if c.shield {
 		parent = context.WithoutCancel(ctx)
 	} else if pd, ok := ctx.Deadline(); ok && !pd.After(deadline) {
-		// The parent's deadline comes first, or at the same instant (the
-		// outer one wins ties): this timeout can never be the one to fire.
-		return false, fn(ctx)
+		if scope.Movable(ctx) {
+			// The parent's deadline comes first for now, but it can move
+			// later: this timeout needs a timer of its own.
+			return runScoped(ctx, deadline, fn)
+		}
+		// The parent's fixed deadline comes first, or at the same instant
+		// (the outer one wins ties): this timeout can never be the one to
+		// fire.
+		return false, fn(ctx), nil
 	}
 	tctx, stop := context.WithDeadline(parent, deadline)
 	defer stop()
-	err := fn(tctx)
+	err = fn(tctx)
 	// tctx ends by its deadline or by the parent's cancellation; while the
 	// parent is not done, it can only be the deadline. If the parent is done
 	// too, the outer code handles it.
-	if err != nil && tctx.Err() != nil && (c.shield || ctx.Err() == nil) && noise.Echo(tctx, err) {
-		return true, nil
+	if err != nil && tctx.Err() != nil && (c.shield || ctx.Err() == nil) && echo.Of(tctx, err) {
+		return true, nil, err
 	}
-	return false, err
+	return false, err, nil
+}
+
+// runScoped is run under a parent whose deadline is earlier but may move: a
+// scope keeps a deadline of its own while deferring to the parent's.
+func runScoped(ctx context.Context, deadline time.Time, fn func(ctx context.Context) error) (isTimeout bool, err, work error) {
+	var s scope.Scope
+	s.SetDeadline(deadline)
+	err, _ = s.Run(ctx, func(ctx context.Context) error {
+		work = fn(ctx)
+		return work
+	})
+	if err == nil && s.CancelledCaught() && s.Trigger() == scope.ByDeadline {
+		return true, nil, work
+	}
+	return false, err, nil
 }

@@ -3,17 +3,27 @@
 // while it runs, or by its parent unless shielded, and that records which of
 // these ended it. Package cancel exports it as cancel.Scope; package timeout
 // builds its reschedulable Timeout on it.
+//
+// The scope's context is a context of its own, not one of the standard
+// library's: its deadline can move, and a standard context's cannot. It
+// behaves like one to everything derived from it: a context derived with
+// context.WithCancel, WithTimeout or AfterFunc reports the scope's Err
+// (context.DeadlineExceeded after the scope's deadline, not
+// context.Canceled) and its Cause, because the scope hands the standard
+// library its own done channel and an AfterFunc hook instead of an inner
+// cancelCtx to attach to.
 package scope
 
 import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/multierr"
 
-	"github.com/structured-go/structured/internal/noise"
+	"github.com/structured-go/structured/internal/echo"
 )
 
 // Trigger says what cancelled a scope first.
@@ -37,6 +47,12 @@ const (
 // errExited is the cause of a scope's context once Run has returned.
 var errExited = errors.New("cancel: scope exited")
 
+// tieRecheck is how long a scope whose deadline passed waits before looking
+// again, when the parent's deadline was no later and should have ended it
+// (ties go to the outer scope) but has not: the parent's deadline may have
+// moved meanwhile.
+const tieRecheck = time.Millisecond
+
 // A Scope is created, run once, and then only inspected. Its zero value is a
 // scope with no deadline, not shielded. It must not be copied once used.
 type Scope struct {
@@ -52,20 +68,39 @@ type Scope struct {
 	called  bool  // Cancel was called, or the deadline passed while running
 	cause   error // the first cause given to Cancel
 	caught  bool
-	err     error // what ctx.Err() reports once cancelled
+
+	// Once the context is done: err is what Err reports, firedCause what
+	// Cause does.
+	fired      bool
+	err        error
+	firedCause error
 
 	parent context.Context
-	base   detached
-	inner  context.Context
-	stop   context.CancelCauseFunc
 	unlink func() bool
 	timer  *time.Timer
 	ctx    Ctx
+
+	// done is the context's Done channel, made when first asked for (or
+	// closedChan if the context was done by then).
+	done atomic.Value
+	// carrier is a standard context that holds the cause, for
+	// context.Cause, made when first asked for.
+	carrier     context.Context
+	stopCarrier context.CancelCauseFunc
+	// hooks are the functions registered through Ctx.AfterFunc, by the
+	// standard library for the contexts derived from this one.
+	hooks map[*hook]struct{}
 
 	// callbacks counts the timer and parent callbacks that are scheduled or
 	// running, so that Run can wait for the last of them before it returns.
 	callbacks sync.WaitGroup
 }
+
+type hook struct{ f func() }
+
+// closedChan is a closed channel, the Done of a context that was done before
+// anyone asked.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // SetTimeout sets a deadline relative to the start of Run, replacing any
 // other deadline. Only before Run.
@@ -80,11 +115,13 @@ func (s *Scope) SetTimeout(d time.Duration) {
 // once the scope is cancelled, it changes nothing but what Deadline reports.
 func (s *Scope) SetDeadline(t time.Time) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.deadline, s.relative = t, false
-	if s.st == running && s.trigger == NotCancelled {
-		s.armLocked(time.Now())
+	var hooks []*hook
+	if s.st == running && !s.fired {
+		hooks = s.armLocked(time.Now())
 	}
+	s.mu.Unlock()
+	runHooks(hooks)
 }
 
 // Deadline returns the scope's own deadline, if it has one.
@@ -99,11 +136,13 @@ func (s *Scope) Deadline() (time.Time, bool) {
 // is already done.
 func (s *Scope) SetShield(on bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.shield = on
-	if !on && s.st == running && s.trigger == NotCancelled && s.parent.Err() != nil {
-		s.fireLocked(ByParent, s.parent.Err(), context.Cause(s.parent))
+	var hooks []*hook
+	if !on && s.st == running && !s.fired && s.parent.Err() != nil {
+		hooks = s.fireLocked(ByParent, s.parent.Err(), context.Cause(s.parent))
 	}
+	s.mu.Unlock()
+	runHooks(hooks)
 }
 
 // Shielded reports whether the shield is on.
@@ -120,18 +159,21 @@ func (s *Scope) Cancel(cause error) {
 		cause = context.Canceled
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.cause == nil {
 		s.cause = cause
 	}
 	s.called = true
-	if s.st == running {
-		s.fireLocked(ByCancel, context.Canceled, cause)
+	var hooks []*hook
+	if s.st == running && !s.fired {
+		hooks = s.fireLocked(ByCancel, context.Canceled, cause)
 	}
+	s.mu.Unlock()
+	runHooks(hooks)
 }
 
 // CancelCalled reports whether Cancel was called or the scope's deadline has
-// passed (also before Run, for an absolute deadline).
+// passed (also before Run, for an absolute deadline). It does not change
+// once Run has returned.
 func (s *Scope) CancelCalled() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -156,10 +198,6 @@ func (s *Scope) Trigger() Trigger {
 	return s.trigger
 }
 
-// Started reports whether Run has begun; Exited whether it has returned.
-func (s *Scope) Started() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.st != created }
-func (s *Scope) Exited() bool  { s.mu.Lock(); defer s.mu.Unlock(); return s.st == exited }
-
 // Run runs fn with the scope's context; see cancel.Scope.Run. It reports
 // false, without calling fn, if the scope has already run.
 func (s *Scope) Run(ctx context.Context, fn func(ctx context.Context) error) (error, bool) {
@@ -170,6 +208,7 @@ func (s *Scope) Run(ctx context.Context, fn func(ctx context.Context) error) (er
 	}
 	s.st = running
 	s.parent = ctx
+	s.ctx.s = s
 	var now time.Time
 	if s.relative || !s.deadline.IsZero() {
 		now = time.Now()
@@ -177,20 +216,15 @@ func (s *Scope) Run(ctx context.Context, fn func(ctx context.Context) error) (er
 	if s.relative {
 		s.deadline, s.relative = now.Add(s.timeout), false
 	}
-	// The scope's context keeps the parent's values but not its
-	// cancellation, which is linked by hand so that the shield can cut it.
-	s.base.parent = ctx
-	s.inner, s.stop = context.WithCancelCause(&s.base)
-	s.ctx = Ctx{Context: s.inner, s: s}
 	switch {
 	case s.called:
 		s.fireLocked(ByCancel, context.Canceled, s.cause)
 	case !s.shield && ctx.Err() != nil:
 		s.fireLocked(ByParent, ctx.Err(), context.Cause(ctx))
 	default:
-		s.armLocked(now)
+		s.armLocked(now) // nothing is registered yet: no hooks to run
 	}
-	if s.trigger == NotCancelled && ctx.Done() != nil {
+	if !s.fired && ctx.Done() != nil {
 		s.callbacks.Add(1)
 		s.unlink = context.AfterFunc(ctx, s.parentDone)
 	}
@@ -199,68 +233,90 @@ func (s *Scope) Run(ctx context.Context, fn func(ctx context.Context) error) (er
 	normal := false
 	defer func() {
 		if !normal {
-			s.exit(nil) // a panic or runtime.Goexit goes on unwinding
+			s.exit() // a panic or runtime.Goexit goes on unwinding
 		}
 	}()
 	err := fn(&s.ctx)
 	normal = true
-	return s.exit(err), true
+	return s.exitWith(err), true
 }
 
 // Reschedule moves the deadline of a running scope that its deadline has not
 // cancelled yet, and reports whether it did, with the scope's state.
 func (s *Scope) Reschedule(t time.Time) (started, finished, expired bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	started, finished, expired = s.st != created, s.st == exited, s.trigger == ByDeadline
+	var hooks []*hook
 	if started && !finished && !expired {
 		s.deadline, s.relative = t, false
-		if s.trigger == NotCancelled {
-			s.armLocked(time.Now())
+		if !s.fired {
+			hooks = s.armLocked(time.Now())
 		}
 	}
+	s.mu.Unlock()
+	runHooks(hooks)
 	return started, finished, expired
 }
 
-// exit ends the scope and classifies fn's error: the echo of the scope's own
-// cancellation is absorbed (caught), unless the parent's cancellation is
+// exitWith ends the scope and classifies fn's error: the echo of the scope's
+// own cancellation is absorbed (caught), unless the parent's cancellation is
 // visible too, in which case the outer scope is the one to catch it.
-func (s *Scope) exit(err error) error {
+func (s *Scope) exitWith(err error) error {
+	defer s.exit()
+	s.mu.Lock()
+	own := (s.trigger == ByCancel || s.trigger == ByDeadline) && (s.shield || s.parent.Err() == nil)
+	ctxErr, cause := s.err, s.firedCause
+	s.mu.Unlock()
+	if err == nil || !own {
+		return err
+	}
+	err, caught := strip(err, ctxErr, cause) // calls err's methods: exit still runs if they panic
+	s.mu.Lock()
+	s.caught = caught
+	s.mu.Unlock()
+	return err
+}
+
+// exit ends the scope: nothing of it outlives Run, and its context is done.
+func (s *Scope) exit() {
 	s.mu.Lock()
 	s.st = exited
 	s.stopTimerLocked()
-	unlink := s.unlink
-	own := (s.trigger == ByCancel || s.trigger == ByDeadline) && (s.shield || s.parent.Err() == nil)
-	s.mu.Unlock()
-	if err != nil && own {
-		var caught bool
-		err, caught = strip(&s.ctx, err) // Ctx.Err takes s.mu
-		s.mu.Lock()
-		s.caught = caught
-		s.mu.Unlock()
+	if !s.called && !s.deadline.IsZero() && !time.Now().Before(s.deadline) {
+		s.called = true // the deadline passed while running (trio's cancel_called)
 	}
+	unlink := s.unlink
+	s.mu.Unlock()
 	if unlink != nil && unlink() {
 		s.callbacks.Done() // it will never run
 	}
 	s.callbacks.Wait() // one may be running: nothing of the scope's outlives Run
-	s.stop(errExited)
-	return err
+	s.mu.Lock()
+	var hooks []*hook
+	if !s.fired {
+		hooks = s.doneLocked(context.Canceled, errExited) // release what derives from the context
+	}
+	s.mu.Unlock()
+	runHooks(hooks)
 }
 
-// strip removes the echoes of ctx's cancellation from err, also from inside
-// combined errors, and reports whether it removed any.
-func strip(ctx context.Context, err error) (error, bool) {
+// strip removes the echoes of the cancellation (ctxErr and cause) from err,
+// also from inside combined errors, and reports whether it removed any.
+func strip(err, ctxErr, cause error) (error, bool) {
+	if echo.Match(err, ctxErr, cause) {
+		return nil, true
+	}
 	multi, ok := err.(interface{ Unwrap() []error })
 	if !ok {
-		if noise.Echo(ctx, err) {
-			return nil, true
-		}
 		return err, false
 	}
 	var rest []error
 	stripped := false
 	for _, e := range multi.Unwrap() {
-		r, st := strip(ctx, e)
+		if e == nil {
+			continue
+		}
+		r, st := strip(e, ctxErr, cause)
 		stripped = stripped || st
 		if r != nil {
 			rest = append(rest, r)
@@ -272,17 +328,50 @@ func strip(ctx context.Context, err error) (error, bool) {
 	return multierr.Combine(rest...), true
 }
 
-// fireLocked cancels the scope's context, if nothing has yet.
-func (s *Scope) fireLocked(t Trigger, err, cause error) {
-	if s.trigger != NotCancelled {
-		return
+// fireLocked cancels the scope's context, if nothing has yet, and returns the
+// hooks to run once s.mu is released.
+func (s *Scope) fireLocked(t Trigger, err, cause error) []*hook {
+	if s.fired {
+		return nil
 	}
-	s.trigger, s.err = t, err
+	s.trigger = t
 	if t != ByParent {
 		s.called = true
 	}
 	s.stopTimerLocked()
-	s.stop(cause)
+	return s.doneLocked(err, cause)
+}
+
+// doneLocked makes the context done with err and cause, and returns the
+// hooks to run once s.mu is released. The cause is in place before Done is
+// closed, so that whoever sees Done closed finds it.
+func (s *Scope) doneLocked(err, cause error) []*hook {
+	s.fired, s.err, s.firedCause = true, err, cause
+	if s.stopCarrier != nil {
+		s.stopCarrier(cause)
+	}
+	if d, _ := s.done.Load().(chan struct{}); d != nil {
+		close(d)
+	} else {
+		s.done.Store(closedChan)
+	}
+	if len(s.hooks) == 0 {
+		return nil
+	}
+	hooks := make([]*hook, 0, len(s.hooks))
+	for h := range s.hooks {
+		hooks = append(hooks, h)
+	}
+	s.hooks = nil
+	return hooks
+}
+
+// runHooks runs the AfterFunc hooks of a context that is now done, outside
+// the scope's lock: they read its Err and Cause.
+func runHooks(hooks []*hook) {
+	for _, h := range hooks {
+		h.f()
+	}
 }
 
 // stopTimerLocked stops the deadline's timer; if that keeps its callback
@@ -294,18 +383,24 @@ func (s *Scope) stopTimerLocked() {
 }
 
 // armLocked sets the timer for the deadline, or fires if it has passed.
-func (s *Scope) armLocked(now time.Time) {
+func (s *Scope) armLocked(now time.Time) []*hook {
 	s.stopTimerLocked()
 	switch {
 	case s.deadline.IsZero():
 	case !now.Before(s.deadline):
-		s.deadlineLocked()
-	case s.timer == nil:
-		s.callbacks.Add(1)
-		s.timer = time.AfterFunc(s.deadline.Sub(now), s.deadlinePassed)
+		return s.deadlineLocked()
 	default:
-		s.callbacks.Add(1)
-		s.timer.Reset(s.deadline.Sub(now))
+		s.startTimerLocked(s.deadline.Sub(now))
+	}
+	return nil
+}
+
+func (s *Scope) startTimerLocked(d time.Duration) {
+	s.callbacks.Add(1)
+	if s.timer == nil {
+		s.timer = time.AfterFunc(d, s.deadlinePassed)
+	} else {
+		s.timer.Reset(d)
 	}
 }
 
@@ -314,56 +409,53 @@ func (s *Scope) armLocked(now time.Time) {
 func (s *Scope) deadlinePassed() {
 	defer s.callbacks.Done()
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.st == running && !s.deadline.IsZero() && !time.Now().Before(s.deadline) {
-		s.deadlineLocked()
+	var hooks []*hook
+	if s.st == running && !s.fired && !s.deadline.IsZero() && !time.Now().Before(s.deadline) {
+		hooks = s.deadlineLocked()
 	}
+	s.mu.Unlock()
+	runHooks(hooks)
 }
 
 // deadlineLocked fires the scope's deadline, which has passed, unless the
 // parent's deadline is no later and reaches this scope: ties go to the outer
 // scope, as in trio, and the parent's cancellation will arrive on its own.
-func (s *Scope) deadlineLocked() {
+// In case it does not (the parent's deadline moved in the same instant), the
+// scope looks again a moment later.
+func (s *Scope) deadlineLocked() []*hook {
 	if !s.shield {
 		if pd, ok := s.parent.Deadline(); ok && !pd.After(s.deadline) {
-			return
+			if s.parent.Err() == nil {
+				s.startTimerLocked(tieRecheck)
+			} // else the parent's cancellation is on its way, through parentDone
+			return nil
 		}
 	}
-	s.fireLocked(ByDeadline, context.DeadlineExceeded, context.DeadlineExceeded)
+	return s.fireLocked(ByDeadline, context.DeadlineExceeded, context.DeadlineExceeded)
 }
 
 // parentDone runs when the parent context is done.
 func (s *Scope) parentDone() {
 	defer s.callbacks.Done()
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.st == running && !s.shield {
-		s.fireLocked(ByParent, s.parent.Err(), context.Cause(s.parent))
+	var hooks []*hook
+	if s.st == running && !s.shield && !s.fired {
+		hooks = s.fireLocked(ByParent, s.parent.Err(), context.Cause(s.parent))
 	}
+	s.mu.Unlock()
+	runHooks(hooks)
 }
 
-// Ctx is the context a scope gives to its function. Done, Value and Cause
-// come from a context.WithCancelCause inside; Err and Deadline say what the
-// scope knows: DeadlineExceeded when its deadline fired, the parent's error
-// when the parent cancelled it, and the effective deadline (its own, or the
-// parent's if earlier and not shielded).
+// Ctx is the context a scope gives to its function: Err says what the scope
+// knows (context.DeadlineExceeded when its deadline fired, context.Canceled
+// after Cancel, the parent's error when the parent ended it), Cause why, and
+// Deadline is the effective deadline (its own, or the parent's if earlier and
+// not shielded). Values come from the parent, shielded or not.
 type Ctx struct {
-	context.Context
 	s *Scope
 }
 
-func (c *Ctx) Err() error {
-	if c.Context.Err() == nil {
-		return nil
-	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	if c.s.err == nil {
-		return context.Canceled // released by exit
-	}
-	return c.s.err
-}
-
+// Deadline is the effective deadline.
 func (c *Ctx) Deadline() (time.Time, bool) {
 	c.s.mu.Lock()
 	own, shield := c.s.deadline, c.s.shield
@@ -378,16 +470,97 @@ func (c *Ctx) Deadline() (time.Time, bool) {
 	return own, true
 }
 
+// Done is closed when the scope's context is done.
+func (c *Ctx) Done() <-chan struct{} {
+	if d, _ := c.s.done.Load().(chan struct{}); d != nil {
+		return d
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	d, _ := c.s.done.Load().(chan struct{})
+	if d == nil {
+		d = make(chan struct{})
+		c.s.done.Store(d)
+	}
+	return d
+}
+
+// Err is nil until the context is done, and then why it is.
+func (c *Ctx) Err() error {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	return c.s.err
+}
+
+// Value returns the parent's values. Asked for the standard library's own
+// key by context.Cause, it returns the carrier of the scope's cause.
+func (c *Ctx) Value(key any) any {
+	switch {
+	case key == any(movableKey{}):
+		return true
+	case isCancelCtxKey(key):
+		return c.s.causeCarrier()
+	}
+	return c.s.parent.Value(key)
+}
+
+// movableKey is the key of the Value that marks a scope's context, and the
+// contexts derived from it: their deadline can move.
+type movableKey struct{}
+
+// Movable reports whether ctx's deadline may move: whether it is, or derives
+// from, a scope's context.
+func Movable(ctx context.Context) bool {
+	return ctx.Value(movableKey{}) != nil
+}
+
+// AfterFunc arranges for f to run once the context is done, in the goroutine
+// that ends it (or at once, in this goroutine, if it is done already); the
+// returned stop reports whether it kept f from running. The standard library
+// calls it to cancel the contexts derived from this one.
+func (c *Ctx) AfterFunc(f func()) (stop func() bool) {
+	h := &hook{f: f}
+	c.s.mu.Lock()
+	if c.s.fired {
+		c.s.mu.Unlock()
+		f()
+		return func() bool { return false }
+	}
+	if c.s.hooks == nil {
+		c.s.hooks = make(map[*hook]struct{})
+	}
+	c.s.hooks[h] = struct{}{}
+	c.s.mu.Unlock()
+	return func() bool {
+		c.s.mu.Lock()
+		defer c.s.mu.Unlock()
+		_, ok := c.s.hooks[h]
+		delete(c.s.hooks, h)
+		return ok
+	}
+}
+
 func (c *Ctx) String() string { return "cancel.Scope context" }
 
-// detached carries the parent's values without its cancellation. Unlike
-// context.WithoutCancel it lives inside the Scope, so it costs no allocation.
-// Its Done is nil, so the context derived from it is not linked to the
-// parent; Cause stops at that derived context, which is always the nearer.
-type detached struct{ parent context.Context }
+// causeCarrier returns a standard context holding the scope's cause, made
+// on first use. Its Done is not the scope's, so that the standard library
+// attaches derived contexts through AfterFunc rather than to it.
+func (s *Scope) causeCarrier() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.carrier == nil {
+		s.carrier, s.stopCarrier = context.WithCancelCause(context.Background())
+		if s.fired {
+			s.stopCarrier(s.firedCause)
+		}
+	}
+	return s.carrier
+}
 
-func (detached) Deadline() (time.Time, bool) { return time.Time{}, false }
-func (detached) Done() <-chan struct{}       { return nil }
-func (detached) Err() error                  { return nil }
-func (d *detached) Value(key any) any        { return d.parent.Value(key) }
-func (d *detached) String() string           { return "cancel.Scope detached parent" }
+// probe answers, through Value, the standard library's private key for a
+// cancelCtx with itself and nothing else: that is how Value recognises it.
+var probe, _ = context.WithCancel(context.Background())
+
+func isCancelCtxKey(key any) bool {
+	return probe.Value(key) == any(probe)
+}
