@@ -188,3 +188,75 @@ type badUnwrap struct{ inner error }
 
 func (e *badUnwrap) Error() string { return "bad" }
 func (e *badUnwrap) Unwrap() error { return e.inner }
+
+// A context derived at the instant the scope is cancelled is cancelled too,
+// and deriving it does not deadlock (the standard library registers a child
+// while holding the child's lock). In the bubble, a deadlock is reported at
+// once.
+func TestDeriveWhileCancelling(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		for range 2000 {
+			s := cancel.New()
+			_ = s.Run(t.Context(), func(ctx context.Context) error {
+				go s.Cancel(nil)
+				child, stop := context.WithCancel(ctx)
+				defer stop()
+				<-child.Done()
+				if child.Err() != context.Canceled {
+					return fmt.Errorf("child.Err() = %v, want Canceled", child.Err())
+				}
+				return ctx.Err()
+			})
+			synctest.Wait()
+		}
+	})
+}
+
+// When a scope's own cancellation ends the work while its parent is
+// cancelled too, the outer scope is the one to catch the echo (trio's rule),
+// and it recognises it even when the two ended differently (the inner by its
+// deadline, the outer by Cancel): the echo passes on as the outer's.
+func TestEchoPassedToTheOuterScope(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		outer := cancel.New()
+		inner := cancel.New(cancel.WithTimeout(time.Second))
+		var innerErr error
+		err := outer.Run(t.Context(), func(ctx context.Context) error {
+			innerErr = inner.Run(ctx, func(ctx context.Context) error {
+				<-ctx.Done() // the inner deadline
+				outer.Cancel(nil)
+				return fmt.Errorf("fetch: %w", ctx.Err())
+			})
+			return innerErr
+		})
+		if !errors.Is(innerErr, context.Canceled) || innerErr.Error() != "fetch: context deadline exceeded" || inner.CancelledCaught() {
+			t.Errorf("inner Run() = %v (caught %v), want its echo passed on as the outer's, uncaught", innerErr, inner.CancelledCaught())
+		}
+		if err != nil || !outer.CancelledCaught() {
+			t.Errorf("outer Run() = %v (caught %v), want nil, caught", err, outer.CancelledCaught())
+		}
+	})
+}
+
+// The scope's context runs a hook registered after it is done in a goroutine
+// of its own, as context.AfterFunc does: the standard library registers its
+// hook holding a lock that the hook takes.
+func TestAfterFuncOnADoneScopeContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := cancel.New()
+		s.Cancel(nil)
+		_ = s.Run(t.Context(), func(ctx context.Context) error {
+			af, ok := ctx.(interface{ AfterFunc(func()) func() bool })
+			if !ok {
+				return errors.New("the scope's context has no AfterFunc method")
+			}
+			lock := make(chan struct{}, 1) // a lock whose wait the bubble sees as blocking
+			ran := make(chan struct{})
+			lock <- struct{}{}
+			af.AfterFunc(func() { lock <- struct{}{}; close(ran); <-lock })
+			<-lock
+			<-ran
+			return ctx.Err()
+		})
+	})
+}

@@ -182,6 +182,9 @@ func (n *Nursery) bodyUnwound(r any) {
 	n.idle.Wait()
 	n.cancel(ErrClosed)
 	if n.panic != nil {
+		if goexit != nil {
+			n.errs = append(n.errs, entry{err: goexit, raw: goexit}) // not lost behind the panic
+		}
 		panic(n.finalPanic())
 	}
 	if len(n.errs) > 0 {

@@ -90,6 +90,21 @@ func TestBodyGoexitKeepsTaskErrors(t *testing.T) {
 		if !strings.Contains(p.Error(), "runtime.Goexit") || !strings.Contains(p.Error(), errA.Error()) {
 			t.Errorf("Error() = %q, want it to name the Goexit and errA", p.Error())
 		}
+
+		// A task that panics meanwhile: the panic wins, and the body's
+		// Goexit is among its suppressed errors.
+		go func() {
+			defer func() { result <- recover() }()
+			_ = nursery.Run(context.Background(), func(ctx context.Context, n *nursery.Nursery) error {
+				n.Go(func(ctx context.Context) error { <-ctx.Done(); panic("while unwinding") })
+				runtime.Goexit()
+				return nil
+			})
+		}()
+		p, ok = (<-result).(*nursery.PanicError)
+		if !ok || p.Value != "while unwinding" || len(p.Suppressed) != 1 || !errors.Is(p.Suppressed[0], nursery.ErrGoexit) {
+			t.Errorf("Goexit in the body, then a panic: %v, want the panic with the Goexit suppressed", p)
+		}
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/structured-go/structured/cancel"
+	"github.com/structured-go/structured/nursery"
 	"github.com/structured-go/structured/timeout"
 )
 
@@ -134,6 +135,44 @@ func TestTimeoutKeepsTheWorkWords(t *testing.T) {
 			err = tc.call(bare)
 			if want := "timeout: deadline of 50ms exceeded"; err == nil || err.Error() != want {
 				t.Errorf("%s with a bare echo: error %q, want %q", tc.name, err, want)
+			}
+		}
+	})
+}
+
+// A timeout whose deadline fired just before its parent was cancelled (by a
+// sibling's failure) passes the echo on as the parent's: the nursery does
+// not report a stray context.DeadlineExceeded beside the real failure.
+func TestTimedOutWorkUnderACancelledParent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		errSibling := errors.New("sibling failed")
+		for name, call := range map[string]func(ctx context.Context, fn func(context.Context) error) error{
+			"MoveOnAfter": func(ctx context.Context, fn func(context.Context) error) error {
+				_, err := timeout.MoveOnAfter(ctx, time.Second, fn)
+				return err
+			},
+			"FailAfter": func(ctx context.Context, fn func(context.Context) error) error {
+				return timeout.FailAfter(ctx, time.Second, fn)
+			},
+			"Timeout.Run": func(ctx context.Context, fn func(context.Context) error) error {
+				return timeout.New(time.Second).Run(ctx, fn)
+			},
+		} {
+			err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
+				fail := make(chan struct{})
+				n.Go(func(ctx context.Context) error { <-fail; return errSibling })
+				n.Go(func(ctx context.Context) error {
+					return call(ctx, func(ctx context.Context) error {
+						<-ctx.Done() // the timeout fired
+						close(fail)
+						time.Sleep(time.Millisecond) // the sibling fails meanwhile
+						return fmt.Errorf("slow: %w", ctx.Err())
+					})
+				})
+				return nil
+			})
+			if err != errSibling {
+				t.Errorf("%s: Run() = %v, want the sibling's failure alone", name, err)
 			}
 		}
 	})

@@ -182,9 +182,14 @@ func run(ctx context.Context, now time.Time, d time.Duration, fn func(ctx contex
 	err = fn(tctx)
 	// tctx ends by its deadline or by the parent's cancellation; while the
 	// parent is not done, it can only be the deadline. If the parent is done
-	// too, the outer code handles it.
-	if err != nil && tctx.Err() != nil && (c.shield || ctx.Err() == nil) && echo.Of(tctx, err) {
-		return true, nil, err
+	// too, the outer code handles it: the echo goes on as the parent's.
+	if err != nil && tctx.Err() != nil && echo.Of(tctx, err) {
+		if c.shield || ctx.Err() == nil {
+			return true, nil, err
+		}
+		if perr := ctx.Err(); !echo.Match(err, perr, context.Cause(ctx)) {
+			return false, echo.Rebase(err, tctx.Err(), context.Cause(tctx), perr), nil
+		}
 	}
 	return false, err, nil
 }

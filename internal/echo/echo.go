@@ -156,3 +156,26 @@ func Contains(nodes []error, target error) bool {
 	}
 	return false
 }
+
+// Rebase turns err, the echo of one cancellation (whose context reported
+// fromErr and fromCause), into the echo of another, whose context reports
+// toErr, keeping err's words. A scope or timeout whose own cancellation
+// ended the work passes its echo on when its parent was cancelled too (the
+// outer scope is the one to catch it); rebased, the echo is one the outer
+// scope recognises.
+func Rebase(err, fromErr, fromCause, toErr error) error {
+	if Same(err, fromErr) || Same(err, fromCause) {
+		return toErr
+	}
+	return &rebased{msg: err.Error(), err: toErr}
+}
+
+// rebased reads as the echo it replaces and unwraps to the outer context's
+// error.
+type rebased struct {
+	msg string
+	err error
+}
+
+func (r *rebased) Error() string { return r.msg }
+func (r *rebased) Unwrap() error { return r.err }

@@ -264,13 +264,25 @@ func (s *Scope) Reschedule(t time.Time) (started, finished, expired bool) {
 func (s *Scope) exitWith(err error) error {
 	defer s.exit()
 	s.mu.Lock()
-	own := (s.trigger == ByCancel || s.trigger == ByDeadline) && (s.shield || s.parent.Err() == nil)
+	self := s.trigger == ByCancel || s.trigger == ByDeadline
+	perr := s.parent.Err()
+	own := self && (s.shield || perr == nil)
 	ctxErr, cause := s.err, s.firedCause
 	s.mu.Unlock()
-	if err == nil || !own {
+	if err == nil || !self {
 		return err
 	}
-	err, caught := strip(err, ctxErr, cause) // calls err's methods: exit still runs if they panic
+	// From here on, the methods of err are called: exit still runs if they
+	// panic.
+	if !own {
+		// The parent was cancelled too: the outer scope catches the echo,
+		// which must be one it recognises.
+		if echo.Match(err, ctxErr, cause) && !echo.Match(err, perr, context.Cause(s.parent)) {
+			return echo.Rebase(err, ctxErr, cause, perr)
+		}
+		return err
+	}
+	err, caught := strip(err, ctxErr, cause)
 	s.mu.Lock()
 	s.caught = caught
 	s.mu.Unlock()
@@ -515,7 +527,8 @@ func Movable(ctx context.Context) bool {
 }
 
 // AfterFunc arranges for f to run once the context is done, in the goroutine
-// that ends it (or at once, in this goroutine, if it is done already); the
+// that ends it (or in a goroutine of its own if it is done already: the
+// standard library calls AfterFunc holding a lock that f takes); the
 // returned stop reports whether it kept f from running. The standard library
 // calls it to cancel the contexts derived from this one.
 func (c *Ctx) AfterFunc(f func()) (stop func() bool) {
@@ -523,7 +536,7 @@ func (c *Ctx) AfterFunc(f func()) (stop func() bool) {
 	c.s.mu.Lock()
 	if c.s.fired {
 		c.s.mu.Unlock()
-		f()
+		go f()
 		return func() bool { return false }
 	}
 	if c.s.hooks == nil {
