@@ -177,3 +177,29 @@ func TestTimedOutWorkUnderACancelledParent(t *testing.T) {
 		}
 	})
 }
+
+// An outer Timeout rescheduled, while an inner timeout runs, to the very
+// instant of the inner deadline wins the tie, as an outer deadline always
+// does: the inner passes the echo on and the outer reports the timeout.
+func TestRescheduledOuterWinsTheTie(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		for range 100 {
+			outer := timeout.New(time.Hour)
+			var innerTimedOut bool
+			var innerErr error
+			err := outer.Run(t.Context(), func(ctx context.Context) error {
+				innerTimedOut, innerErr = timeout.MoveOnAfter(ctx, 10*time.Millisecond, func(ctx context.Context) error {
+					if err := outer.Reschedule(time.Now().Add(10 * time.Millisecond)); err != nil {
+						return err
+					}
+					<-ctx.Done()
+					return ctx.Err()
+				})
+				return innerErr
+			})
+			if innerTimedOut || !errors.Is(err, timeout.ErrTimeout) || !outer.Expired() {
+				t.Fatalf("inner (%v, %v), outer %v (expired %v): want the outer to win the tie", innerTimedOut, innerErr, err, outer.Expired())
+			}
+		}
+	})
+}

@@ -184,6 +184,9 @@ func run(ctx context.Context, now time.Time, d time.Duration, fn func(ctx contex
 	// parent is not done, it can only be the deadline. If the parent is done
 	// too, the outer code handles it: the echo goes on as the parent's.
 	if err != nil && tctx.Err() != nil && echo.Of(tctx, err) {
+		if !c.shield && ctx.Err() == nil {
+			deferToParent(ctx, deadline)
+		}
 		if c.shield || ctx.Err() == nil {
 			return true, nil, err
 		}
@@ -193,6 +196,29 @@ func run(ctx context.Context, now time.Time, d time.Duration, fn func(ctx contex
 	}
 	return false, err, nil
 }
+
+// deferToParent waits, after this timeout's deadline fired, while the
+// parent's deadline is no later and due: it was moved to tie with (or come
+// before) this one after the work started, and ties go to the outer deadline,
+// whose cancellation is on its way. Only a deadline that can move needs it.
+func deferToParent(ctx context.Context, deadline time.Time) {
+	if !scope.Movable(ctx) {
+		return
+	}
+	for ctx.Err() == nil {
+		pd, ok := ctx.Deadline()
+		if !ok || pd.After(deadline) || time.Now().Before(pd) {
+			return // the parent's deadline is later, or not yet due: this one fired first
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(tieRecheck):
+		}
+	}
+}
+
+// tieRecheck is how often deferToParent looks again.
+const tieRecheck = time.Millisecond
 
 // runScoped is run under a parent whose deadline is earlier but may move: a
 // scope keeps a deadline of its own while deferring to the parent's.
