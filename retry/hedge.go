@@ -20,7 +20,11 @@ var errGaveUp = errors.New("retry: the call gave up")
 // a new one whenever the delay passes without a success, or when one fails
 // while others run. The first success wins; the nursery cancels and joins
 // the rest before hedge returns.
-func hedge[T any, F caller[T]](ctx context.Context, f F, c *config) (T, error) {
+func hedge[T any, F caller[T]](ctx context.Context, f F, caller *config) (T, error) {
+	// The attempts' goroutines use the config: a copy of their own keeps
+	// the caller's on its stack.
+	c := new(config)
+	*c = *caller
 	type result struct {
 		v   T
 		err error

@@ -7,7 +7,7 @@ import (
 
 // An Option configures Do and DoValue. Later options override earlier ones.
 type Option interface {
-	apply(*config)
+	apply(*config) // the options are read by config.set
 }
 
 // config is what the options of one call say, starting from the defaults.
@@ -41,23 +41,50 @@ var defaultBackoff Backoff = Exponential{
 
 var defaults = config{attempts: defaultAttempts, maxHint: defaultMaxHint, backoff: defaultBackoff}
 
-// parseOptions is kept out of line and off the path of a call without
-// options, which therefore allocates nothing for them.
-func parseOptions(opts []Option, fn string) *config {
-	if len(opts) == 1 {
-		if p, ok := opts[0].(*policy); ok {
-			return &p.c // parsed once, when the Policy was made; never written again
-		}
-	}
-	c := new(config)
+// parseOptions sets c from the defaults and opts. It is kept out of line
+// and off the path of a call without options. It reads each option with a
+// type switch rather than through its apply method, so that neither opts
+// nor c escape: the options a call builds stay on its stack, and the call
+// allocates nothing for them.
+func parseOptions(opts []Option, fn string, c *config) {
 	*c = defaults
 	for _, o := range opts {
-		if o == nil {
-			panic("retry: " + fn + " called with a nil Option")
-		}
-		o.apply(c)
+		c.set(o, fn)
 	}
-	return c
+}
+
+// set applies one option to c.
+func (c *config) set(o Option, fn string) {
+	switch o := o.(type) {
+	case nil:
+		panic("retry: " + fn + " called with a nil Option")
+	case attemptsOption:
+		c.attempts = int(o)
+	case maxElapsedOption:
+		c.maxElapsed = time.Duration(o)
+	case attemptTimeoutOption:
+		c.attemptTimeout = time.Duration(o)
+	case maxHintOption:
+		c.maxHint = time.Duration(o)
+	case retryIfOption:
+		c.retryIf = o
+	case onRetryOption:
+		c.onRetry = o
+	case onGiveUpOption:
+		c.onGiveUp = o
+	case backoffOption:
+		c.backoff = o.b
+	case budgetOption:
+		c.budget = o.b
+	case hedgeOption:
+		c.hedge, c.hedgeDelay, c.latency = true, o.d, o.l
+	case *policy:
+		for _, o := range o.opts {
+			c.set(o, fn)
+		}
+	default:
+		panic(fmt.Sprintf("retry: %s called with an unknown Option %T", fn, o))
+	}
 }
 
 // Policy bundles opts into one Option, checked and parsed once, for a policy
@@ -67,30 +94,22 @@ func parseOptions(opts []Option, fn string) *config {
 // it applies as if its options stood in its place.
 func Policy(opts ...Option) Option {
 	p := &policy{opts: append([]Option(nil), opts...)}
-	p.c = defaults
-	for _, o := range p.opts {
-		if o == nil {
-			panic("retry: Policy called with a nil Option")
-		}
-		o.apply(&p.c)
-	}
+	parseOptions(p.opts, "Policy", &p.c)
 	return p
 }
 
+// A policy keeps its options, to apply them among others, and their result
+// from the defaults, for a call given the policy alone.
 type policy struct {
 	opts []Option
 	c    config
 }
 
-func (p *policy) apply(c *config) {
-	for _, o := range p.opts {
-		o.apply(c)
-	}
-}
+func (p *policy) apply(c *config) { c.set(p, "") }
 
 type attemptsOption int
 
-func (o attemptsOption) apply(c *config) { c.attempts = int(o) }
+func (o attemptsOption) apply(c *config) { c.set(o, "") }
 
 // Attempts makes Do call fn at most n times in all: n counts calls, not
 // retries, so Attempts(1) never retries. The default is 4. Under Hedge it
@@ -104,7 +123,7 @@ func Attempts(n int) Option {
 
 type maxElapsedOption time.Duration
 
-func (o maxElapsedOption) apply(c *config) { c.maxElapsed = time.Duration(o) }
+func (o maxElapsedOption) apply(c *config) { c.set(o, "") }
 
 // MaxElapsed makes Do stop retrying when the next attempt would start more
 // than d after the first one did: it returns an error matching
@@ -122,7 +141,7 @@ func MaxElapsed(d time.Duration) Option {
 
 type attemptTimeoutOption time.Duration
 
-func (o attemptTimeoutOption) apply(c *config) { c.attemptTimeout = time.Duration(o) }
+func (o attemptTimeoutOption) apply(c *config) { c.set(o, "") }
 
 // AttemptTimeout gives each attempt a context that ends d after the attempt
 // starts (see timeout.FailAfter). An attempt that its own timeout ended
@@ -139,7 +158,7 @@ func AttemptTimeout(d time.Duration) Option {
 
 type maxHintOption time.Duration
 
-func (o maxHintOption) apply(c *config) { c.maxHint = time.Duration(o) }
+func (o maxHintOption) apply(c *config) { c.set(o, "") }
 
 // MaxHint caps the server hints that After carries: a longer hint waits d,
 // then tries again. The default is 1 minute. MaxHint(0) ignores hints.
@@ -153,7 +172,7 @@ func MaxHint(d time.Duration) Option {
 
 type retryIfOption func(error) bool
 
-func (o retryIfOption) apply(c *config) { c.retryIf = o }
+func (o retryIfOption) apply(c *config) { c.set(o, "") }
 
 // RetryIf makes Do retry only the errors for which pred returns true; any
 // other error is permanent, and Do returns it as it is. pred is not asked
@@ -169,7 +188,7 @@ func RetryIf(pred func(error) bool) Option {
 
 type onRetryOption func(attempt int, err error, delay time.Duration)
 
-func (o onRetryOption) apply(c *config) { c.onRetry = o }
+func (o onRetryOption) apply(c *config) { c.set(o, "") }
 
 // OnRetry makes Do call fn each time it is about to retry: after attempt
 // number attempt (1 for the first) failed with err, and before it sleeps for
@@ -186,7 +205,7 @@ func OnRetry(fn func(attempt int, err error, delay time.Duration)) Option {
 
 type onGiveUpOption func(attempts int, err error)
 
-func (o onGiveUpOption) apply(c *config) { c.onGiveUp = o }
+func (o onGiveUpOption) apply(c *config) { c.set(o, "") }
 
 // OnGiveUp makes Do call fn when it stops without success after at least one
 // attempt, with the number of attempts made and the error Do is about to
@@ -201,7 +220,7 @@ func OnGiveUp(fn func(attempts int, err error)) Option {
 
 type backoffOption struct{ b Backoff }
 
-func (o backoffOption) apply(c *config) { c.backoff = o.b }
+func (o backoffOption) apply(c *config) { c.set(o, "") }
 
 // WithBackoff makes Do wait as b says between attempts. The default is
 // Exponential{Initial: 100 * time.Millisecond, Multiplier: 2, Max: 10 *
@@ -221,7 +240,7 @@ func WithBackoff(b Backoff) Option {
 
 type budgetOption struct{ b *Budget }
 
-func (o budgetOption) apply(c *config) { c.budget = o.b }
+func (o budgetOption) apply(c *config) { c.set(o, "") }
 
 // WithBudget makes Do draw its retries and hedges from b, a budget shared
 // with other calls, and report to it how each attempt ended. When b allows
@@ -239,9 +258,7 @@ type hedgeOption struct {
 	l *Latency
 }
 
-func (o hedgeOption) apply(c *config) {
-	c.hedge, c.hedgeDelay, c.latency = true, o.d, o.l
-}
+func (o hedgeOption) apply(c *config) { c.set(o, "") }
 
 // Hedge makes Do start another attempt, while the earlier ones go on, each
 // time d passes without any attempt succeeding ("hedged requests", from The

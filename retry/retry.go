@@ -42,7 +42,8 @@ func Do(ctx context.Context, fn func(ctx context.Context) error, opts ...Option)
 		_, err = loop(ctx, errFunc(fn), &defaults, time.Time{}, err)
 		return err
 	}
-	_, err := run(ctx, errFunc(fn), parseOptions(opts, "Do"))
+	var c config
+	_, err := run(ctx, errFunc(fn), options(opts, "Do", &c))
 	return err
 }
 
@@ -66,7 +67,20 @@ func DoValue[T any](ctx context.Context, fn func(ctx context.Context) (T, error)
 		}
 		return loop(ctx, valueFunc[T](fn), &defaults, time.Time{}, err)
 	}
-	return run(ctx, valueFunc[T](fn), parseOptions(opts, "DoValue"))
+	var c config
+	return run(ctx, valueFunc[T](fn), options(opts, "DoValue", &c))
+}
+
+// options returns the config that opts stand for: the one of a Policy given
+// alone, parsed when it was made, or else buf, set from opts.
+func options(opts []Option, fn string, buf *config) *config {
+	if len(opts) == 1 {
+		if p, ok := opts[0].(*policy); ok {
+			return &p.c // never written again
+		}
+	}
+	parseOptions(opts, fn, buf)
+	return buf
 }
 
 // A caller is fn, as Do or DoValue got it. Being a type parameter rather
