@@ -105,27 +105,33 @@ const kept = 8
 // context.Canceled, context.DeadlineExceeded, or the cause of ctx) tells why
 // it stopped; Unwrap returns the last attempt's error, so errors.Is and
 // errors.As reach it as well; Errors lists the errors of the attempts.
+//
+// errors.Is sees through nested retries too: when the last attempt's error
+// is itself an *Error, of a retry inside fn, err matches both calls'
+// reasons. Reason is this call's own.
 type Error struct {
+	// Reason is why this call stopped retrying: ErrAttempts,
+	// ErrMaxElapsed, ErrBudget, or ctx.Err().
+	Reason error
 	// Attempts is how many times fn was called.
 	Attempts int
 	// Err is the error of the last failed attempt (the latest to finish,
 	// when attempts overlap under Hedge).
 	Err error
 
-	reason error // a sentinel, or ctx.Err()
-	cause  error // context.Cause(ctx) when ctx ended and it differs from ctx.Err()
-	errs   []error
+	cause error // context.Cause(ctx) when ctx ended and it differs from ctx.Err()
+	errs  []error
 }
 
 // Error says why retrying stopped, how many attempts were made, and what the
 // last one returned.
 func (e *Error) Error() string {
 	var b strings.Builder
-	if strings.HasPrefix(e.reason.Error(), "retry: ") {
-		b.WriteString(e.reason.Error())
+	if strings.HasPrefix(e.Reason.Error(), "retry: ") {
+		b.WriteString(e.Reason.Error())
 	} else {
 		b.WriteString("retry: ")
-		b.WriteString(e.reason.Error())
+		b.WriteString(e.Reason.Error())
 		if e.cause != nil {
 			b.WriteString(" (")
 			b.WriteString(e.cause.Error())
@@ -149,7 +155,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // Is reports whether target is why retrying stopped: ErrAttempts,
 // ErrMaxElapsed, ErrBudget, or ctx's error or cause.
 func (e *Error) Is(target error) bool {
-	return target == e.reason || e.cause != nil && errors.Is(e.cause, target)
+	return target == e.Reason || e.cause != nil && errors.Is(e.cause, target)
 }
 
 // Errors returns the errors of the failed attempts in the order they
@@ -198,5 +204,5 @@ func (h *history) list() []error {
 }
 
 func (h *history) error(reason, cause error, attempts int) *Error {
-	return &Error{Attempts: attempts, Err: h.last(), reason: reason, cause: cause, errs: h.list()}
+	return &Error{Attempts: attempts, Err: h.last(), Reason: reason, cause: cause, errs: h.list()}
 }
