@@ -33,7 +33,7 @@ func (f BackoffFunc) Delay(n int, prev time.Duration) time.Duration { return f(n
 // jitter. Constant(0) retries at once. Constant panics if d < 0.
 func Constant(d time.Duration) Backoff {
 	if d < 0 {
-		panic(fmt.Sprintf("retry: Constant(%v): the delay must not be negative", d))
+		badArg("Constant(%v): the delay must not be negative", d)
 	}
 	return constant(d)
 }

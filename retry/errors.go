@@ -69,11 +69,7 @@ func (e *hintError) Unwrap() error { return e.err }
 
 // hint returns the hint carried by err, if any.
 func hint(err error) (time.Duration, bool) {
-	if h, ok := err.(*hintError); ok {
-		return h.d, true
-	}
-	var h *hintError
-	if errors.As(err, &h) {
+	if h := find[*hintError](err); h != nil {
 		return h.d, true
 	}
 	return 0, false
@@ -85,11 +81,42 @@ func permanent(err error) (error, bool) {
 	if p, ok := err.(*permanentError); ok {
 		return p.err, true
 	}
-	var p *permanentError
-	if errors.As(err, &p) {
+	if find[*permanentError](err) != nil {
 		return err, true
 	}
 	return nil, false
+}
+
+// find is errors.As for one of this package's marks, without its
+// allocation: it is asked about every failed attempt. It walks err's tree
+// as errors.As does, and leaves to errors.As the errors with an As method.
+func find[E error](err error) E {
+	var zero E
+	for err != nil {
+		if e, ok := err.(E); ok {
+			return e
+		}
+		switch x := err.(type) {
+		case interface{ As(any) bool }:
+			var e E
+			if errors.As(err, &e) {
+				return e
+			}
+			return zero
+		case interface{ Unwrap() error }:
+			err = x.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, err := range x.Unwrap() {
+				if e := find[E](err); any(e) != nil {
+					return e
+				}
+			}
+			return zero
+		default:
+			return zero
+		}
+	}
+	return zero
 }
 
 // kept is how many attempt errors an Error keeps: the first and the latest

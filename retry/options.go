@@ -116,7 +116,7 @@ func (o attemptsOption) apply(c *config) { c.set(o, "") }
 // counts the overlapping attempts too. Attempts panics if n < 1.
 func Attempts(n int) Option {
 	if n < 1 {
-		panic(fmt.Sprintf("retry: Attempts(%d): the number of attempts must be at least 1", n))
+		badArg("Attempts(%d): the number of attempts must be at least 1", n)
 	}
 	return attemptsOption(n)
 }
@@ -134,7 +134,7 @@ func (o maxElapsedOption) apply(c *config) { c.set(o, "") }
 // panics if d < 0.
 func MaxElapsed(d time.Duration) Option {
 	if d < 0 {
-		panic(fmt.Sprintf("retry: MaxElapsed(%v): the duration must not be negative", d))
+		badArg("MaxElapsed(%v): the duration must not be negative", d)
 	}
 	return maxElapsedOption(d)
 }
@@ -151,7 +151,7 @@ func (o attemptTimeoutOption) apply(c *config) { c.set(o, "") }
 // but ctx's. AttemptTimeout panics if d < 0.
 func AttemptTimeout(d time.Duration) Option {
 	if d < 0 {
-		panic(fmt.Sprintf("retry: AttemptTimeout(%v): the timeout must not be negative", d))
+		badArg("AttemptTimeout(%v): the timeout must not be negative", d)
 	}
 	return attemptTimeoutOption(d)
 }
@@ -165,7 +165,7 @@ func (o maxHintOption) apply(c *config) { c.set(o, "") }
 // MaxHint panics if d < 0.
 func MaxHint(d time.Duration) Option {
 	if d < 0 {
-		panic(fmt.Sprintf("retry: MaxHint(%v): the duration must not be negative", d))
+		badArg("MaxHint(%v): the duration must not be negative", d)
 	}
 	return maxHintOption(d)
 }
@@ -227,6 +227,15 @@ func (o backoffOption) apply(c *config) { c.set(o, "") }
 // time.Second, Jitter: FullJitter}. WithBackoff panics if b is nil, or if b
 // is an Exponential or a Linear with fields out of range, saying which.
 func WithBackoff(b Backoff) Option {
+	checkBackoff(b)
+	return backoffOption{b}
+}
+
+// checkBackoff is out of line so that WithBackoff is inlined, and the
+// Option it makes can stay on the caller's stack.
+//
+//go:noinline
+func checkBackoff(b Backoff) {
 	if b == nil {
 		panic("retry: WithBackoff called with a nil Backoff")
 	}
@@ -235,7 +244,6 @@ func WithBackoff(b Backoff) Option {
 			panic(fmt.Sprintf("retry: WithBackoff(%+v): %v", b, err))
 		}
 	}
-	return backoffOption{b}
 }
 
 type budgetOption struct{ b *Budget }
@@ -278,7 +286,7 @@ func (o hedgeOption) apply(c *config) { c.set(o, "") }
 // panics if d < 0; Hedge(0) starts every attempt at once.
 func Hedge(d time.Duration) Option {
 	if d < 0 {
-		panic(fmt.Sprintf("retry: Hedge(%v): the delay must not be negative", d))
+		badArg("Hedge(%v): the delay must not be negative", d)
 	}
 	return hedgeOption{d: d}
 }
@@ -292,4 +300,13 @@ func HedgeAdaptive(l *Latency) Option {
 		panic("retry: HedgeAdaptive called with a nil *Latency")
 	}
 	return hedgeOption{l: l}
+}
+
+// badArg panics with "retry: " and the formatted message. It is out of line
+// so that the option constructors are inlined: the Option each one makes
+// can then stay on the caller's stack, and cost no allocation.
+//
+//go:noinline
+func badArg(format string, args ...any) {
+	panic(fmt.Sprintf("retry: "+format, args...))
 }
