@@ -124,7 +124,7 @@ func ExampleHedge() {
 	answer, err := retry.DoValue(context.Background(), func(ctx context.Context) (string, error) {
 		if calls.Add(1) == 1 {
 			<-ctx.Done() // a replica that never answers
-			fmt.Println("the slow attempt was cancelled:", context.Cause(ctx) != nil)
+			fmt.Println("the slow attempt was cancelled:", context.Cause(ctx) == retry.ErrAnotherSucceeded)
 			return "", ctx.Err()
 		}
 		return "answer from the second replica", nil

@@ -8,9 +8,10 @@ import (
 	"github.com/structured-go/structured/nursery"
 )
 
-// errHedgeWon is the cause with which a hedged call cancels its other
-// attempts once one has succeeded.
-var errHedgeWon = errors.New("retry: another attempt succeeded first")
+// ErrAnotherSucceeded is the cause (context.Cause) of the context of an
+// attempt that Hedge cancelled because another attempt succeeded first: fn
+// can tell it from other cancellations, to not report it as a failure.
+var ErrAnotherSucceeded = errors.New("retry: another attempt succeeded first")
 
 // errGaveUp is the cause with which a hedged call cancels its other attempts
 // once it stops without success.
@@ -92,7 +93,7 @@ func hedge[T any, F caller[T]](ctx context.Context, f F, caller *config) (T, err
 						c.latency.Observe(time.Since(start))
 					}
 					out, won = r.v, true
-					n.Cancel(errHedgeWon)
+					n.Cancel(ErrAnotherSucceeded)
 					return nil
 				}
 				if final, stop := c.failed(ctx, r.err, &h, started); stop {
