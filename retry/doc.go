@@ -50,9 +50,9 @@
 // goroutines and calls freely. A Budget and a Latency are meant to be shared
 // and are safe for concurrent use. Do itself keeps no state between calls.
 //
-// Hooks (OnRetry, OnGiveUp) run in Do's goroutine, or under Hedge in the
-// goroutine that coordinates the attempts, one at a time; unset, they cost
-// nothing.
+// Hooks (OnRetry, OnGiveUp) run in Do's goroutine, one at a time, also
+// under Hedge; unset, they cost nothing. For a hot path, bundle the options
+// once in a Policy: a call given only a Policy allocates nothing.
 //
 // # Panics
 //

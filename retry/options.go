@@ -194,8 +194,8 @@ func (o onRetryOption) apply(c *config) { c.set(o, "") }
 // number attempt (1 for the first) failed with err, and before it sleeps for
 // delay, the delay it will really sleep. It is not called when Do gives up
 // (see OnGiveUp). Under Hedge, it is called for a retry after a failure, not
-// for a hedge started because an attempt is slow. Do calls its hooks from
-// one goroutine at a time. OnRetry panics if fn is nil.
+// for a hedge started because an attempt is slow. Do calls its hooks in its
+// own goroutine, one at a time. OnRetry panics if fn is nil.
 func OnRetry(fn func(attempt int, err error, delay time.Duration)) Option {
 	if fn == nil {
 		panic("retry: OnRetry called with a nil function")
