@@ -12,6 +12,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/structured-go/structured/cancel"
 	"github.com/structured-go/structured/nursery"
 	"github.com/structured-go/structured/retry"
 	"github.com/structured-go/structured/timeout"
@@ -174,7 +175,7 @@ func (w *world) exec(parent context.Context, p *plan, name string) (int, error) 
 			}
 		}()
 		s := p.steps[(i-1)%len(p.steps)]
-		if s.kind != block && s.kind != nested && !sleepCtx(actx, s.latency) {
+		if s.kind != block && s.kind != nested && cancel.Sleep(actx, s.latency) != nil {
 			return 0, actx.Err()
 		}
 		switch s.kind {
@@ -392,23 +393,5 @@ func (w *world) checkError(name string, p *plan, ctx context.Context, err error,
 	// One OnRetry per retry; one more if ctx ended during the last sleep.
 	if !hedged && retries != n-1 && !(retries == n && ctx.Err() != nil) {
 		t.Errorf("%s: OnRetry called %d times for %d attempts", name, retries, n)
-	}
-}
-
-// sleepCtx sleeps d or until ctx ends, and reports whether it slept it all.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	if ctx.Err() != nil {
-		return false
-	}
-	if d <= 0 {
-		return true
-	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-tm.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
