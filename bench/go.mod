@@ -3,6 +3,9 @@ module github.com/structured-go/structured/bench
 go 1.25.0
 
 require (
+	github.com/avast/retry-go/v4 v4.7.0
+	github.com/cenkalti/backoff/v5 v5.0.3
+	github.com/sethvargo/go-retry v0.5.0
 	github.com/sourcegraph/conc v0.3.0
 	github.com/structured-go/structured v0.0.0
 	golang.org/x/sync v0.22.0

@@ -27,6 +27,7 @@ var chapters = []chapter{
 	{"Sequential vs concurrent fetch (asyncio.gather)", fetchChapter},
 	{"One failure cancels its siblings (TaskGroup)", failureChapter},
 	{"Timeouts: move on, fail, and clean up under a shield", timeoutChapter},
+	{"Retries: backoff, server hints, budgets and hedged requests", retryChapter},
 }
 
 func main() {

@@ -7,14 +7,17 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/structured-go/structured/nursery"
 )
 
 // serveSlowly serves, on a loopback port, GET /N, which answers after N
-// units, and GET /fail/N, which answers 500 after N units. It reports its
-// base URL through started and serves until ctx is cancelled.
+// units, and GET /fail/N, which answers 500 after N units; GET /flaky/KEY
+// answers 503 twice, then 200, and GET /busy/KEY answers 503 with
+// Retry-After: 1 once, then 200 (counting per KEY). It reports its base URL
+// through started and serves until ctx is cancelled.
 func serveSlowly(ctx context.Context, started func(string)) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -30,6 +33,29 @@ func serveSlowly(ctx context.Context, started func(string)) error {
 		if wait(w, r) {
 			http.Error(w, "the upstream is down", http.StatusInternalServerError)
 		}
+	})
+	var mu sync.Mutex
+	seen := map[string]int{}
+	count := func(r *http.Request) int {
+		mu.Lock()
+		defer mu.Unlock()
+		seen[r.URL.Path]++
+		return seen[r.URL.Path]
+	}
+	mux.HandleFunc("GET /flaky/{key}", func(w http.ResponseWriter, r *http.Request) {
+		if count(r) <= 2 {
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /busy/{key}", func(w http.ResponseWriter, r *http.Request) {
+		if count(r) == 1 {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
 	})
 	srv := &http.Server{Handler: mux}
 	started("http://" + ln.Addr().String())
