@@ -33,6 +33,8 @@ type Semaphore struct {
 	mu         sync.Mutex
 	head, tail *waiter // the queue, oldest first
 	waiting    int
+	free       *waiter // waiters to reuse, linked by nextFree
+	nfree      int
 }
 
 const queuedBit = 1
@@ -50,17 +52,26 @@ const (
 	failed                    // dequeued by a Resize below its weight
 )
 
-// A waiter is one Acquire in the queue. Waiters are recycled through a
-// sync.Pool, channel included, so that an Acquire that waits allocates
-// nothing once the pool is warm.
+// A waiter is one Acquire in the queue. Each Semaphore keeps the waiters
+// it has made, channel included, for reuse, so that an Acquire that waits
+// allocates nothing in a steady state. (Not a sync.Pool: a channel made
+// inside a synctest bubble must not be used outside it, nor one made
+// outside inside it.)
 type waiter struct {
 	n          int64
 	ready      chan struct{} // capacity 1; one send when dequeued
 	next, prev *waiter
 	status     waitStatus // written under mu before the send on ready
+
+	// inUse is true from the waiter's enqueueing until its Acquire has
+	// received from ready; a waiter on the free list is reused only once
+	// its last Acquire is done with it.
+	inUse    atomic.Bool
+	nextFree *waiter
 }
 
-var waiters = sync.Pool{New: func() any { return &waiter{ready: make(chan struct{}, 1)} }}
+// maxFree bounds the waiters kept for reuse.
+const maxFree = 8
 
 // NewSemaphore returns a semaphore with a capacity of n tokens, all free.
 // It panics if n is negative. A capacity of 0 admits nobody until a Resize.
@@ -149,7 +160,7 @@ func (s *Semaphore) acquireSlow(ctx context.Context, n int64) error {
 		s.mu.Unlock()
 		return nil
 	}
-	w := waiters.Get().(*waiter)
+	w := s.getWaiter()
 	w.n, w.status = n, queued
 	s.push(w)
 	s.setQueued()
@@ -175,6 +186,7 @@ func (s *Semaphore) acquireSlow(ctx context.Context, n int64) error {
 	case queued:
 		wasHead := s.head == w
 		s.remove(w)
+		s.putWaiter(w)
 		if wasHead {
 			// The next waiter may fit where this one did not.
 			s.notify()
@@ -187,19 +199,46 @@ func (s *Semaphore) acquireSlow(ctx context.Context, n int64) error {
 	case failed:
 		<-w.ready
 	}
+	w.inUse.Store(false)
 	s.mu.Unlock()
-	waiters.Put(w)
 	return err
 }
 
-// finish ends an Acquire whose waiter was dequeued.
+// finish ends an Acquire whose waiter was dequeued and has received.
 func (s *Semaphore) finish(w *waiter, n int64) error {
 	st := w.status
-	waiters.Put(w)
+	w.inUse.Store(false) // w may be reused from here on
 	if st == failed {
 		return exceedsCapacity(n, s.size.Load())
 	}
 	return nil
+}
+
+// getWaiter returns a waiter that no Acquire is using. It must be called
+// with mu held.
+func (s *Semaphore) getWaiter() *waiter {
+	for p := &s.free; *p != nil; p = &(*p).nextFree {
+		if w := *p; !w.inUse.Load() {
+			*p, w.nextFree = w.nextFree, nil
+			s.nfree--
+			w.inUse.Store(true)
+			return w
+		}
+	}
+	w := &waiter{ready: make(chan struct{}, 1)}
+	w.inUse.Store(true)
+	return w
+}
+
+// putWaiter keeps a dequeued waiter for reuse, if there is room. Its
+// Acquire may still be about to receive; getWaiter skips it until then. It
+// must be called with mu held.
+func (s *Semaphore) putWaiter(w *waiter) {
+	if s.nfree < maxFree {
+		w.nextFree = s.free
+		s.free = w
+		s.nfree++
+	}
 }
 
 func exceedsCapacity(n, size int64) error {
@@ -252,6 +291,7 @@ func (s *Semaphore) notify() {
 		s.remove(w)
 		w.status = granted
 		w.ready <- struct{}{}
+		s.putWaiter(w)
 	}
 	if s.head == nil {
 		for {
@@ -367,6 +407,7 @@ func (s *Semaphore) Resize(n int64) {
 			s.remove(w)
 			w.status = failed
 			w.ready <- struct{}{}
+			s.putWaiter(w)
 		}
 		w = next
 	}
