@@ -27,6 +27,7 @@ var chapters = []chapter{
 	{"Sequential vs concurrent fetch (asyncio.gather)", fetchChapter},
 	{"One failure cancels its siblings (TaskGroup)", failureChapter},
 	{"Timeouts: move on, fail, and clean up under a shield", timeoutChapter},
+	{"At most 3 at once, at most 20 a second (Semaphore, Limiter)", rateChapter},
 }
 
 func main() {
