@@ -437,9 +437,12 @@ func (r *Reservation) Delay() time.Duration {
 
 // Cancel says that the holder will not act, and gives the tokens back to
 // the limiter, as many as it safely can: all of them if no reservation was
-// made after this one, and fewer if later reservations count on them (see
-// the Limiter's guarantee). A reservation whose time has come gives nothing
-// back; its tokens count as used. Cancel is idempotent.
+// made after this one, as if it had never been made. If later reservations
+// wait behind it, it gives back n less what a new reservation would need to
+// stay clear of them (at most burst minus the largest reservation since the
+// bucket ran dry), so that no two events ever act together beyond the
+// burst. A reservation whose time has come gives nothing back; its tokens
+// count as used. Cancel is idempotent.
 func (r *Reservation) Cancel() {
 	if !r.ok {
 		return

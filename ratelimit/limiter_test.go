@@ -326,8 +326,9 @@ func TestReservationDelayAndCancel(t *testing.T) {
 		if r3.Delay() != 300*time.Millisecond {
 			t.Fatalf("ReserveN(1) after the cancel: Delay %v, want 300ms", r3.Delay())
 		}
-		// r1 has r3 after it: it gives back min(2, burst 3 - 2) = 1, so that a
-		// new reservation cannot act together with r3 beyond the burst.
+		// r1 has r3 after it: it gives back min(2, burst 3 - 2) = 1, 2 being
+		// the largest reservation since the bucket ran dry, so that a new
+		// reservation cannot act together with r3 beyond the burst.
 		r1.Cancel()
 		if tok := l.Tokens(); tok != -2 {
 			t.Fatalf("Tokens() after cancelling r1 = %v, want -2 (1 of its 2 back)", tok)
