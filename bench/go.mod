@@ -8,9 +8,14 @@ require (
 	github.com/sethvargo/go-retry v0.5.0
 	github.com/sourcegraph/conc v0.3.0
 	github.com/structured-go/structured v0.0.0
+	go.uber.org/ratelimit v0.3.1
 	golang.org/x/sync v0.22.0
+	golang.org/x/time v0.15.0
 )
 
-require go.uber.org/multierr v1.11.0 // indirect
+require (
+	github.com/benbjohnson/clock v1.3.0 // indirect
+	go.uber.org/multierr v1.11.0 // indirect
+)
 
 replace github.com/structured-go/structured => ..

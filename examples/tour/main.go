@@ -28,6 +28,7 @@ var chapters = []chapter{
 	{"One failure cancels its siblings (TaskGroup)", failureChapter},
 	{"Timeouts: move on, fail, and clean up under a shield", timeoutChapter},
 	{"Retries: backoff, server hints, budgets and hedged requests", retryChapter},
+	{"At most 3 at once, at most 20 a second (Semaphore, Limiter)", rateChapter},
 }
 
 func main() {

@@ -1,0 +1,59 @@
+// Package ratelimit makes callers wait for their turn: a Semaphore makes
+// them wait until few enough others hold a resource, a Limiter until the
+// rate of events allows one more, and a Keyed limiter does that per client.
+//
+// Its names are those of golang.org/x/sync/semaphore and golang.org/x/time/rate,
+// so that moving to it is mostly a change of import:
+//
+//	sem := ratelimit.NewSemaphore(3)          // semaphore.NewWeighted(3)
+//	lim := ratelimit.NewLimiter(20, 1)        // rate.NewLimiter(20, 1)
+//	err := nursery.Run(ctx, func(ctx context.Context, n *nursery.Nursery) error {
+//		for _, url := range urls {
+//			n.Go(func(ctx context.Context) error {
+//				return sem.Do(ctx, 1, func(ctx context.Context) error { // at most 3 at once
+//					if err := lim.Wait(ctx); err != nil {       // at most 20 a second
+//						return err
+//					}
+//					return fetch(ctx, url)
+//				})
+//			})
+//		}
+//		return nil
+//	})
+//
+// What it adds: a Semaphore is strictly first come, first served (nobody
+// barges past a waiter), fails a request larger than its capacity at once
+// instead of hanging, can be resized while in use, and runs a function
+// holding a slot (Do, Python's `async with sem:`). A Limiter never grants
+// more than its rate, however many goroutines call it, keeps its rate on
+// hosts whose timers fire late, and fails a Wait at once when the tokens
+// would come after the context's deadline. Keyed holds a Limiter per key in
+// bounded memory. Every error wraps a sentinel that errors.Is matches.
+//
+// # Semaphore and nursery
+//
+// A Semaphore has the method set the nursery accepts as a limit shared by
+// several nurseries: Acquire(ctx, n) and Release(n). A recursive fan-out
+// that holds a slot while it waits for its children can deadlock once every
+// slot is held by a waiting parent; give the slot back while waiting, and
+// take it again afterwards (see the Semaphore examples).
+//
+// # Rules
+//
+// Every type is safe for concurrent use; none starts a goroutine. Blocking
+// calls (Semaphore.Acquire and Do, Limiter.Wait, Keyed.Wait) take a context
+// first, fail at once if it is already done, and return ctx.Err() unchanged
+// when it ends (err == context.Canceled works, as with x/sync and x/time),
+// holding nothing. They wait on channels and timers, so code using them can
+// be tested in virtual time with testing/synctest.
+//
+// Whoever acquires from a Semaphore must Release the same weight; Do does it
+// even if the function panics, and lets the panic go on unchanged. Releasing
+// more than is held panics. Tokens taken from a Limiter are not given back,
+// except by cancelling a Reservation (or a Wait, by ending its context).
+//
+// A nil context, a nil function or a negative weight or count panics with a
+// message naming the function and the argument. The zero Limiter allows
+// nothing; the zero Semaphore and Keyed are not usable: use the
+// constructors.
+package ratelimit
