@@ -130,8 +130,14 @@ const kept = 8
 //
 // errors.Is(err, ErrAttempts) (or ErrMaxElapsed, ErrBudget,
 // context.Canceled, context.DeadlineExceeded, or the cause of ctx) tells why
-// it stopped; Unwrap returns the last attempt's error, so errors.Is and
-// errors.As reach it as well; Errors lists the errors of the attempts.
+// it stopped; errors.Is and errors.As reach the last attempt's error as
+// well; Errors lists the errors of the attempts.
+//
+// Unwrap returns the last attempt's error, except when ctx ended: then it
+// returns ctx's error, so that a retry cut short by a cancellation is the
+// echo of that cancellation, which a nursery or cancel scope drops, while
+// errors.Is and errors.As still reach the last attempt's error through the
+// Is and As methods.
 //
 // errors.Is sees through nested retries too: when the last attempt's error
 // is itself an *Error, of a retry inside fn, err matches both calls'
@@ -177,12 +183,32 @@ func (e *Error) Error() string {
 }
 
 // Unwrap returns the last attempt's error.
-func (e *Error) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error {
+	if e.ctxEnded() {
+		return e.Reason
+	}
+	return e.Err
+}
 
-// Is reports whether target is why retrying stopped: ErrAttempts,
-// ErrMaxElapsed, ErrBudget, or ctx's error or cause.
+// Is reports whether target is why retrying stopped (ErrAttempts,
+// ErrMaxElapsed, ErrBudget, or ctx's error or cause), or, when ctx ended,
+// matches the last attempt's error, which Unwrap does not reach then.
 func (e *Error) Is(target error) bool {
-	return target == e.Reason || e.cause != nil && errors.Is(e.cause, target)
+	if target == e.Reason || e.cause != nil && errors.Is(e.cause, target) {
+		return true
+	}
+	return e.ctxEnded() && errors.Is(e.Err, target)
+}
+
+// As finds target in the last attempt's error when ctx ended, which Unwrap
+// does not reach then.
+func (e *Error) As(target any) bool {
+	return e.ctxEnded() && errors.As(e.Err, target)
+}
+
+// ctxEnded reports whether retrying stopped because ctx ended.
+func (e *Error) ctxEnded() bool {
+	return e.Reason != ErrAttempts && e.Reason != ErrMaxElapsed && e.Reason != ErrBudget
 }
 
 // Errors returns the errors of the failed attempts in the order they

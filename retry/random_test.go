@@ -253,7 +253,14 @@ func (w *world) exec(parent context.Context, p *plan, name string) (int, error) 
 			returned[o.err] = i
 		}
 		if o.panicked != nil {
-			panics = append(panics, o.panicked)
+			v := o.panicked
+			if hedged {
+				// A panic crossing nurseries keeps the value it began with.
+				for pe, ok := v.(*nursery.PanicError); ok; pe, ok = v.(*nursery.PanicError) {
+					v = pe.Value
+				}
+			}
+			panics = append(panics, v)
 		}
 	}
 
