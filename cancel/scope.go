@@ -8,9 +8,16 @@ import (
 	"github.com/structured-go/structured/internal/scope"
 )
 
-// ErrScopeReused is returned by Run when the scope has already run, or is
-// running: a Scope runs once.
-var ErrScopeReused = errors.New("cancel: scope already run; a scope runs once")
+var (
+	// ErrRunTwice is returned by Run when the scope has already run, or is
+	// running: a Scope runs once.
+	ErrRunTwice = errors.New("cancel: Run called twice; a Scope runs once")
+
+	// ErrScopeReused is ErrRunTwice.
+	//
+	// Deprecated: use ErrRunTwice, the name shared with timeout.ErrRunTwice.
+	ErrScopeReused = ErrRunTwice
+)
 
 // A Scope is a trio cancel scope: it runs a function with a context that ends
 // when the scope is cancelled, when its own deadline passes, or when the
@@ -21,6 +28,9 @@ var ErrScopeReused = errors.New("cancel: scope already run; a scope runs once")
 //
 // A Scope runs once. Its methods are safe for concurrent use, also while Run
 // is running: Cancel may be called from any goroutine.
+//
+// The zero Scope is ready to use: no deadline, not shielded, as New() makes
+// it. A Scope must not be copied once used.
 type Scope struct {
 	s scope.Scope
 }
@@ -50,8 +60,13 @@ func WithTimeout(d time.Duration) Option {
 
 // WithShield shields the scope from its parent: the parent's cancellation and
 // deadline do not reach fn. The scope's own Cancel and deadline still do.
-// Use it for cleanup that must run after the work around it was cancelled,
-// and give it a deadline.
+//
+// A shield is for cleanup that must still block after the work around it
+// was cancelled, and a shield without a deadline can block forever: for
+// bounded cleanup, prefer timeout.MoveOnAfter(ctx, d, cleanup,
+// timeout.WithShield()), which is this with the deadline built in. Use
+// cancel.WithShield when the scope is one you also cancel or move yourself,
+// or to turn the shield off later (SetShield).
 func WithShield() Option {
 	return optionFunc(func(s *scope.Scope) { s.SetShield(true) })
 }
@@ -87,7 +102,17 @@ func New(opts ...Option) *Scope {
 // effective deadline: the scope's own, or the parent's if that is earlier and
 // the scope is not shielded.
 //
-// Run returns ErrScopeReused, without calling fn, on a scope that has run.
+// Contexts derived from fn's (context.WithCancel, WithTimeout, AfterFunc)
+// report the same Err and Cause as it, as they would under a context of the
+// standard library's. Those made with a deadline of their own take the
+// scope's deadline as it is then: if SetDeadline moves it later, such a
+// context still ends at the earlier time (the standard library's contexts
+// cannot move); timeout.FailAfter and the like follow the move.
+//
+// fn's return happens before Run returns, and so do those of the callbacks
+// the scope schedules (its timer, its watch on ctx).
+//
+// Run returns ErrRunTwice, without calling fn, on a scope that has run.
 // It panics if ctx or fn is nil.
 func (s *Scope) Run(ctx context.Context, fn func(ctx context.Context) error) error {
 	if ctx == nil {
@@ -98,7 +123,7 @@ func (s *Scope) Run(ctx context.Context, fn func(ctx context.Context) error) err
 	}
 	err, ran := s.s.Run(ctx, fn)
 	if !ran {
-		return ErrScopeReused
+		return ErrRunTwice
 	}
 	return err
 }
@@ -137,31 +162,3 @@ func (s *Scope) SetShield(on bool) { s.s.SetShield(on) }
 
 // Shielded reports whether the scope is shielded.
 func (s *Scope) Shielded() bool { return s.s.Shielded() }
-
-// Sleep pauses for d, or until ctx is done. It returns nil after the full
-// d, and context.Cause(ctx) if ctx ended first (also when it was already done,
-// even for a d of zero or less).
-func Sleep(ctx context.Context, d time.Duration) error {
-	if ctx == nil {
-		panic("cancel: Sleep called with a nil context")
-	}
-	if ctx.Err() != nil {
-		return context.Cause(ctx)
-	}
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
-}
-
-// SleepUntil is Sleep until t.
-func SleepUntil(ctx context.Context, t time.Time) error {
-	return Sleep(ctx, time.Until(t))
-}

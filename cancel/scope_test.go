@@ -429,8 +429,8 @@ func TestS55RunOnce(t *testing.T) {
 	})
 	again := s.Run(t.Context(), func(ctx context.Context) error { calls++; return nil })
 	for _, err := range []error{nested, concurrent, again} {
-		if err != cancel.ErrScopeReused {
-			t.Errorf("reused scope: Run() = %v, want ErrScopeReused", err)
+		if err != cancel.ErrRunTwice {
+			t.Errorf("reused scope: Run() = %v, want ErrRunTwice", err)
 		}
 	}
 	if calls != 1 {
@@ -531,8 +531,8 @@ func TestScopePanic(t *testing.T) {
 	if r != "boom" || leaked.Err() == nil {
 		t.Fatalf("recovered %v, leaked ctx err %v; want boom, done", r, leaked.Err())
 	}
-	if err := s.Run(t.Context(), func(context.Context) error { return nil }); err != cancel.ErrScopeReused {
-		t.Fatalf("Run after panic = %v, want ErrScopeReused", err)
+	if err := s.Run(t.Context(), func(context.Context) error { return nil }); err != cancel.ErrRunTwice {
+		t.Fatalf("Run after panic = %v, want ErrRunTwice", err)
 	}
 }
 

@@ -203,3 +203,42 @@ func TestRescheduledOuterWinsTheTie(t *testing.T) {
 		}
 	})
 }
+
+// A reschedulable Timeout can be shielded too: under a cancelled parent it
+// still runs the work until its own deadline, which can move.
+func TestShieldedTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		parent, stop := context.WithCancel(t.Context())
+		stop()
+		var t0 time.Time
+		for name, make := range map[string]func() *timeout.Timeout{
+			"New":   func() *timeout.Timeout { return timeout.New(time.Second, timeout.WithShield()) },
+			"NewAt": func() *timeout.Timeout { return timeout.NewAt(time.Now().Add(time.Second), timeout.WithShield()) },
+		} {
+			tm := make()
+			t0 = time.Now()
+			err := tm.Run(parent, func(ctx context.Context) error {
+				if ctx.Err() != nil {
+					return fmt.Errorf("the shielded work starts with %v", ctx.Err())
+				}
+				if err := tm.Reschedule(time.Now().Add(2 * time.Second)); err != nil {
+					return err
+				}
+				<-ctx.Done()
+				return ctx.Err()
+			})
+			if !errors.Is(err, timeout.ErrTimeout) || time.Since(t0) != 2*time.Second {
+				t.Errorf("%s: Run() = %v after %v, want ErrTimeout after the moved 2s", name, err, time.Since(t0))
+			}
+		}
+		if r := recoverPanicTimeout(func() { timeout.New(time.Second, nil) }); r == nil {
+			t.Error("New with a nil Option did not panic")
+		}
+	})
+}
+
+func recoverPanicTimeout(f func()) (r any) {
+	defer func() { r = recover() }()
+	f()
+	return nil
+}

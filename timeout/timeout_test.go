@@ -314,8 +314,8 @@ func TestS70Reschedule(t *testing.T) {
 		if err := tm.Reschedule(time.Now()); err != timeout.ErrFinished {
 			t.Errorf("Reschedule after Run = %v, want ErrFinished", err)
 		}
-		if err := tm.Run(t.Context(), waitDone); err != timeout.ErrAlreadyEntered {
-			t.Errorf("second Run = %v, want ErrAlreadyEntered", err)
+		if err := tm.Run(t.Context(), waitDone); err != timeout.ErrRunTwice {
+			t.Errorf("second Run = %v, want ErrRunTwice", err)
 		}
 	})
 }
