@@ -4,6 +4,7 @@ import (
 	"context"
 	"iter"
 	"sync/atomic"
+	"time"
 
 	"github.com/structured-go/structured/nursery"
 )
@@ -62,16 +63,7 @@ func Generate[T any](ctx context.Context, produce func(ctx context.Context, yiel
 			yield(zero, err)
 			return
 		}
-		g := newGen[T](ahead)
-		g.sup.start(ctx, func(ctx context.Context, _ *nursery.Nursery) error {
-			err := produce(ctx, g.producerYield(ctx))
-			if err == nil && g.cut {
-				// yield said stop because ctx was done: the sequence
-				// was cut short, which the loop must be told.
-				err = ctx.Err()
-			}
-			return err
-		}, g.finish)
+		g := startGen(ctx, ahead, produce)
 		g.consume(ctx, yield)
 	}
 }
@@ -92,15 +84,20 @@ type gen[T any] struct {
 	mask  uint64
 	ahead uint64
 
-	_    pad
-	tail atomic.Uint64 // written by the producer
-	_    pad
+	_     pad
+	tail  atomic.Uint64 // written by the producer
+	_     pad
 	asked atomic.Uint64 // written by the loop
 	_     pad
 
 	done     atomic.Bool // the producer has returned; set after its last tail
 	consumer *waker      // the loop, waiting for tail or done
 	producer *waker      // the producer, waiting for asked
+
+	// The loop's own: items pulled, items known to be in the ring, and
+	// whether the last pull gave up waiting.
+	head, known uint64
+	timedOut    bool
 
 	cut bool // the producer's yield reported false because ctx was done
 	sup supervisor
@@ -118,6 +115,21 @@ func newGen[T any](ahead int) *gen[T] {
 		consumer: newWaker(),
 		producer: newWaker(),
 	}
+}
+
+// startGen starts produce behind a new ring.
+func startGen[T any](ctx context.Context, ahead int, produce func(ctx context.Context, yield func(T) bool) error) *gen[T] {
+	g := newGen[T](ahead)
+	g.sup.start(ctx, func(ctx context.Context, _ *nursery.Nursery) error {
+		err := produce(ctx, g.producerYield(ctx))
+		if err == nil && g.cut {
+			// yield said stop because ctx was done: the sequence was
+			// cut short, which the loop must be told.
+			err = ctx.Err()
+		}
+		return err
+	}, g.finish)
+	return g
 }
 
 // finish is called by the supervising goroutine once the producer returned.
@@ -167,43 +179,13 @@ func (g *gen[T]) producerYield(ctx context.Context) func(T) bool {
 // consume is the loop's side: it asks for items one by one and yields them.
 func (g *gen[T]) consume(ctx context.Context, yield func(T, error) bool) {
 	inBody := false
-	defer func() {
-		g.sup.join()
-		if !inBody {
-			// Not unwinding from a panic in the loop body: a panic of
-			// the producer is re-raised here, also after a break.
-			g.sup.rethrow()
-		}
-	}()
-	var head, tail uint64 // the loop's copies: items read, items known put
+	defer g.finishLoop(&inBody)
 	for {
-		g.asked.Store(head + 1)
-		g.producer.wake()
-		if head == tail {
-			tail = g.tail.Load()
-			for head == tail {
-				g.consumer.prepare()
-				if tail = g.tail.Load(); head != tail {
-					g.consumer.cancelSleep()
-					break
-				}
-				if g.done.Load() {
-					g.consumer.cancelSleep()
-					if tail = g.tail.Load(); head != tail {
-						break
-					}
-					g.end(yield)
-					return
-				}
-				<-g.consumer.ch
-				tail = g.tail.Load()
-			}
+		v, ok := g.pull(nil)
+		if !ok {
+			g.end(yield, &inBody)
+			return
 		}
-		i := head & g.mask
-		v := g.ring[i]
-		var zero T
-		g.ring[i] = zero
-		head++
 		inBody = true
 		if !yield(v, nil) {
 			inBody = false
@@ -213,12 +195,69 @@ func (g *gen[T]) consume(ctx context.Context, yield func(T, error) bool) {
 	}
 }
 
+// finishLoop is deferred by the loop: it stops and joins the producer, and
+// re-raises its panic unless the loop body itself is unwinding (a panic or
+// runtime.Goexit in the body), whose panic must go on untouched.
+func (g *gen[T]) finishLoop(inBody *bool) {
+	g.sup.join()
+	if !*inBody {
+		g.sup.rethrow()
+	}
+}
+
+// pull asks for the next item and waits for it. It reports false if the
+// producer has ended and every item it made has been pulled, or if timeout
+// fires first (then g.timedOut is set; the item asked for is not lost: the
+// next pull returns it).
+func (g *gen[T]) pull(timeout <-chan time.Time) (v T, ok bool) {
+	g.timedOut = false
+	g.asked.Store(g.head + 1)
+	g.producer.wake()
+	if g.head == g.known {
+		g.known = g.tail.Load()
+		for g.head == g.known {
+			g.consumer.prepare()
+			if g.known = g.tail.Load(); g.head != g.known {
+				g.consumer.cancelSleep()
+				break
+			}
+			if g.done.Load() {
+				g.consumer.cancelSleep()
+				if g.known = g.tail.Load(); g.head != g.known {
+					break
+				}
+				return v, false
+			}
+			if timeout == nil {
+				<-g.consumer.ch
+			} else {
+				select {
+				case <-g.consumer.ch:
+				case <-timeout:
+					g.consumer.cancelSleep()
+					g.timedOut = true
+					return v, false
+				}
+			}
+			g.known = g.tail.Load()
+		}
+	}
+	i := g.head & g.mask
+	v = g.ring[i]
+	var zero T
+	g.ring[i] = zero
+	g.head++
+	return v, true
+}
+
 // end yields the producer's error, if any, once it has been joined.
-func (g *gen[T]) end(yield func(T, error) bool) {
+func (g *gen[T]) end(yield func(T, error) bool, inBody *bool) {
 	g.sup.join()
 	g.sup.rethrow()
 	if g.sup.err != nil {
 		var zero T
+		*inBody = true
 		yield(zero, g.sup.err)
+		*inBody = false
 	}
 }

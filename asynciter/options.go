@@ -5,7 +5,7 @@ import (
 	"runtime"
 )
 
-// An Option configures Generate, Map, MapStream, Merge or Buffer. Each
+// An Option configures Generate, Map or MapStream. Each
 // function says which options it takes; passing one it does not take panics,
 // so that a misplaced option is never silently ignored.
 type Option interface {
@@ -69,7 +69,7 @@ func WithUnordered() Option { return unorderedOption{} }
 // WithBuffer sets how far ahead of the loop the goroutines behind a sequence
 // may run:
 //
-//   - Generate and Buffer: the producer may have made at most n items the
+//   - Generate: the producer may have made at most n items the
 //     loop has not asked for yet. The default, 0, makes Generate lazy, like a
 //     Python generator: the producer's yield returns only when the loop asks
 //     for the next item. A larger n lets producer and consumer overlap, and
@@ -79,8 +79,6 @@ func WithUnordered() Option { return unorderedOption{} }
 //     the input and not yet yielded; in input order this bounds the reorder
 //     window, the results held back waiting for an earlier one. The default
 //     n is 2k+16.
-//   - Merge: each input may run at most n items ahead of the loop (default
-//     16).
 //
 // WithBuffer panics if n < 0.
 func WithBuffer(n int) Option {
