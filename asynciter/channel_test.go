@@ -487,6 +487,6 @@ func TestChannelMisuse(t *testing.T) {
 	mustPanicWith(t, "Sender.TrySend called on a Sender that OpenChannel did not make", func() { s.TrySend(1) })
 	mustPanicWith(t, "Receiver.TryRecv called on a Receiver that OpenChannel did not make", func() { r.TryRecv() })
 	ps, pr := asynciter.OpenChannel[int](0)
-	mustPanicWith(t, "Sender.Send called with a nil context", func() { ps.Send(nil, 1) })  //nolint:staticcheck
-	mustPanicWith(t, "Receiver.Recv called with a nil context", func() { pr.Recv(nil) }) //nolint:staticcheck
+	mustPanicWith(t, "Sender.Send called with a nil context", func() { ps.Send(nil, 1) }) //nolint:staticcheck
+	mustPanicWith(t, "Receiver.Recv called with a nil context", func() { pr.Recv(nil) })  //nolint:staticcheck
 }

@@ -16,10 +16,11 @@ import (
 //
 // Results come in input order, as if fn had been called in a plain loop. To
 // keep that order with concurrent calls, a result may have to wait for an
-// earlier one: the reorder window is bounded, as Map reads at most k+n values
-// ahead of the loop (n from WithBuffer, default 2k+16), so at most that many
-// results are held. With WithUnordered, results come as calls finish, and a
-// slow call holds back nothing but itself.
+// earlier one. The reorder window is bounded: Map holds at most k+n values
+// read from in and not yet yielded (n from WithBuffer, default 2k+16), so at
+// most that many results wait; in itself is one value further ahead, the one
+// it made and is waiting to hand over. With WithUnordered, results come as
+// calls finish, and a slow call holds back nothing but itself.
 //
 // The first error of fn ends the sequence: it is the last pair, and no call
 // is started for a later value. In input order the error comes in its

@@ -75,10 +75,10 @@ func WithUnordered() Option { return unorderedOption{} }
 //     for the next item. A larger n lets producer and consumer overlap, and
 //     lets items move in bulk: WithBuffer(64) is many times faster than 0
 //     when items are cheap.
-//   - Map and MapStream: at most k+n items (k from WithLimit) are read from
-//     the input and not yet yielded; in input order this bounds the reorder
-//     window, the results held back waiting for an earlier one. The default
-//     n is 2k+16.
+//   - Map and MapStream: Map holds at most k+n items (k from WithLimit)
+//     read from the input and not yet yielded; in input order this bounds
+//     the reorder window, the results held back waiting for an earlier one.
+//     The default n is 2k+16.
 //
 // WithBuffer panics if n < 0.
 func WithBuffer(n int) Option {
