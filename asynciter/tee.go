@@ -66,7 +66,9 @@ func Tee[T any](ctx context.Context, in iter.Seq2[T, error], consumers ...func(c
 		}
 		defer func() {
 			for _, s := range senders {
-				s.Close()
+				if s != nil {
+					s.Close()
+				}
 			}
 		}()
 		live := len(senders)
