@@ -145,7 +145,7 @@ func (g *gen[T]) producerYield(ctx context.Context) func(T) bool {
 	return func(v T) bool {
 		select {
 		case <-done:
-			g.cut = context.Cause(ctx) != errStopped
+			g.cut = !g.sup.byLoop.Load()
 			return false
 		default:
 		}
@@ -167,7 +167,7 @@ func (g *gen[T]) producerYield(ctx context.Context) func(T) bool {
 			select {
 			case <-g.producer.ch:
 			case <-done:
-				g.cut = context.Cause(ctx) != errStopped
+				g.cut = !g.sup.byLoop.Load()
 				return false
 			}
 			asked = g.asked.Load()

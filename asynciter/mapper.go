@@ -309,8 +309,9 @@ func (m *mapper[T, U]) work(ctx context.Context, w *waker) {
 		var err error
 		select {
 		case <-done:
-			err = context.Cause(ctx)
-			if err == errStopped {
+			if m.stopped.Load() || (m.unordered && m.halted.Load()) {
+				// Cancelled by this Map: the loop has ended, or (in
+				// finishing order) an error already ends it.
 				normal = true
 				return
 			}

@@ -112,7 +112,7 @@ func (m *merger[T]) read(ctx context.Context, i int, in iter.Seq2[T, error]) err
 		}
 		select {
 		case <-done:
-			if context.Cause(ctx) != errStopped {
+			if !m.sup.byLoop.Load() {
 				var zero T
 				m.push(i, zero, ctx.Err())
 			}

@@ -2,8 +2,8 @@ package asynciter
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/structured-go/structured/nursery"
 )
@@ -20,6 +20,12 @@ import (
 type supervisor struct {
 	stop   context.CancelCauseFunc
 	exited chan struct{}
+
+	// byLoop is set before the loop cancels the goroutines: a ctx that
+	// ends while it is set ended because the loop stopped, not because the
+	// caller's ctx did. (The cause cannot tell: errStopped may be the
+	// cause of an enclosing sequence's stop as well.)
+	byLoop atomic.Bool
 
 	// Written by the supervising goroutine before it calls finished, read
 	// by the loop after it has seen finished happen.
@@ -56,6 +62,7 @@ func (s *supervisor) run(ctx context.Context, body func(ctx context.Context, n *
 // join cancels the goroutines, if they are still running, and waits until
 // the supervising goroutine has finished.
 func (s *supervisor) join() {
+	s.byLoop.Store(true)
 	s.stop(errStopped)
 	<-s.exited
 }
@@ -86,9 +93,4 @@ func asPanicError(v any) *nursery.PanicError {
 		inner.Suppressed = append(inner.Suppressed, p.Suppressed...)
 		p = inner
 	}
-}
-
-// isStop reports whether err is only the echo of the loop having stopped.
-func isStop(ctx context.Context, err error) bool {
-	return errors.Is(err, errStopped) || (errors.Is(err, context.Canceled) && ctx.Err() == nil)
 }

@@ -64,13 +64,6 @@ func Tee[T any](ctx context.Context, in iter.Seq2[T, error], consumers ...func(c
 				})
 			})
 		}
-		defer func() {
-			for _, s := range senders {
-				if s != nil {
-					s.Close()
-				}
-			}
-		}()
 		live := len(senders)
 		send := func(p pair) bool {
 			for i, s := range senders {
@@ -94,8 +87,19 @@ func Tee[T any](ctx context.Context, in iter.Seq2[T, error], consumers ...func(c
 			return nil
 		}
 		for v, err := range in {
-			if !send(pair{v, err}) || err != nil {
+			if !send(pair{v, err}) {
+				// Every consumer stopped, or ctx ended: the feeds stay
+				// open, so that a consumer still reading sees its ctx
+				// end rather than a clean end of stream.
+				return nil
+			}
+			if err != nil {
 				break
+			}
+		}
+		for _, s := range senders {
+			if s != nil {
+				s.Close() // the stream ends cleanly
 			}
 		}
 		return nil
