@@ -50,8 +50,7 @@ type Queue[T any] struct {
 	items      deque[T]
 	unfinished int
 	shutdown   bool
-	waiters    int           // goroutines waiting on changed
-	changed    chan struct{} // closed, and replaced, when the queue changes
+	changed    chan struct{} // closed when the queue changes; nil if nobody waits
 }
 
 // NewQueue returns an empty queue that holds at most size items; with size
@@ -65,7 +64,7 @@ func NewQueue[T any](size int) *Queue[T] {
 
 // broadcast wakes every waiter. q.mu is held.
 func (q *Queue[T]) broadcast() {
-	if q.waiters > 0 {
+	if q.changed != nil { // made by the first waiter since the last change
 		close(q.changed)
 		q.changed = nil
 	}
@@ -78,7 +77,6 @@ func (q *Queue[T]) await(ctx context.Context) error {
 		q.changed = make(chan struct{})
 	}
 	ch := q.changed
-	q.waiters++
 	q.mu.Unlock()
 	var err error
 	select {
@@ -87,7 +85,6 @@ func (q *Queue[T]) await(ctx context.Context) error {
 		err = ctx.Err()
 	}
 	q.mu.Lock()
-	q.waiters--
 	return err
 }
 

@@ -2,10 +2,12 @@ package asynciter_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"testing/synctest"
 
 	"github.com/structured-go/structured/asynciter"
+	"github.com/structured-go/structured/nursery"
 )
 
 // joined reports whether a Join started in the background has returned.
@@ -253,4 +255,57 @@ func TestQueueMisuse(t *testing.T) {
 	mustPanicWith(t, "Queue.Put called with a nil context", func() { q.Put(nil, 1) }) //nolint:staticcheck
 	mustPanicWith(t, "Queue.Get called with a nil context", func() { q.Get(nil) })    //nolint:staticcheck
 	mustPanicWith(t, "Queue.Join called with a nil context", func() { q.Join(nil) })  //nolint:staticcheck
+}
+
+// Many producers and consumers: every item is got exactly once, Join
+// returns once all are done, Shutdown ends the consumers.
+func TestQueueManyProducersAndConsumers(t *testing.T) {
+	q := asynciter.NewQueue[int](3)
+	var mu sync.Mutex
+	seen := make(map[int]int)
+	err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
+		for range 4 {
+			n.Go(func(ctx context.Context) error {
+				for v, err := range q.All(ctx) {
+					if err != nil {
+						return err
+					}
+					mu.Lock()
+					seen[v]++
+					mu.Unlock()
+					if err := q.TaskDone(); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+		err := nursery.Run(ctx, func(ctx context.Context, n *nursery.Nursery) error {
+			for p := range 5 {
+				n.Go(func(ctx context.Context) error {
+					for i := range 200 {
+						if err := q.Put(ctx, p*1000+i); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		err = q.Join(ctx)
+		q.Shutdown(false)
+		return err
+	})
+	if err != nil || len(seen) != 1000 {
+		t.Fatalf("Run = %v, %d distinct items; want nil, 1000", err, len(seen))
+	}
+	for v, c := range seen {
+		if c != 1 {
+			t.Fatalf("item %d got %d times", v, c)
+		}
+	}
 }

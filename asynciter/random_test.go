@@ -18,12 +18,12 @@ import (
 
 // A scenario is one random pipeline and what was injected into it.
 type scenario struct {
-	rng   *rand.Rand
-	l     live
-	desc  []string
-	fail  int // value whose processing fails, or -1
-	boom  int // value whose processing panics, or -1
-	errs  map[error]bool
+	rng    *rand.Rand
+	l      live
+	desc   []string
+	fail   int // value whose processing fails, or -1
+	boom   int // value whose processing panics, or -1
+	errs   map[error]bool
 	others int // pipelines merged in: the k-th has values 1000k..
 
 	failed, panicked atomic.Bool // the injected failure or panic happened
