@@ -3,6 +3,7 @@ package asynciter
 import (
 	"context"
 	"iter"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -91,8 +92,8 @@ type gen[T any] struct {
 	_     pad
 
 	done     atomic.Bool // the producer has returned; set after its last tail
-	consumer *waker      // the loop, waiting for tail or done
-	producer *waker      // the producer, waiting for asked
+	consumer waker       // the loop, waiting for tail or done
+	producer waker       // the producer, waiting for asked
 
 	// The loop's own: items pulled, items known to be in the ring, and
 	// whether the last pull gave up waiting.
@@ -108,14 +109,20 @@ func newGen[T any](ahead int) *gen[T] {
 	for size < ahead+1 {
 		size <<= 1
 	}
-	return &gen[T]{
-		ring:     make([]T, size),
-		mask:     uint64(size - 1),
-		ahead:    uint64(ahead),
-		consumer: newWaker(),
-		producer: newWaker(),
+	g := &gen[T]{
+		ring:  make([]T, size),
+		mask:  uint64(size - 1),
+		ahead: uint64(ahead),
 	}
+	g.consumer.init()
+	g.producer.init()
+	return g
 }
+
+// genSpins is how many times either side of a Generate yields the processor
+// before it sleeps: with a lazy producer the two take turns, and a turn
+// taken without sleeping saves a wake-up on each side.
+const genSpins = 4
 
 // startGen starts produce behind a new ring.
 func startGen[T any](ctx context.Context, ahead int, produce func(ctx context.Context, yield func(T) bool) error) *gen[T] {
@@ -158,6 +165,13 @@ func (g *gen[T]) producerYield(ctx context.Context) func(T) bool {
 			return true
 		}
 		asked = g.asked.Load()
+		for range genSpins {
+			if tail+1 <= g.ahead+asked {
+				return true
+			}
+			runtime.Gosched()
+			asked = g.asked.Load()
+		}
 		for tail+1 > g.ahead+asked {
 			g.producer.prepare()
 			if asked = g.asked.Load(); tail+1 <= g.ahead+asked {
@@ -215,6 +229,10 @@ func (g *gen[T]) pull(timeout <-chan time.Time) (v T, ok bool) {
 	g.producer.wake()
 	if g.head == g.known {
 		g.known = g.tail.Load()
+		for i := 0; i < genSpins && g.head == g.known && !g.done.Load(); i++ {
+			runtime.Gosched()
+			g.known = g.tail.Load()
+		}
 		for g.head == g.known {
 			g.consumer.prepare()
 			if g.known = g.tail.Load(); g.head != g.known {

@@ -152,12 +152,13 @@ type mapper[T, U any] struct {
 	stopped atomic.Bool   // the loop has ended: stop everything
 	over    atomic.Bool   // the nursery has returned
 
-	feeder   *waker
-	consumer *waker
+	feeder   waker
+	consumer waker
 
 	mu      sync.Mutex // guards queue and workers
 	queue   []result[U]
 	workers []*waker
+	wakers  []waker // the workers' wakers, one allocation
 
 	sup supervisor
 }
@@ -180,9 +181,9 @@ func runMap[T, U any](ctx context.Context, c config, feed func(push func(T) bool
 		limit:     c.limit,
 		unordered: c.unordered,
 		fn:        fn,
-		feeder:    newWaker(),
-		consumer:  newWaker(),
 	}
+	m.feeder.init()
+	m.consumer.init()
 	m.failAt.Store(^uint64(0))
 	for i := range m.slots {
 		m.slots[i].word.Store(uint64(i) << 2)
@@ -222,8 +223,15 @@ func (m *mapper[T, U]) feed(ctx context.Context, n *nursery.Nursery, feed func(p
 		if started < m.limit {
 			// One more worker for each of the first k items: a short
 			// input starts no more goroutines than it has items.
+			if m.wakers == nil {
+				m.wakers = make([]waker, m.limit)
+				m.mu.Lock()
+				m.workers = make([]*waker, 0, m.limit)
+				m.mu.Unlock()
+			}
+			w := &m.wakers[started]
+			w.init()
 			started++
-			w := newWaker()
 			m.mu.Lock()
 			m.workers = append(m.workers, w)
 			m.mu.Unlock()

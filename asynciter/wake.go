@@ -23,6 +23,9 @@ type waker struct {
 
 func newWaker() *waker { return &waker{ch: make(chan struct{}, 1)} }
 
+// init readies a waker embedded in a larger struct.
+func (w *waker) init() { w.ch = make(chan struct{}, 1) }
+
 // prepare announces that the caller is about to sleep. The caller must check
 // its condition after prepare and before sleeping on ch.
 func (w *waker) prepare() { w.sleeping.Store(1) }
