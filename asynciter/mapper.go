@@ -109,9 +109,8 @@ const (
 // A slot carries one item from the feeder to a worker and, in input order,
 // its result from the worker to the loop.
 type slot[T, U any] struct {
-	word   atomic.Uint64
-	worker atomic.Pointer[waker] // a worker waiting for this slot to be filled
-	in     T
+	word atomic.Uint64
+	in   T
 	out    U
 	err    error
 }
@@ -154,11 +153,15 @@ type mapper[T, U any] struct {
 
 	feeder   waker
 	consumer waker
+	// The workers' wakers: the first nworkers are started. A worker that
+	// waits for its item counts itself in idle first, and the feeder wakes
+	// the idle workers after each fill: one of them is waiting for it.
+	wakers   []waker
+	nworkers atomic.Int32
+	idle     atomic.Int32
 
-	mu      sync.Mutex // guards queue and workers
-	queue   []result[U]
-	workers []*waker
-	wakers  []waker // the workers' wakers, one allocation
+	mu    sync.Mutex // guards queue
+	queue []result[U]
 
 	sup supervisor
 }
@@ -181,6 +184,7 @@ func runMap[T, U any](ctx context.Context, c config, feed func(push func(T) bool
 		limit:     c.limit,
 		unordered: c.unordered,
 		fn:        fn,
+		wakers:    make([]waker, c.limit),
 	}
 	m.feeder.init()
 	m.consumer.init()
@@ -223,18 +227,10 @@ func (m *mapper[T, U]) feed(ctx context.Context, n *nursery.Nursery, feed func(p
 		if started < m.limit {
 			// One more worker for each of the first k items: a short
 			// input starts no more goroutines than it has items.
-			if m.wakers == nil {
-				m.wakers = make([]waker, m.limit)
-				m.mu.Lock()
-				m.workers = make([]*waker, 0, m.limit)
-				m.mu.Unlock()
-			}
 			w := &m.wakers[started]
 			w.init()
 			started++
-			m.mu.Lock()
-			m.workers = append(m.workers, w)
-			m.mu.Unlock()
+			m.nworkers.Store(int32(started))
 			n.Go(func(ctx context.Context) error {
 				m.work(ctx, w)
 				return nil
@@ -247,8 +243,8 @@ func (m *mapper[T, U]) feed(ctx context.Context, n *nursery.Nursery, feed func(p
 		}
 		s.in = v
 		s.word.Store(want | phaseFilled)
-		if w := s.worker.Load(); w != nil {
-			w.wake()
+		if m.idle.Load() > 0 {
+			m.wakeWorkers()
 		}
 		i++
 		return true
@@ -369,10 +365,8 @@ func (m *mapper[T, U]) waitFilled(s *slot[T, U], j uint64, w *waker) bool {
 			return true
 		}
 	}
-	// A worker that waited for the item of this slot len(slots) items
-	// earlier may still be leaving: it clears only its own registration.
-	s.worker.Store(w)
-	defer s.worker.CompareAndSwap(w, nil)
+	m.idle.Add(1)
+	defer m.idle.Add(-1)
 	for {
 		w.prepare()
 		if s.word.Load() == want {
@@ -401,11 +395,9 @@ func (m *mapper[T, U]) fail(j uint64) {
 }
 
 func (m *mapper[T, U]) wakeWorkers() {
-	m.mu.Lock()
-	for _, w := range m.workers {
-		w.wake()
+	for i := range m.nworkers.Load() {
+		m.wakers[i].wake()
 	}
-	m.mu.Unlock()
 }
 
 // stopAll makes every goroutine of the run stop at its next step.

@@ -360,3 +360,21 @@ func TestMapMisuse(t *testing.T) {
 	mustPanicWith(t, "WithLimit(-3): the limit must be at least 1", func() { asynciter.WithLimit(-3) })
 	mustPanicWith(t, "Map called with a nil Option", func() { asynciter.Map(ctx, in, double, nil) })
 }
+
+// Many runs of a trivial function, where the goroutines hand items to each
+// other as fast as they can: a lost wake-up would stall one of them.
+func TestMapManyFastRunsNeverStall(t *testing.T) {
+	in := ints(20000)
+	for _, unordered := range []bool{false, true} {
+		opts := []asynciter.Option{asynciter.WithLimit(4)}
+		if unordered {
+			opts = append(opts, asynciter.WithUnordered())
+		}
+		for range 40 {
+			sum, err := asynciter.Reduce(asynciter.Map(t.Context(), slices.Values(in), double, opts...), 0, func(a, v int) int { return a + v })
+			if err != nil || sum != 20000*19999 {
+				t.Fatalf("unordered=%v: sum %d, %v", unordered, sum, err)
+			}
+		}
+	}
+}

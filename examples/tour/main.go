@@ -27,6 +27,7 @@ var chapters = []chapter{
 	{"Sequential vs concurrent fetch (asyncio.gather)", fetchChapter},
 	{"One failure cancels its siblings (TaskGroup)", failureChapter},
 	{"Timeouts: move on, fail, and clean up under a shield", timeoutChapter},
+	{"A pipeline that stops early (async for, generators, batching)", pipelineChapter},
 }
 
 func main() {
