@@ -33,7 +33,7 @@
 // Nothing outlives the loop. When the loop over a sequence of this package
 // ends, in any way (the sequence ends, break, return, goto, a panic in the
 // loop body, runtime.Goexit), the goroutines behind it are cancelled, not
-// drained: their ctx is cancelled with a cause of the package's, the
+// drained: their ctx is cancelled with ErrStopped as its cause, the
 // producer's yield reports false, and the loop statement finishes only once
 // every one of them has returned. The values they had made that the loop did
 // not take are dropped, and so are the errors they return after the loop

@@ -29,7 +29,10 @@ var (
 	// times than items were put in the queue.
 	ErrTaskDoneTooOften = errors.New("asynciter: TaskDone called more times than items were put")
 
-	// errStopped is the cause with which a sequence cancels its goroutines
-	// when the loop over it stops early. It never reaches the caller.
-	errStopped = errors.New("asynciter: the loop stopped early")
+	// ErrStopped is the cause (context.Cause) of the ctx of a producer, a
+	// function given to Map, or any goroutine behind a loop, once the
+	// sequence no longer needs it: the loop has stopped early (break,
+	// return, a panic in its body), or an error ends the sequence. No
+	// sequence yields it.
+	ErrStopped = errors.New("asynciter: the loop stopped early")
 )

@@ -166,8 +166,8 @@ func TestGenerateCancelsAndJoinsTheProducerOnBreak(t *testing.T) {
 		if !cleanedUp.Load() {
 			t.Fatalf("WithBuffer(%d): the loop finished before the producer's cleanup", buf)
 		}
-		if cause == nil {
-			t.Fatalf("WithBuffer(%d): the producer's ctx was not cancelled", buf)
+		if cause != asynciter.ErrStopped {
+			t.Fatalf("WithBuffer(%d): the producer's ctx ended with cause %v, want ErrStopped", buf, cause)
 		}
 	}
 }

@@ -111,8 +111,8 @@ const (
 type slot[T, U any] struct {
 	word atomic.Uint64
 	in   T
-	out    U
-	err    error
+	out  U
+	err  error
 }
 
 // A result is an unordered result.
@@ -335,7 +335,7 @@ func (m *mapper[T, U]) work(ctx context.Context, w *waker) {
 			m.queue = append(m.queue, result[U]{out, err})
 			m.mu.Unlock()
 			if err != nil {
-				m.sup.stop(errStopped) // cancel every call still running
+				m.sup.stop(ErrStopped) // cancel every call still running
 			}
 		} else {
 			s.out, s.err = out, err
@@ -440,7 +440,7 @@ func (m *mapper[T, U]) consumeOrdered(yield func(U, error) bool) {
 		inBody = true
 		if err != nil {
 			m.stopAll()
-			m.sup.stop(errStopped)
+			m.sup.stop(ErrStopped)
 			yield(v, err)
 			inBody = false
 			return
@@ -523,7 +523,7 @@ func (m *mapper[T, U]) consumeUnordered(yield func(U, error) bool) {
 			inBody = true
 			if r.err != nil {
 				m.stopAll()
-				m.sup.stop(errStopped)
+				m.sup.stop(ErrStopped)
 				yield(r.v, r.err)
 				inBody = false
 				return

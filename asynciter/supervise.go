@@ -23,7 +23,7 @@ type supervisor struct {
 
 	// byLoop is set before the loop cancels the goroutines: a ctx that
 	// ends while it is set ended because the loop stopped, not because the
-	// caller's ctx did. (The cause cannot tell: errStopped may be the
+	// caller's ctx did. (The cause cannot tell: ErrStopped may be the
 	// cause of an enclosing sequence's stop as well.)
 	byLoop atomic.Bool
 
@@ -63,7 +63,7 @@ func (s *supervisor) run(ctx context.Context, body func(ctx context.Context, n *
 // the supervising goroutine has finished.
 func (s *supervisor) join() {
 	s.byLoop.Store(true)
-	s.stop(errStopped)
+	s.stop(ErrStopped)
 	<-s.exited
 }
 

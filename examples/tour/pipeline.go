@@ -48,7 +48,8 @@ func pipelineChapter(ctx context.Context, server string) error {
 	pages := asynciter.MapStream(ctx, ids, func(ctx context.Context, id int) (string, error) {
 		fetching.Add(1)
 		defer fetching.Add(-1)
-		return fetchBody(ctx, server, fmt.Sprintf("/%d", 1+id%3)) // 1 to 3 units each
+		body, err := fetchBody(ctx, server, fmt.Sprintf("/%d", 1+id%3)) // 1 to 3 units each
+		return fmt.Sprintf("id %d: %s", id, body), err
 	}, asynciter.WithLimit(4))
 
 	fmt.Println("An endless generator, 4 fetches at a time, batches of 5 (or whatever 4 units bring), stop after 3:")
@@ -72,10 +73,11 @@ func pipelineChapter(ctx context.Context, server string) error {
 	if producing.Load() != 0 || fetching.Load() != 0 {
 		return errors.New("something behind the loop was still running after it")
 	}
-	// The generator is lazy, and Map reads a bounded window ahead (4
-	// workers + a buffer of 2*4+16): it stopped short, it was not drained.
+	// The generator is lazy, Map holds a bounded window (4 workers + a
+	// buffer of 2*4+16, and one more waiting to go in), Batch reads 5 ahead
+	// (and one more): it stopped short, it was not drained.
 	fmt.Printf("  ids made: %d, for %d pages used: the rest were cancelled, not drained\n", made.Load(), items)
-	if m := int(made.Load()); m < items || m > items+4+24+2 {
+	if m := int(made.Load()); m < items || m > items+28+1+5+1+1 {
 		return fmt.Errorf("the generator made %d ids for %d pages", m, items)
 	}
 	left := goroutinesIn("structured/asynciter.")
