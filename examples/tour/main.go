@@ -29,6 +29,7 @@ var chapters = []chapter{
 	{"Timeouts: move on, fail, and clean up under a shield", timeoutChapter},
 	{"Retries: backoff, server hints, budgets and hedged requests", retryChapter},
 	{"At most 3 at once, at most 20 a second (Semaphore, Limiter)", rateChapter},
+	{"A pipeline that stops early (async for, generators, batching)", pipelineChapter},
 }
 
 func main() {
