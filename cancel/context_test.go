@@ -260,3 +260,27 @@ func TestAfterFuncOnADoneScopeContext(t *testing.T) {
 		})
 	})
 }
+
+// The parent's cancellation reaches the scope whether or not anyone waits on
+// its Done: Err reports it at once, and a wait that starts later ends.
+func TestParentCancellationSeenWithoutWaiting(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		parent, stop := context.WithCancelCause(t.Context())
+		errStop := errors.New("parent stopped")
+		s := cancel.New()
+		err := s.Run(parent, func(ctx context.Context) error {
+			if ctx.Err() != nil {
+				return errors.New("done before the parent was cancelled")
+			}
+			stop(errStop)
+			if ctx.Err() != context.Canceled || context.Cause(ctx) != errStop {
+				return fmt.Errorf("after the parent's cancellation: Err %v, Cause %v", ctx.Err(), context.Cause(ctx))
+			}
+			<-ctx.Done()
+			return ctx.Err()
+		})
+		if err != context.Canceled || s.CancelledCaught() || s.CancelCalled() {
+			t.Fatalf("Run() = %v, caught %v, called %v; want the parent's Canceled passed through", err, s.CancelledCaught(), s.CancelCalled())
+		}
+	})
+}

@@ -76,20 +76,15 @@ type Scope struct {
 	firedCause error
 
 	parent context.Context
-	unlink func() bool
 	timer  *time.Timer
 	ctx    Ctx
 
 	// done is the context's Done channel, made when first asked for (or
-	// closedChan if the context was done by then).
-	done atomic.Value
-	// carrier is a standard context that holds the cause, for
-	// context.Cause, made when first asked for.
-	carrier     context.Context
-	stopCarrier context.CancelCauseFunc
-	// hooks are the functions registered through Ctx.AfterFunc, by the
-	// standard library for the contexts derived from this one.
-	hooks map[*hook]struct{}
+	// closedChan if the context was done by then); hasDone says it is set.
+	hasDone atomic.Bool
+	done    chan struct{}
+	// ext holds what only some scopes need, made on first use.
+	ext *ext
 
 	// callbacks counts the timer and parent callbacks that are scheduled or
 	// running, so that Run can wait for the last of them before it returns.
@@ -97,6 +92,53 @@ type Scope struct {
 }
 
 type hook struct{ f func() }
+
+// ext is the part of a Scope that only some scopes need.
+type ext struct {
+	// unlink removes the watch on the parent's Done, which is set up only
+	// once someone waits on the scope's Done: until then, Err and the
+	// other methods look at the parent when asked.
+	unlink func() bool
+	// carrier is a standard context that holds the cause, for
+	// context.Cause.
+	carrier     context.Context
+	stopCarrier context.CancelCauseFunc
+	// hooks are the functions registered through Ctx.AfterFunc, by the
+	// standard library for the contexts derived from this one.
+	hooks map[*hook]struct{}
+}
+
+func (s *Scope) extLocked() *ext {
+	if s.ext == nil {
+		s.ext = &ext{}
+	}
+	return s.ext
+}
+
+// syncLocked catches up with the parent's cancellation, which nothing
+// watches until someone waits on Done: if the parent is done and reaches
+// the scope, the scope is cancelled by it now. Every method that tells or
+// changes the scope's state calls it first, so the parent's cancellation is
+// seen in the order it happened.
+func (s *Scope) syncLocked() []*hook {
+	if s.st == running && !s.fired && !s.shield && s.parent.Err() != nil {
+		return s.fireLocked(ByParent, s.parent.Err(), context.Cause(s.parent))
+	}
+	return nil
+}
+
+// watchLocked makes the parent's cancellation reach the scope by itself,
+// for those that wait on Done.
+func (s *Scope) watchLocked() {
+	if s.st != running || s.fired || s.parent.Done() == nil {
+		return
+	}
+	e := s.extLocked()
+	if e.unlink == nil {
+		s.callbacks.Add(1)
+		e.unlink = context.AfterFunc(s.parent, s.parentDone)
+	}
+}
 
 // closedChan is a closed channel, the Done of a context that was done before
 // anyone asked.
@@ -116,7 +158,7 @@ func (s *Scope) SetTimeout(d time.Duration) {
 func (s *Scope) SetDeadline(t time.Time) {
 	s.mu.Lock()
 	s.deadline, s.relative = t, false
-	var hooks []*hook
+	hooks := s.syncLocked()
 	if s.st == running && !s.fired {
 		hooks = s.armLocked(time.Now())
 	}
@@ -136,8 +178,8 @@ func (s *Scope) Deadline() (time.Time, bool) {
 // is already done.
 func (s *Scope) SetShield(on bool) {
 	s.mu.Lock()
+	hooks := s.syncLocked() // with the shield as it was
 	s.shield = on
-	var hooks []*hook
 	if !on && s.st == running && !s.fired && s.parent.Err() != nil {
 		hooks = s.fireLocked(ByParent, s.parent.Err(), context.Cause(s.parent))
 	}
@@ -163,7 +205,7 @@ func (s *Scope) Cancel(cause error) {
 		s.cause = cause
 	}
 	s.called = true
-	var hooks []*hook
+	hooks := s.syncLocked()
 	if s.st == running && !s.fired {
 		hooks = s.fireLocked(ByCancel, context.Canceled, cause)
 	}
@@ -194,8 +236,11 @@ func (s *Scope) CancelledCaught() bool {
 // Trigger reports what cancelled the scope first.
 func (s *Scope) Trigger() Trigger {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.trigger
+	hooks := s.syncLocked()
+	t := s.trigger
+	s.mu.Unlock()
+	runHooks(hooks)
+	return t
 }
 
 // Run runs fn with the scope's context; see cancel.Scope.Run. It reports
@@ -224,10 +269,6 @@ func (s *Scope) Run(ctx context.Context, fn func(ctx context.Context) error) (er
 	default:
 		s.armLocked(now) // nothing is registered yet: no hooks to run
 	}
-	if !s.fired && ctx.Done() != nil {
-		s.callbacks.Add(1)
-		s.unlink = context.AfterFunc(ctx, s.parentDone)
-	}
 	s.mu.Unlock()
 
 	normal := false
@@ -245,8 +286,8 @@ func (s *Scope) Run(ctx context.Context, fn func(ctx context.Context) error) (er
 // cancelled yet, and reports whether it did, with the scope's state.
 func (s *Scope) Reschedule(t time.Time) (started, finished, expired bool) {
 	s.mu.Lock()
+	hooks := s.syncLocked()
 	started, finished, expired = s.st != created, s.st == exited, s.trigger == ByDeadline
-	var hooks []*hook
 	if started && !finished && !expired {
 		s.deadline, s.relative = t, false
 		if !s.fired {
@@ -264,11 +305,13 @@ func (s *Scope) Reschedule(t time.Time) (started, finished, expired bool) {
 func (s *Scope) exitWith(err error) error {
 	defer s.exit()
 	s.mu.Lock()
+	hooks := s.syncLocked()
 	self := s.trigger == ByCancel || s.trigger == ByDeadline
 	perr := s.parent.Err()
 	own := self && (s.shield || perr == nil)
 	ctxErr, cause := s.err, s.firedCause
 	s.mu.Unlock()
+	runHooks(hooks)
 	if err == nil || !self {
 		return err
 	}
@@ -297,7 +340,10 @@ func (s *Scope) exit() {
 	if !s.called && !s.deadline.IsZero() && !time.Now().Before(s.deadline) {
 		s.called = true // the deadline passed while running (trio's cancel_called)
 	}
-	unlink := s.unlink
+	var unlink func() bool
+	if s.ext != nil {
+		unlink = s.ext.unlink
+	}
 	s.mu.Unlock()
 	if unlink != nil && unlink() {
 		s.callbacks.Done() // it will never run
@@ -359,22 +405,27 @@ func (s *Scope) fireLocked(t Trigger, err, cause error) []*hook {
 // closed, so that whoever sees Done closed finds it.
 func (s *Scope) doneLocked(err, cause error) []*hook {
 	s.fired, s.err, s.firedCause = true, err, cause
-	if s.stopCarrier != nil {
-		s.stopCarrier(cause)
-	}
-	if d, _ := s.done.Load().(chan struct{}); d != nil {
-		close(d)
+	if s.done != nil {
+		close(s.done)
 	} else {
-		s.done.Store(closedChan)
+		s.done = closedChan
+		s.hasDone.Store(true)
 	}
-	if len(s.hooks) == 0 {
+	e := s.ext
+	if e == nil {
 		return nil
 	}
-	hooks := make([]*hook, 0, len(s.hooks))
-	for h := range s.hooks {
+	if e.stopCarrier != nil {
+		e.stopCarrier(cause)
+	}
+	if len(e.hooks) == 0 {
+		return nil
+	}
+	hooks := make([]*hook, 0, len(e.hooks))
+	for h := range e.hooks {
 		hooks = append(hooks, h)
 	}
-	s.hooks = nil
+	e.hooks = nil
 	return hooks
 }
 
@@ -421,7 +472,7 @@ func (s *Scope) startTimerLocked(d time.Duration) {
 func (s *Scope) deadlinePassed() {
 	defer s.callbacks.Done()
 	s.mu.Lock()
-	var hooks []*hook
+	hooks := s.syncLocked()
 	if s.st == running && !s.fired && !s.deadline.IsZero() && !time.Now().Before(s.deadline) {
 		hooks = s.deadlineLocked()
 	}
@@ -484,24 +535,32 @@ func (c *Ctx) Deadline() (time.Time, bool) {
 
 // Done is closed when the scope's context is done.
 func (c *Ctx) Done() <-chan struct{} {
-	if d, _ := c.s.done.Load().(chan struct{}); d != nil {
-		return d
+	s := c.s
+	if s.hasDone.Load() {
+		return s.done
 	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	d, _ := c.s.done.Load().(chan struct{})
-	if d == nil {
-		d = make(chan struct{})
-		c.s.done.Store(d)
+	s.mu.Lock()
+	hooks := s.syncLocked()
+	if s.done == nil {
+		s.done = make(chan struct{})
+		s.watchLocked()
+		s.hasDone.Store(true)
 	}
+	d := s.done
+	s.mu.Unlock()
+	runHooks(hooks)
 	return d
 }
 
 // Err is nil until the context is done, and then why it is.
 func (c *Ctx) Err() error {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	return c.s.err
+	s := c.s
+	s.mu.Lock()
+	hooks := s.syncLocked()
+	err := s.err
+	s.mu.Unlock()
+	runHooks(hooks)
+	return err
 }
 
 // Value returns the parent's values. Asked for the standard library's own
@@ -533,22 +592,30 @@ func Movable(ctx context.Context) bool {
 // calls it to cancel the contexts derived from this one.
 func (c *Ctx) AfterFunc(f func()) (stop func() bool) {
 	h := &hook{f: f}
-	c.s.mu.Lock()
-	if c.s.fired {
-		c.s.mu.Unlock()
+	s := c.s
+	s.mu.Lock()
+	hooks := s.syncLocked()
+	if s.fired {
+		s.mu.Unlock()
+		runHooks(hooks)
 		go f()
 		return func() bool { return false }
 	}
-	if c.s.hooks == nil {
-		c.s.hooks = make(map[*hook]struct{})
+	s.watchLocked()
+	e := s.extLocked()
+	if e.hooks == nil {
+		e.hooks = make(map[*hook]struct{})
 	}
-	c.s.hooks[h] = struct{}{}
-	c.s.mu.Unlock()
+	e.hooks[h] = struct{}{}
+	s.mu.Unlock()
 	return func() bool {
-		c.s.mu.Lock()
-		defer c.s.mu.Unlock()
-		_, ok := c.s.hooks[h]
-		delete(c.s.hooks, h)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.ext == nil {
+			return false
+		}
+		_, ok := s.ext.hooks[h]
+		delete(s.ext.hooks, h)
 		return ok
 	}
 }
@@ -560,14 +627,18 @@ func (c *Ctx) String() string { return "cancel.Scope context" }
 // attaches derived contexts through AfterFunc rather than to it.
 func (s *Scope) causeCarrier() context.Context {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.carrier == nil {
-		s.carrier, s.stopCarrier = context.WithCancelCause(context.Background())
+	hooks := s.syncLocked()
+	e := s.extLocked()
+	if e.carrier == nil {
+		e.carrier, e.stopCarrier = context.WithCancelCause(context.Background())
 		if s.fired {
-			s.stopCarrier(s.firedCause)
+			e.stopCarrier(s.firedCause)
 		}
 	}
-	return s.carrier
+	c := e.carrier
+	s.mu.Unlock()
+	runHooks(hooks)
+	return c
 }
 
 // probe answers, through Value, the standard library's private key for a
