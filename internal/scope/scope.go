@@ -2,7 +2,7 @@
 // a context that can be cancelled explicitly, by a deadline that can move
 // while it runs, or by its parent unless shielded, and that records which of
 // these ended it. Package cancel exports it as cancel.Scope; package timeout
-// builds its reschedulable Timeout on it.
+// builds its reschedulable Timeout on it; a nursery's context is one.
 //
 // The scope's context is a context of its own, not one of the standard
 // library's: its deadline can move, and a standard context's cannot. It
@@ -12,6 +12,12 @@
 // context.Canceled) and its Cause, because the scope hands the standard
 // library its own done channel and an AfterFunc hook instead of an inner
 // cancelCtx to attach to.
+//
+// It pays for what it is asked: the parent's Done is watched only once
+// someone waits on the scope's own Done (until then, the scope looks at its
+// parent whenever it is asked anything), and the channel, the carrier of the
+// cause for context.Cause, and the hooks of derived contexts are made on
+// first use.
 package scope
 
 import (
@@ -58,46 +64,41 @@ const tieRecheck = time.Millisecond
 type Scope struct {
 	mu sync.Mutex
 
-	st       state
+	st      state
+	trigger Trigger
+	called  bool // Cancel was called, or the deadline passed while running
+	caught  bool
+	fired   bool // the context is done
+	shield  bool
+	hasDone atomic.Bool // done is set
+
+	// err is what Err reports once the context is done. cause is what
+	// Cause reports then; before Run, the first cause given to Cancel.
+	err, cause error
+
+	parent context.Context
+	done   chan struct{} // made when first asked for, or closedChan
+	ext    *ext          // made on first use
+	tm     *timing       // the deadline, if the scope ever had one
+}
+
+// timing is the deadline of a scope.
+type timing struct {
 	deadline time.Time     // own absolute deadline; zero for none
 	timeout  time.Duration // relative deadline, counted from Run
 	relative bool
-	shield   bool
-
-	trigger Trigger
-	called  bool  // Cancel was called, or the deadline passed while running
-	cause   error // the first cause given to Cancel
-	caught  bool
-
-	// Once the context is done: err is what Err reports, firedCause what
-	// Cause does.
-	fired      bool
-	err        error
-	firedCause error
-
-	parent context.Context
-	timer  *time.Timer
-	ctx    Ctx
-
-	// done is the context's Done channel, made when first asked for (or
-	// closedChan if the context was done by then); hasDone says it is set.
-	hasDone atomic.Bool
-	done    chan struct{}
-	// ext holds what only some scopes need, made on first use.
-	ext *ext
-
-	// callbacks counts the timer and parent callbacks that are scheduled or
-	// running, so that Run can wait for the last of them before it returns.
-	callbacks sync.WaitGroup
+	timer    *time.Timer
 }
 
 type hook struct{ f func() }
 
 // ext is the part of a Scope that only some scopes need.
 type ext struct {
+	// callbacks counts the timer and parent callbacks that are scheduled or
+	// running, so that Run can wait for the last of them before it returns.
+	callbacks sync.WaitGroup
 	// unlink removes the watch on the parent's Done, which is set up only
-	// once someone waits on the scope's Done: until then, Err and the
-	// other methods look at the parent when asked.
+	// once someone waits on the scope's Done.
 	unlink func() bool
 	// carrier is a standard context that holds the cause, for
 	// context.Cause.
@@ -114,6 +115,25 @@ func (s *Scope) extLocked() *ext {
 	}
 	return s.ext
 }
+
+func (s *Scope) timingLocked() *timing {
+	if s.tm == nil {
+		s.tm = &timing{}
+	}
+	return s.tm
+}
+
+// deadline0 is the scope's own deadline, zero for none.
+func (s *Scope) deadline0() time.Time {
+	if s.tm == nil {
+		return time.Time{}
+	}
+	return s.tm.deadline
+}
+
+// closedChan is a closed channel, the Done of a context that was done before
+// anyone asked.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // syncLocked catches up with the parent's cancellation, which nothing
 // watches until someone waits on Done: if the parent is done and reaches
@@ -135,21 +155,21 @@ func (s *Scope) watchLocked() {
 	}
 	e := s.extLocked()
 	if e.unlink == nil {
-		s.callbacks.Add(1)
+		// Through the standard library, which runs parentDone in a
+		// goroutine of its own: a parent that is a scope may fire while
+		// this scope holds its lock (syncLocked asks the parent's Err).
+		e.callbacks.Add(1)
 		e.unlink = context.AfterFunc(s.parent, s.parentDone)
 	}
 }
-
-// closedChan is a closed channel, the Done of a context that was done before
-// anyone asked.
-var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // SetTimeout sets a deadline relative to the start of Run, replacing any
 // other deadline. Only before Run.
 func (s *Scope) SetTimeout(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.timeout, s.relative, s.deadline = d, true, time.Time{}
+	tm := s.timingLocked()
+	tm.timeout, tm.relative, tm.deadline = d, true, time.Time{}
 }
 
 // SetDeadline sets the deadline; the zero time removes it. While running, a
@@ -157,7 +177,12 @@ func (s *Scope) SetTimeout(d time.Duration) {
 // once the scope is cancelled, it changes nothing but what Deadline reports.
 func (s *Scope) SetDeadline(t time.Time) {
 	s.mu.Lock()
-	s.deadline, s.relative = t, false
+	if s.tm == nil && t.IsZero() {
+		s.mu.Unlock()
+		return
+	}
+	tm := s.timingLocked()
+	tm.deadline, tm.relative = t, false
 	hooks := s.syncLocked()
 	if s.st == running && !s.fired {
 		hooks = s.armLocked(time.Now())
@@ -170,7 +195,8 @@ func (s *Scope) SetDeadline(t time.Time) {
 func (s *Scope) Deadline() (time.Time, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.deadline, !s.deadline.IsZero()
+	d := s.deadline0()
+	return d, !d.IsZero()
 }
 
 // SetShield turns the shield on or off. Turning it off while the parent is
@@ -201,7 +227,7 @@ func (s *Scope) Cancel(cause error) {
 		cause = context.Canceled
 	}
 	s.mu.Lock()
-	if s.cause == nil {
+	if s.st == created && s.cause == nil {
 		s.cause = cause
 	}
 	s.called = true
@@ -222,7 +248,8 @@ func (s *Scope) CancelCalled() bool {
 	if s.called {
 		return true
 	}
-	return s.st != exited && !s.deadline.IsZero() && !time.Now().Before(s.deadline)
+	d := s.deadline0()
+	return s.st != exited && !d.IsZero() && !time.Now().Before(d)
 }
 
 // CancelledCaught reports whether Run absorbed the echo of the scope's own
@@ -246,40 +273,66 @@ func (s *Scope) Trigger() Trigger {
 // Run runs fn with the scope's context; see cancel.Scope.Run. It reports
 // false, without calling fn, if the scope has already run.
 func (s *Scope) Run(ctx context.Context, fn func(ctx context.Context) error) (error, bool) {
-	s.mu.Lock()
-	if s.st != created {
-		s.mu.Unlock()
+	if !s.Begin(ctx) {
 		return nil, false
 	}
-	s.st = running
-	s.parent = ctx
-	s.ctx.s = s
-	var now time.Time
-	if s.relative || !s.deadline.IsZero() {
-		now = time.Now()
+	normal := false
+	defer func() {
+		if !normal {
+			s.End() // a panic or runtime.Goexit goes on unwinding
+		}
+	}()
+	err := fn((*Ctx)(s))
+	normal = true
+	return s.endWith(err), true
+}
+
+// Begin starts the scope under parent without a function to run, for an
+// owner that runs its own (a nursery): the scope's context is live from now
+// until End. It reports false if the scope has already begun.
+func (s *Scope) Begin(parent context.Context) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.st != created {
+		return false
 	}
-	if s.relative {
-		s.deadline, s.relative = now.Add(s.timeout), false
+	s.st = running
+	s.parent = parent
+	var now time.Time
+	if tm := s.tm; tm != nil {
+		if tm.relative || !tm.deadline.IsZero() {
+			now = time.Now()
+		}
+		if tm.relative {
+			tm.deadline, tm.relative = now.Add(tm.timeout), false
+		}
 	}
 	switch {
 	case s.called:
 		s.fireLocked(ByCancel, context.Canceled, s.cause)
-	case !s.shield && ctx.Err() != nil:
-		s.fireLocked(ByParent, ctx.Err(), context.Cause(ctx))
+	case !s.shield && parent.Err() != nil:
+		s.fireLocked(ByParent, parent.Err(), context.Cause(parent))
 	default:
 		s.armLocked(now) // nothing is registered yet: no hooks to run
 	}
-	s.mu.Unlock()
+	return true
+}
 
-	normal := false
-	defer func() {
-		if !normal {
-			s.exit() // a panic or runtime.Goexit goes on unwinding
-		}
-	}()
-	err := fn(&s.ctx)
-	normal = true
-	return s.exitWith(err), true
+// Context returns the scope's context.
+func (s *Scope) Context() context.Context { return (*Ctx)(s) }
+
+// State returns what the scope's context reports as Err and Cause, without
+// making the carrier of the cause that context.Cause would.
+func (s *Scope) State() (err, cause error) {
+	s.mu.Lock()
+	hooks := s.syncLocked()
+	err, cause = s.err, s.cause
+	if !s.fired {
+		cause = nil
+	}
+	s.mu.Unlock()
+	runHooks(hooks)
+	return err, cause
 }
 
 // Reschedule moves the deadline of a running scope that its deadline has not
@@ -289,7 +342,8 @@ func (s *Scope) Reschedule(t time.Time) (started, finished, expired bool) {
 	hooks := s.syncLocked()
 	started, finished, expired = s.st != created, s.st == exited, s.trigger == ByDeadline
 	if started && !finished && !expired {
-		s.deadline, s.relative = t, false
+		tm := s.timingLocked()
+		tm.deadline, tm.relative = t, false
 		if !s.fired {
 			hooks = s.armLocked(time.Now())
 		}
@@ -299,23 +353,23 @@ func (s *Scope) Reschedule(t time.Time) (started, finished, expired bool) {
 	return started, finished, expired
 }
 
-// exitWith ends the scope and classifies fn's error: the echo of the scope's
+// endWith ends the scope and classifies fn's error: the echo of the scope's
 // own cancellation is absorbed (caught), unless the parent's cancellation is
 // visible too, in which case the outer scope is the one to catch it.
-func (s *Scope) exitWith(err error) error {
-	defer s.exit()
+func (s *Scope) endWith(err error) error {
+	defer s.End()
 	s.mu.Lock()
 	hooks := s.syncLocked()
 	self := s.trigger == ByCancel || s.trigger == ByDeadline
 	perr := s.parent.Err()
 	own := self && (s.shield || perr == nil)
-	ctxErr, cause := s.err, s.firedCause
+	ctxErr, cause := s.err, s.cause
 	s.mu.Unlock()
 	runHooks(hooks)
 	if err == nil || !self {
 		return err
 	}
-	// From here on, the methods of err are called: exit still runs if they
+	// From here on, the methods of err are called: End still runs if they
 	// panic.
 	if !own {
 		// The parent was cancelled too: the outer scope catches the echo,
@@ -332,27 +386,33 @@ func (s *Scope) exitWith(err error) error {
 	return err
 }
 
-// exit ends the scope: nothing of it outlives Run, and its context is done.
-func (s *Scope) exit() {
+// End ends the scope: nothing of it outlives it, and its context is done
+// (with cause errExited, if nothing had ended it).
+func (s *Scope) End() {
+	s.EndWith(errExited)
+}
+
+// EndWith is End with the cause of the context's end, if nothing had ended
+// it before.
+func (s *Scope) EndWith(cause error) {
 	s.mu.Lock()
 	s.st = exited
 	s.stopTimerLocked()
-	if !s.called && !s.deadline.IsZero() && !time.Now().Before(s.deadline) {
+	if d := s.deadline0(); !s.called && !d.IsZero() && !time.Now().Before(d) {
 		s.called = true // the deadline passed while running (trio's cancel_called)
 	}
-	var unlink func() bool
-	if s.ext != nil {
-		unlink = s.ext.unlink
-	}
+	e := s.ext
 	s.mu.Unlock()
-	if unlink != nil && unlink() {
-		s.callbacks.Done() // it will never run
+	if e != nil {
+		if e.unlink != nil && e.unlink() {
+			e.callbacks.Done() // it will never run
+		}
+		e.callbacks.Wait() // one may be running: nothing of the scope's outlives it
 	}
-	s.callbacks.Wait() // one may be running: nothing of the scope's outlives Run
 	s.mu.Lock()
 	var hooks []*hook
 	if !s.fired {
-		hooks = s.doneLocked(context.Canceled, errExited) // release what derives from the context
+		hooks = s.doneLocked(context.Canceled, cause) // release what derives from the context
 	}
 	s.mu.Unlock()
 	runHooks(hooks)
@@ -386,6 +446,23 @@ func strip(err, ctxErr, cause error) (error, bool) {
 	return multierr.Combine(rest...), true
 }
 
+// Fire cancels the scope's context with err and cause, as its owner's doing
+// (ByCancel), if nothing has yet; it reports whether it did.
+func (s *Scope) Fire(cause error) bool {
+	if cause == nil {
+		cause = context.Canceled
+	}
+	s.mu.Lock()
+	hooks := s.syncLocked()
+	fired := false
+	if s.st == running && !s.fired {
+		hooks, fired = s.fireLocked(ByCancel, context.Canceled, cause), true
+	}
+	s.mu.Unlock()
+	runHooks(hooks)
+	return fired
+}
+
 // fireLocked cancels the scope's context, if nothing has yet, and returns the
 // hooks to run once s.mu is released.
 func (s *Scope) fireLocked(t Trigger, err, cause error) []*hook {
@@ -404,7 +481,7 @@ func (s *Scope) fireLocked(t Trigger, err, cause error) []*hook {
 // hooks to run once s.mu is released. The cause is in place before Done is
 // closed, so that whoever sees Done closed finds it.
 func (s *Scope) doneLocked(err, cause error) []*hook {
-	s.fired, s.err, s.firedCause = true, err, cause
+	s.fired, s.err, s.cause = true, err, cause
 	if s.done != nil {
 		close(s.done)
 	} else {
@@ -440,40 +517,42 @@ func runHooks(hooks []*hook) {
 // stopTimerLocked stops the deadline's timer; if that keeps its callback
 // from running, the callback no longer counts.
 func (s *Scope) stopTimerLocked() {
-	if s.timer != nil && s.timer.Stop() {
-		s.callbacks.Done()
+	if s.tm != nil && s.tm.timer != nil && s.tm.timer.Stop() {
+		s.ext.callbacks.Done()
 	}
 }
 
 // armLocked sets the timer for the deadline, or fires if it has passed.
 func (s *Scope) armLocked(now time.Time) []*hook {
 	s.stopTimerLocked()
+	d := s.deadline0()
 	switch {
-	case s.deadline.IsZero():
-	case !now.Before(s.deadline):
+	case d.IsZero():
+	case !now.Before(d):
 		return s.deadlineLocked()
 	default:
-		s.startTimerLocked(s.deadline.Sub(now))
+		s.startTimerLocked(d.Sub(now))
 	}
 	return nil
 }
 
 func (s *Scope) startTimerLocked(d time.Duration) {
-	s.callbacks.Add(1)
-	if s.timer == nil {
-		s.timer = time.AfterFunc(d, s.deadlinePassed)
+	s.extLocked().callbacks.Add(1)
+	tm := s.timingLocked()
+	if tm.timer == nil {
+		tm.timer = time.AfterFunc(d, s.deadlinePassed)
 	} else {
-		s.timer.Reset(d)
+		tm.timer.Reset(d)
 	}
 }
 
 // deadlinePassed runs on the timer's goroutine. The deadline may have moved
 // since the timer was set, hence the check.
 func (s *Scope) deadlinePassed() {
-	defer s.callbacks.Done()
+	defer s.ext.callbacks.Done()
 	s.mu.Lock()
 	hooks := s.syncLocked()
-	if s.st == running && !s.fired && !s.deadline.IsZero() && !time.Now().Before(s.deadline) {
+	if d := s.deadline0(); s.st == running && !s.fired && !d.IsZero() && !time.Now().Before(d) {
 		hooks = s.deadlineLocked()
 	}
 	s.mu.Unlock()
@@ -487,11 +566,11 @@ func (s *Scope) deadlinePassed() {
 // scope looks again a moment later.
 func (s *Scope) deadlineLocked() []*hook {
 	if !s.shield {
-		if pd, ok := s.parent.Deadline(); ok && !pd.After(s.deadline) {
+		if pd, ok := s.parent.Deadline(); ok && !pd.After(s.deadline0()) {
 			if s.parent.Err() == nil {
 				s.startTimerLocked(tieRecheck)
-			} // else the parent's cancellation is on its way, through parentDone
-			return nil
+			} // else the parent's cancellation is caught up with by syncLocked
+			return s.syncLocked()
 		}
 	}
 	return s.fireLocked(ByDeadline, context.DeadlineExceeded, context.DeadlineExceeded)
@@ -499,12 +578,9 @@ func (s *Scope) deadlineLocked() []*hook {
 
 // parentDone runs when the parent context is done.
 func (s *Scope) parentDone() {
-	defer s.callbacks.Done()
+	defer s.ext.callbacks.Done()
 	s.mu.Lock()
-	var hooks []*hook
-	if s.st == running && !s.shield && !s.fired {
-		hooks = s.fireLocked(ByParent, s.parent.Err(), context.Cause(s.parent))
-	}
+	hooks := s.syncLocked()
 	s.mu.Unlock()
 	runHooks(hooks)
 }
@@ -514,19 +590,18 @@ func (s *Scope) parentDone() {
 // after Cancel, the parent's error when the parent ended it), Cause why, and
 // Deadline is the effective deadline (its own, or the parent's if earlier and
 // not shielded). Values come from the parent, shielded or not.
-type Ctx struct {
-	s *Scope
-}
+type Ctx Scope
 
 // Deadline is the effective deadline.
 func (c *Ctx) Deadline() (time.Time, bool) {
-	c.s.mu.Lock()
-	own, shield := c.s.deadline, c.s.shield
-	c.s.mu.Unlock()
+	s := (*Scope)(c)
+	s.mu.Lock()
+	own, shield := s.deadline0(), s.shield
+	s.mu.Unlock()
 	if shield {
 		return own, !own.IsZero()
 	}
-	parent, ok := c.s.parent.Deadline()
+	parent, ok := s.parent.Deadline()
 	if own.IsZero() || ok && parent.Before(own) {
 		return parent, ok
 	}
@@ -535,7 +610,7 @@ func (c *Ctx) Deadline() (time.Time, bool) {
 
 // Done is closed when the scope's context is done.
 func (c *Ctx) Done() <-chan struct{} {
-	s := c.s
+	s := (*Scope)(c)
 	if s.hasDone.Load() {
 		return s.done
 	}
@@ -554,7 +629,7 @@ func (c *Ctx) Done() <-chan struct{} {
 
 // Err is nil until the context is done, and then why it is.
 func (c *Ctx) Err() error {
-	s := c.s
+	s := (*Scope)(c)
 	s.mu.Lock()
 	hooks := s.syncLocked()
 	err := s.err
@@ -566,13 +641,14 @@ func (c *Ctx) Err() error {
 // Value returns the parent's values. Asked for the standard library's own
 // key by context.Cause, it returns the carrier of the scope's cause.
 func (c *Ctx) Value(key any) any {
+	s := (*Scope)(c)
 	switch {
 	case key == any(movableKey{}):
 		return true
 	case isCancelCtxKey(key):
-		return c.s.causeCarrier()
+		return s.causeCarrier()
 	}
-	return c.s.parent.Value(key)
+	return s.parent.Value(key)
 }
 
 // movableKey is the key of the Value that marks a scope's context, and the
@@ -592,7 +668,7 @@ func Movable(ctx context.Context) bool {
 // calls it to cancel the contexts derived from this one.
 func (c *Ctx) AfterFunc(f func()) (stop func() bool) {
 	h := &hook{f: f}
-	s := c.s
+	s := (*Scope)(c)
 	s.mu.Lock()
 	hooks := s.syncLocked()
 	if s.fired {
@@ -611,9 +687,6 @@ func (c *Ctx) AfterFunc(f func()) (stop func() bool) {
 	return func() bool {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if s.ext == nil {
-			return false
-		}
 		_, ok := s.ext.hooks[h]
 		delete(s.ext.hooks, h)
 		return ok
@@ -632,7 +705,7 @@ func (s *Scope) causeCarrier() context.Context {
 	if e.carrier == nil {
 		e.carrier, e.stopCarrier = context.WithCancelCause(context.Background())
 		if s.fired {
-			e.stopCarrier(s.firedCause)
+			e.stopCarrier(s.cause)
 		}
 	}
 	c := e.carrier
