@@ -145,7 +145,7 @@ func goOwned(pass *analysis.Pass, p *pkgInfo, fn *function, g *ast.GoStmt) (ret 
 	f := &flow{
 		start:     func(n ast.Node) bool { return n == g },
 		wait:      func(n ast.Node) bool { return len(locals) > 0 && waitsOn(info, n, locals) },
-		blockWait: func(b *cfg.Block) bool { return len(locals) > 0 && blockWaitsOn(info, b, locals) },
+		blockWait: func(b *cfg.Block) bool { return len(locals) > 0 && (blockWaitsOn(info, b, locals) || loopWaits(info, b, locals)) },
 	}
 	_, ret = f.leak(fn.g, selectComms(fn.body))
 	if ret == nil {
@@ -263,18 +263,40 @@ func pipeReader(info *types.Info, body *ast.BlockStmt, w *types.Var) *types.Var 
 // stores it in a field or a variable declared outside body: then the caller
 // holds it.
 func handedOut(info *types.Info, body *ast.BlockStmt, v *types.Var) bool {
-	mentions := func(e ast.Node) bool {
-		found := false
-		ast.Inspect(e, func(n ast.Node) bool {
-			if _, ok := n.(*ast.FuncLit); ok {
+	// mentions reports whether the value of e carries v: v itself, or v
+	// inside a composite literal, or wrapped by a call that returns
+	// something other than an error or a basic value (io.NopCloser(pr), not
+	// parse(pr)).
+	var mentions func(e ast.Expr) bool
+	mentions = func(e ast.Expr) bool {
+		switch e := ast.Unparen(e).(type) {
+		case *ast.Ident:
+			return info.Uses[e] == v
+		case *ast.UnaryExpr:
+			return mentions(e.X)
+		case *ast.KeyValueExpr:
+			return mentions(e.Value)
+		case *ast.CompositeLit:
+			for _, el := range e.Elts {
+				if mentions(el) {
+					return true
+				}
+			}
+		case *ast.CallExpr:
+			t := info.TypeOf(e)
+			if t == nil || types.Identical(t, types.Universe.Lookup("error").Type()) {
 				return false
 			}
-			if id, ok := n.(*ast.Ident); ok && info.Uses[id] == v {
-				found = true
+			if _, basic := t.Underlying().(*types.Basic); basic {
+				return false
 			}
-			return !found
-		})
-		return found
+			for _, a := range e.Args {
+				if mentions(a) {
+					return true
+				}
+			}
+		}
+		return false
 	}
 	out := false
 	ast.Inspect(body, func(n ast.Node) bool {
@@ -324,6 +346,36 @@ func addsToOthersGroup(info *types.Info, fn *function) bool {
 				found = true
 			}
 		}
+		return !found
+	})
+	return found
+}
+
+// loopWaits reports whether b is where a loop that waits on one of vs in its
+// body ends. Leaving such a loop counts as a wait: a loop that collects one
+// result per item usually runs once per goroutine, and the search, blind to
+// conditions, would otherwise take the path on which it runs no time.
+func loopWaits(info *types.Info, b *cfg.Block, vs map[*types.Var]bool) bool {
+	var body *ast.BlockStmt
+	switch b.Kind {
+	case cfg.KindForDone:
+		if s, ok := b.Stmt.(*ast.ForStmt); ok {
+			body = s.Body
+		}
+	case cfg.KindRangeDone:
+		if s, ok := b.Stmt.(*ast.RangeStmt); ok {
+			body = s.Body
+		}
+	}
+	if body == nil {
+		return false
+	}
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		if _, ok := n.(*ast.FuncLit); ok {
+			return false
+		}
+		found = found || waitsOn(info, n, vs)
 		return !found
 	})
 	return found
