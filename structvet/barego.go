@@ -143,9 +143,11 @@ func goOwned(pass *analysis.Pass, p *pkgInfo, fn *function, g *ast.GoStmt) (ret 
 		}
 	}
 	f := &flow{
-		start:     func(n ast.Node) bool { return n == g },
-		wait:      func(n ast.Node) bool { return len(locals) > 0 && waitsOn(info, n, locals) },
-		blockWait: func(b *cfg.Block) bool { return len(locals) > 0 && (blockWaitsOn(info, b, locals) || loopWaits(info, b, locals)) },
+		start: func(n ast.Node) bool { return n == g },
+		wait:  func(n ast.Node) bool { return len(locals) > 0 && waitsOn(info, n, locals) },
+		blockWait: func(b *cfg.Block) bool {
+			return len(locals) > 0 && (blockWaitsOn(info, b, locals) || loopWaits(info, b, locals))
+		},
 	}
 	_, ret = f.leak(fn.g, selectComms(fn.body))
 	if ret == nil {
