@@ -14,10 +14,12 @@ import (
 // missing finding and on an unexpected one alike.
 
 func TestWaitSkipFindsSkippedWaits(t *testing.T) { // SV001
+	t.Parallel()
 	analysistest.Run(t, analysistest.TestData(), structvet.WaitSkip, "waitskip")
 }
 
 func TestBareGoFindsGoroutinesNothingWaitsFor(t *testing.T) { // SV002
+	t.Parallel()
 	analysistest.Run(t, analysistest.TestData(), structvet.BareGo, "barego")
 }
 
@@ -32,30 +34,37 @@ func TestBareGoAllowsTestsWithItsFlag(t *testing.T) { // SV002 -barego.tests
 }
 
 func TestSleepCtxSuggestsCancelSleep(t *testing.T) { // SV003
+	t.Parallel()
 	analysistest.RunWithSuggestedFixes(t, analysistest.TestData(), structvet.SleepCtx, "sleepctx")
 }
 
 func TestFreshCtxFindsCutChains(t *testing.T) { // SV004
+	t.Parallel()
 	analysistest.RunWithSuggestedFixes(t, analysistest.TestData(), structvet.FreshCtx, "freshctx")
 }
 
 func TestNurseryEscapeFindsStoredNurseries(t *testing.T) { // SV005
+	t.Parallel()
 	analysistest.Run(t, analysistest.TestData(), structvet.NurseryEscape, "nurseryescape")
 }
 
 func TestTaskCtxFindsIgnoredContexts(t *testing.T) { // SV006
+	t.Parallel()
 	analysistest.RunWithSuggestedFixes(t, analysistest.TestData(), structvet.TaskCtx, "taskctx")
 }
 
 func TestChanLoopFindsBlockingLoops(t *testing.T) { // SV007
+	t.Parallel()
 	analysistest.RunWithSuggestedFixes(t, analysistest.TestData(), structvet.ChanLoop, "chanloop")
 }
 
 func TestIgnoreDirectiveNeedsRuleAndReason(t *testing.T) {
+	t.Parallel()
 	analysistest.Run(t, analysistest.TestData(), structvet.BareGo, "ignore")
 }
 
-// setFlag sets an analyzer's flag for the rest of the test.
+// setFlag sets an analyzer's flag for the rest of the test. Tests that set
+// flags do not run in parallel: the parallel ones start after they end.
 func setFlag(t *testing.T, a *analysis.Analyzer, name, value string) {
 	t.Helper()
 	f := a.Flags.Lookup(name)
