@@ -201,6 +201,32 @@ func newPkgInfo(info *types.Info, pkg *types.Package, files []*ast.File) *pkgInf
 	shared := func(v *types.Var) bool {
 		return v != nil && (v.IsField() || (v.Parent() != nil && v.Parent() == pkg.Scope()))
 	}
+	// A local copy of a shared channel or group (done := x.done; <-done)
+	// waits on the shared one.
+	alias := make(map[*types.Var]*types.Var)
+	for _, f := range files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			as, ok := n.(*ast.AssignStmt)
+			if !ok || len(as.Lhs) != len(as.Rhs) {
+				return true
+			}
+			for i, r := range as.Rhs {
+				src, dst := varOf(info, r), varOf(info, as.Lhs[i])
+				if shared(src) && dst != nil && !shared(dst) && (isChan(src.Type()) || groupOf(src.Type()) != notGroup) {
+					alias[dst] = src
+				}
+			}
+			return true
+		})
+	}
+	wait := func(v *types.Var) {
+		if a := alias[v]; a != nil {
+			v = a
+		}
+		if shared(v) {
+			p.waited[v] = true
+		}
+	}
 	for _, f := range files {
 		for _, d := range f.Decls {
 			if fd, ok := d.(*ast.FuncDecl); ok {
@@ -212,8 +238,8 @@ func newPkgInfo(info *types.Info, pkg *types.Package, files []*ast.File) *pkgInf
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.CallExpr:
-				if v, name, ok := methodCall(info, n); ok && name == "Wait" && shared(v) {
-					p.waited[v] = true
+				if v, name, ok := methodCall(info, n); ok && name == "Wait" {
+					wait(v)
 				}
 			case *ast.ReturnStmt:
 				// A done channel handed out (func (x *T) Done() <-chan
@@ -224,13 +250,13 @@ func newPkgInfo(info *types.Info, pkg *types.Package, files []*ast.File) *pkgInf
 					}
 				}
 			case *ast.UnaryExpr:
-				if v := recvChan(info, n); shared(v) {
-					p.waited[v] = true
+				if v := recvChan(info, n); v != nil {
+					wait(v)
 				}
 			case *ast.RangeStmt:
 				if isChan(info.TypeOf(n.X)) {
-					if v := varOf(info, n.X); shared(v) {
-						p.waited[v] = true
+					if v := varOf(info, n.X); v != nil {
+						wait(v)
 					}
 				}
 			}
