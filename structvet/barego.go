@@ -118,8 +118,8 @@ func goOwned(pass *analysis.Pass, p *pkgInfo, fn *function, g *ast.GoStmt) (ret 
 		local := isLocal(v, fn.body)
 		switch {
 		case shared:
-			if s.final && p.waited[v] {
-				return nil, true // a struct, or the package, waits for it
+			if s.final && (p.waited[v] || p.fromParam[v]) {
+				return nil, true // a struct, the package, or the caller that gave it waits for it
 			}
 		case s.kind == sigMethod:
 			if !local {
@@ -130,6 +130,9 @@ func goOwned(pass *analysis.Pass, p *pkgInfo, fn *function, g *ast.GoStmt) (ret 
 			}
 			if w := pipeReader(info, fn.body, v); w != nil && handedOut(info, fn.body, w) {
 				return nil, true // the caller reads the pipe to its end
+			}
+			if (s.final || s.waits) && handedOut(info, fn.body, v) {
+				return nil, true // the caller holds what the goroutine ends or waits on
 			}
 			locals[v] = true // an event the function may wait on
 		case !local:
@@ -182,11 +185,11 @@ func goSignals(info *types.Info, p *pkgInfo, fn *function, g *ast.GoStmt) []sign
 		switch {
 		case v == nil:
 		case groupOf(v.Type()) != notGroup:
-			sigs = append(sigs, signal{v, sigGroup, true})
+			sigs = append(sigs, signal{v: v, kind: sigGroup, final: true})
 		case isChan(v.Type()):
-			sigs = append(sigs, signal{v, sigChan, true})
+			sigs = append(sigs, signal{v: v, kind: sigChan, final: true})
 		case isNamed(deref(v.Type()), "io", "PipeWriter"):
-			sigs = append(sigs, signal{v, sigMethod, true})
+			sigs = append(sigs, signal{v: v, kind: sigMethod, final: true})
 		}
 	}
 	return sigs

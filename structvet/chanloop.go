@@ -19,10 +19,16 @@ import (
 // the producer returned), the task blocks there forever: the classic
 // goroutine leak. Select on the operation and on ctx.Done().
 //
-// Receives from timers, tickers and Done channels are not reported: they
-// end by themselves. Sends on a channel made with a capacity that depends
-// on the work (make(chan T, len(jobs))), which holds every value, or on one
-// that a deferred loop drains, are not reported either.
+// Not reported, because the other side is known to keep going:
+//   - receives from timers, tickers and Done channels, which end by
+//     themselves;
+//   - sends on a channel made with a capacity that depends on the work
+//     (make(chan T, len(jobs))), which holds every value;
+//   - sends on a channel that some loop of the package drains to its end
+//     (a range over it with no break or return, or a deferred one);
+//   - sends in a loop that ranges over another channel: a stage that
+//     answers what it is given (one response per request) stops when its
+//     input does.
 var ChanLoop = &analysis.Analyzer{
 	Name:     "chanloop",
 	Doc:      "report a channel send or receive in a loop in a task, outside a select on ctx.Done() (SV007)",
@@ -100,7 +106,7 @@ func checkLoops(pass *analysis.Pass, r *reporter, lit *ast.FuncLit, sized map[*t
 		case *ast.ForStmt, *ast.RangeStmt:
 			loops++
 		case *ast.SendStmt:
-			if loops > 0 && !isComm(stack) {
+			if loops > 0 && !isComm(stack) && !inChannelRange(info, stack) {
 				ch := varOf(info, n.Chan)
 				if ch != nil && sized[ch] {
 					return true
@@ -153,14 +159,35 @@ func endsByItself(info *types.Info, ch ast.Expr) bool {
 	return false
 }
 
+// inChannelRange reports whether the node at the top of stack is inside a
+// loop of the task that ranges over a channel.
+func inChannelRange(info *types.Info, stack []ast.Node) bool {
+	for _, n := range stack {
+		if rs, ok := n.(*ast.RangeStmt); ok && isChan(info.TypeOf(rs.X)) {
+			return true
+		}
+	}
+	return false
+}
+
 // sizedChans returns the channels on which a send cannot block forever:
 // made with a capacity that is not a constant (make(chan T, len(jobs))),
 // sized to hold every value; or drained by a deferred loop
-// (defer func() { for range ch {} }()).
+// (defer func() { for range ch {} }()) or by a loop that cannot stop early
+// (for r := range ch { ... } with no break or return in it).
 func sizedChans(pass *analysis.Pass) map[*types.Var]bool {
 	info := pass.TypesInfo
 	sized := make(map[*types.Var]bool)
 	ins := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
+	ins.Preorder([]ast.Node{(*ast.RangeStmt)(nil)}, func(n ast.Node) {
+		rs := n.(*ast.RangeStmt)
+		if !isChan(info.TypeOf(rs.X)) || leavesLoop(rs.Body) {
+			return
+		}
+		if v := varOf(info, rs.X); v != nil {
+			sized[v] = true
+		}
+	})
 	ins.Preorder([]ast.Node{(*ast.DeferStmt)(nil)}, func(n ast.Node) {
 		ast.Inspect(n, func(m ast.Node) bool {
 			if rs, ok := m.(*ast.RangeStmt); ok && isChan(info.TypeOf(rs.X)) {
@@ -235,4 +262,64 @@ func nodeText(pass *analysis.Pass, n ast.Node) string {
 		return types.ExprString(n.(*ast.SendStmt).Chan) + " <- " + types.ExprString(n.(*ast.SendStmt).Value)
 	}
 	return string(content[tf.Offset(n.Pos()):tf.Offset(n.End())])
+}
+
+// leavesLoop reports whether body has a statement that can end the loop it
+// is the body of before its channel is closed: a return, a goto, a break of
+// this loop, a labelled break or continue, or a call that never returns.
+func leavesLoop(body *ast.BlockStmt) bool {
+	leaves := false
+	var walk func(n ast.Node, inner bool)
+	walk = func(n ast.Node, inner bool) {
+		ast.Inspect(n, func(m ast.Node) bool {
+			if leaves {
+				return false
+			}
+			switch m := m.(type) {
+			case *ast.FuncLit:
+				return false
+			case *ast.ReturnStmt:
+				leaves = true
+			case *ast.BranchStmt:
+				switch {
+				case m.Tok == token.GOTO, m.Label != nil:
+					leaves = true
+				case m.Tok == token.BREAK && !inner:
+					leaves = true
+				}
+			case *ast.ForStmt, *ast.RangeStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt:
+				// break inside these ends them, not our loop.
+				for _, c := range childStmts(m) {
+					walk(c, true)
+				}
+				return false
+			case *ast.ExprStmt:
+				if call, ok := m.X.(*ast.CallExpr); ok {
+					if id, ok := call.Fun.(*ast.Ident); ok && id.Name == "panic" {
+						leaves = true
+					}
+				}
+			}
+			return true
+		})
+	}
+	walk(body, false)
+	return leaves
+}
+
+// childStmts returns the bodies of a loop, switch or select statement.
+func childStmts(n ast.Node) []ast.Node {
+	switch n := n.(type) {
+	case *ast.ForStmt:
+		return []ast.Node{n.Body}
+	case *ast.RangeStmt:
+		return []ast.Node{n.Body}
+	case *ast.SwitchStmt:
+		return []ast.Node{n.Body}
+	case *ast.TypeSwitchStmt:
+		return []ast.Node{n.Body}
+	case *ast.SelectStmt:
+		return []ast.Node{n.Body}
+	}
+	return nil
 }

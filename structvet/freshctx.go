@@ -17,8 +17,11 @@ import (
 // IDs, deadlines) are lost. Pass the context in scope; for cleanup that
 // must outlive it, context.WithoutCancel(ctx) keeps its values and says so.
 //
-// Defaulting a nil context (if ctx == nil { ctx = context.Background() })
-// is not reported, nor is a context in scope that is itself a fresh one.
+// Not reported: defaulting a nil context (if ctx == nil { ctx =
+// context.Background() }), a comparison with context.Background(), a fresh
+// context where the context in scope is itself a fresh one, and a fresh
+// context made after the function has waited for <-ctx.Done(): cleanup that
+// must outlive ctx, such as srv.Shutdown after cancellation.
 var FreshCtx = &analysis.Analyzer{
 	Name:     "freshctx",
 	Doc:      "report context.Background() or context.TODO() where a context.Context is in scope (SV004)",
@@ -41,7 +44,7 @@ func runFreshCtx(pass *analysis.Pass) (any, error) {
 			return true
 		}
 		ctx := ctxInScope(pass, call.Pos())
-		if ctx == nil || fresh[ctx] || defaultsNil(info, stack) || compared(stack) {
+		if ctx == nil || fresh.at(ctx, call.Pos()) || defaultsNil(info, stack) || compared(stack) || afterDone(info, stack, ctx, call.Pos()) {
 			return true
 		}
 		fn := callee(info, call).Name()
@@ -98,6 +101,48 @@ func nilCheckOfCtx(info *types.Info, cond ast.Expr) bool {
 	return found
 }
 
+// afterDone reports whether the function around the call at the top of
+// stack has already waited for ctx to be done (<-ctx.Done(), also as a
+// select case) before the call, in the order of the source: a fresh context
+// there is for cleanup that must outlive ctx (srv.Shutdown after
+// cancellation), which is what it is for.
+func afterDone(info *types.Info, stack []ast.Node, ctx *types.Var, pos token.Pos) bool {
+	body := enclosingFuncBody(stack)
+	if body == nil {
+		return false
+	}
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		if found || n == nil || n.Pos() >= pos {
+			return false
+		}
+		if lit, ok := n.(*ast.FuncLit); ok && !(lit.Pos() <= pos && pos < lit.End()) {
+			return false // another function's wait
+		}
+		u, ok := n.(*ast.UnaryExpr)
+		if !ok || u.Op != token.ARROW {
+			return true
+		}
+		if call, ok := ast.Unparen(u.X).(*ast.CallExpr); ok {
+			if v, name, ok := methodCall(info, call); ok && v == ctx && name == "Done" {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// enclosingFuncBody returns the body of the innermost function on stack.
+func enclosingFuncBody(stack []ast.Node) *ast.BlockStmt {
+	for i := len(stack) - 1; i >= 0; i-- {
+		if b, _ := funcBody(stack[i]); b != nil {
+			return b
+		}
+	}
+	return nil
+}
+
 // compared reports whether the call at the top of stack is an operand of ==
 // or != (o.ctx != context.Background()): a test, not new work.
 func compared(stack []ast.Node) bool {
@@ -108,25 +153,66 @@ func compared(stack []ast.Node) bool {
 	return ok && (b.Op == token.EQL || b.Op == token.NEQ)
 }
 
-// freshContexts returns the context variables that carry no caller's
-// cancellation: declared without a value or with context.Background() or
-// TODO(), and only ever assigned fresh contexts (var ctx context.Context;
-// ctx, stop = context.WithCancel(context.Background())). Parameters are
-// never fresh. A fresh context more where one of them is in scope cuts
-// nothing.
-func freshContexts(pass *analysis.Pass) map[*types.Var]bool {
+// freshness tells which context variables carry no caller's cancellation
+// at a point of the code: declared without a value or with
+// context.Background() or TODO(), and, before that point in the source, only
+// ever assigned fresh contexts (var ctx context.Context; ctx, stop =
+// context.WithCancel(context.Background())). Parameters are never fresh. A
+// fresh context more where one of them is in scope cuts nothing, and a
+// sleep that ignores one delays nothing.
+type freshness struct {
+	params  map[*types.Var]bool
+	assigns map[*types.Var][]assign
+}
+
+type assign struct {
+	pos   token.Pos
+	fresh bool // Background(), TODO(), nil, or derived from one
+	never bool // Background(), TODO() or nil itself: never done
+}
+
+// at reports whether v is fresh at pos: it carries no caller's
+// cancellation.
+func (f *freshness) at(v *types.Var, pos token.Pos) bool {
+	return f.all(v, pos, func(a assign) bool { return a.fresh })
+}
+
+// neverDone reports whether v, at pos, can never be done: it holds
+// context.Background(), TODO() or nil, not even with a deadline or a cancel
+// function of its own.
+func (f *freshness) neverDone(v *types.Var, pos token.Pos) bool {
+	return f.all(v, pos, func(a assign) bool { return a.never })
+}
+
+func (f *freshness) all(v *types.Var, pos token.Pos, ok func(assign) bool) bool {
+	if v == nil || f.params[v] {
+		return false
+	}
+	seen := false
+	for _, a := range f.assigns[v] {
+		if a.pos >= pos {
+			continue
+		}
+		if !ok(a) {
+			return false
+		}
+		seen = true
+	}
+	return seen
+}
+
+func freshContexts(pass *analysis.Pass) *freshness {
 	info := pass.TypesInfo
 	ins := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
-	fresh := make(map[*types.Var]bool)
-	spoilt := make(map[*types.Var]bool) // parameters, or assigned a caller's context
+	f := &freshness{params: make(map[*types.Var]bool), assigns: make(map[*types.Var][]assign)}
 	ins.Preorder([]ast.Node{(*ast.AssignStmt)(nil), (*ast.ValueSpec)(nil), (*ast.FuncType)(nil)}, func(n ast.Node) {
 		var lhs, rhs []ast.Expr
 		switch n := n.(type) {
 		case *ast.FuncType:
-			for _, f := range n.Params.List {
-				for _, id := range f.Names {
+			for _, fld := range n.Params.List {
+				for _, id := range fld.Names {
 					if v, ok := info.Defs[id].(*types.Var); ok {
-						spoilt[v] = true
+						f.params[v] = true
 					}
 				}
 			}
@@ -141,7 +227,7 @@ func freshContexts(pass *analysis.Pass) map[*types.Var]bool {
 			if len(rhs) == 0 {
 				for _, id := range n.Names {
 					if v, ok := info.Defs[id].(*types.Var); ok && isContext(v.Type()) {
-						fresh[v] = true // nil
+						f.assigns[v] = append(f.assigns[v], assign{id.Pos(), true, true}) // nil
 					}
 				}
 				return
@@ -159,17 +245,14 @@ func freshContexts(pass *analysis.Pass) map[*types.Var]bool {
 			case len(rhs) == 1 && i == 0:
 				e = rhs[0] // ctx, stop := context.WithCancel(...)
 			}
-			if e != nil && freshExpr(info, e) {
-				fresh[v] = true
-			} else {
-				spoilt[v] = true
+			a := assign{pos: l.Pos(), fresh: e != nil && freshExpr(info, e)}
+			if call, ok := ast.Unparen(e).(*ast.CallExpr); ok && len(lhs) == len(rhs) {
+				a.never = isFreshCtx(info, call)
 			}
+			f.assigns[v] = append(f.assigns[v], a)
 		}
 	})
-	for v := range spoilt {
-		delete(fresh, v)
-	}
-	return fresh
+	return f
 }
 
 // freshExpr reports whether e is context.Background() or TODO(), or a call

@@ -18,8 +18,9 @@ import (
 // cancellation waits for it. The suggested fix is cancel.Sleep(ctx, d),
 // which returns context.Cause(ctx) as soon as ctx is done.
 //
-// Constant sleeps under 100ms (a polling loop's pause) and contexts in scope
-// that are fresh ones (ctx := context.Background()) are not reported.
+// Constant sleeps under 100ms (a polling loop's pause) are not reported, nor
+// are sleeps where the context in scope can never be done (at that point it
+// holds context.Background() or TODO()).
 var SleepCtx = &analysis.Analyzer{
 	Name:     "sleepctx",
 	Doc:      "report time.Sleep where a context.Context is in scope; suggest cancel.Sleep(ctx, d) (SV003)",
@@ -38,7 +39,7 @@ func runSleepCtx(pass *analysis.Pass) (any, error) {
 			return
 		}
 		ctx := ctxInScope(pass, call.Pos())
-		if ctx == nil || fresh[ctx] {
+		if ctx == nil || fresh.neverDone(ctx, call.Pos()) {
 			return
 		}
 		msg := fmt.Sprintf("time.Sleep goes on after %s is done: use cancel.Sleep(%s, d), which returns as soon as %s is done", ctx.Name(), ctx.Name(), ctx.Name())

@@ -103,6 +103,9 @@ type signal struct {
 	// which say the goroutine is finishing; false for a send, which may be
 	// one of many.
 	final bool
+	// waits is true for a method named Wait: the goroutine lasts as long
+	// as the value it waits on.
+	waits bool
 }
 
 type signalKind int
@@ -126,10 +129,10 @@ var finalMethods = map[string]bool{
 func (p *pkgInfo) signalsOf(body ast.Node) []signal {
 	var out []signal
 	seen := make(map[*types.Var]bool)
-	add := func(v *types.Var, kind signalKind, final bool) {
+	add := func(v *types.Var, kind signalKind, final bool, waits ...bool) {
 		if v != nil && !seen[v] {
 			seen[v] = true
-			out = append(out, signal{v, kind, final})
+			out = append(out, signal{v: v, kind: kind, final: final, waits: len(waits) > 0 && waits[0]})
 		}
 	}
 	var walk func(n ast.Node, depth int)
@@ -148,7 +151,7 @@ func (p *pkgInfo) signalsOf(body ast.Node) []signal {
 					case g == waitGroup && name == "Done":
 						add(v, sigGroup, true)
 					case g == notGroup && !isContext(v.Type()) && !isChan(v.Type()):
-						add(v, sigMethod, finalMethods[name])
+						add(v, sigMethod, finalMethods[name], name == "Wait")
 					}
 				}
 				for _, a := range m.Args {
@@ -188,6 +191,9 @@ type pkgInfo struct {
 	// waited holds the fields and package variables that some code of
 	// the package waits on: x.f.Wait(), <-x.f, range x.f.
 	waited map[*types.Var]bool
+	// fromParam holds the fields set from a parameter (T{done: done},
+	// x.done = done): the channel or group is the caller's, who waits on it.
+	fromParam map[*types.Var]bool
 }
 
 func newPkgInfo(info *types.Info, pkg *types.Package, files []*ast.File) *pkgInfo {
@@ -197,23 +203,48 @@ func newPkgInfo(info *types.Info, pkg *types.Package, files []*ast.File) *pkgInf
 		decls:    make(map[*types.Func]*ast.FuncDecl),
 		visiting: make(map[*types.Func]bool),
 		waited:   make(map[*types.Var]bool),
+
+		fromParam: make(map[*types.Var]bool),
 	}
 	shared := func(v *types.Var) bool {
 		return v != nil && (v.IsField() || (v.Parent() != nil && v.Parent() == pkg.Scope()))
 	}
+	syncish := func(v *types.Var) bool {
+		return v != nil && (isChan(v.Type()) || groupOf(v.Type()) != notGroup)
+	}
+	params := make(map[*types.Var]bool)
 	// A local copy of a shared channel or group (done := x.done; <-done)
 	// waits on the shared one.
 	alias := make(map[*types.Var]*types.Var)
 	for _, f := range files {
 		ast.Inspect(f, func(n ast.Node) bool {
-			as, ok := n.(*ast.AssignStmt)
-			if !ok || len(as.Lhs) != len(as.Rhs) {
-				return true
-			}
-			for i, r := range as.Rhs {
-				src, dst := varOf(info, r), varOf(info, as.Lhs[i])
-				if shared(src) && dst != nil && !shared(dst) && (isChan(src.Type()) || groupOf(src.Type()) != notGroup) {
-					alias[dst] = src
+			switch n := n.(type) {
+			case *ast.FuncType:
+				for _, fld := range n.Params.List {
+					for _, id := range fld.Names {
+						if v, ok := info.Defs[id].(*types.Var); ok {
+							params[v] = true
+						}
+					}
+				}
+			case *ast.AssignStmt:
+				if len(n.Lhs) != len(n.Rhs) {
+					return true
+				}
+				for i, r := range n.Rhs {
+					src, dst := varOf(info, r), varOf(info, n.Lhs[i])
+					if shared(src) && dst != nil && !shared(dst) && syncish(src) {
+						alias[dst] = src
+					}
+					if params[src] && dst != nil && dst.IsField() && syncish(dst) {
+						p.fromParam[dst] = true
+					}
+				}
+			case *ast.KeyValueExpr:
+				if key, ok := n.Key.(*ast.Ident); ok {
+					if fv, ok := info.Uses[key].(*types.Var); ok && fv.IsField() && syncish(fv) && params[varOf(info, n.Value)] {
+						p.fromParam[fv] = true
+					}
 				}
 			}
 			return true

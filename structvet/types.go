@@ -67,7 +67,31 @@ func groupOf(t types.Type) groupKind {
 		isNamed(t, "github.com/sourcegraph/conc/pool", "ContextPool"):
 		return errGroup
 	}
+	if hasWaitGroupMethods(t) {
+		return waitGroup // a wait group of the program's own
+	}
 	return notGroup
+}
+
+// hasWaitGroupMethods reports whether t or *t has the methods of a
+// sync.WaitGroup: Add(int), Done() and Wait().
+func hasWaitGroupMethods(t types.Type) bool {
+	if _, ok := t.Underlying().(*types.Interface); !ok {
+		if _, isNamed := types.Unalias(t).(*types.Named); !isNamed {
+			return false
+		}
+		t = types.NewPointer(t)
+	}
+	ms := types.NewMethodSet(t)
+	has := func(name string, params int) bool {
+		sel := ms.Lookup(nil, name) // exported: the package does not matter
+		if sel == nil {
+			return false
+		}
+		sig, ok := sel.Type().(*types.Signature)
+		return ok && sig.Params().Len() == params && sig.Results().Len() == 0
+	}
+	return has("Add", 1) && has("Done", 0) && has("Wait", 0)
 }
 
 // groupTypeName names the type of a group for messages.

@@ -19,6 +19,23 @@ func producer(ctx context.Context, items []int) <-chan int {
 	return out
 }
 
+// Reported: the consumer may return before the producer is done.
+func earlyConsumer(ctx context.Context, items []int) error {
+	res := make(chan error)
+	go func() {
+		for range items {
+			res <- nil // want `SV007: this send on res`
+		}
+		close(res)
+	}()
+	for err := range res {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func inGroup(ctx context.Context, items []int, out chan<- int) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -124,4 +141,32 @@ func notInLoop(ctx context.Context) {
 	ch := make(chan int)
 	go func() { ch <- 1 }()
 	<-ch
+}
+
+// Not reported: the consumer drains the channel to its end.
+func drainedByConsumer(ctx context.Context, items []int) int {
+	res := make(chan int)
+	go func() {
+		defer close(res)
+		for _, it := range items {
+			res <- it
+		}
+	}()
+	sum := 0
+	for v := range res {
+		if v < 0 {
+			continue
+		}
+		sum += v
+	}
+	return sum
+}
+
+// Not reported: one response per request, to a requester that waits for it.
+func server(ctx context.Context, reqs <-chan int, resps chan<- int) {
+	go func() {
+		for r := range reqs {
+			resps <- r * 2
+		}
+	}()
 }

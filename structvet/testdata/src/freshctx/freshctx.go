@@ -56,3 +56,34 @@ func declaredNil() {
 func detached(ctx context.Context) {
 	call(context.WithoutCancel(ctx))
 }
+
+type server interface {
+	Shutdown(ctx context.Context) error
+}
+
+func shutdownAfterDone(ctx context.Context, srv server) {
+	go func() {
+		<-ctx.Done()
+		srv.Shutdown(context.Background())
+	}()
+}
+
+func finalReport(ctx context.Context, events <-chan int) {
+	for {
+		select {
+		case <-events:
+			continue
+		case <-ctx.Done():
+		}
+		break
+	}
+	report, stop := context.WithTimeout(context.Background(), 1)
+	defer stop()
+	call(report)
+}
+
+// Reported: the wait is another function's.
+func waitIsAnotherFunctions(ctx context.Context) {
+	go func() { <-ctx.Done() }()
+	call(context.Background()) // want `SV004`
+}

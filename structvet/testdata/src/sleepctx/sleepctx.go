@@ -41,3 +41,22 @@ func declaredAfter() {
 	ctx := context.TODO()
 	_ = ctx
 }
+
+// Not reported: at the sleep, ctx is still the fresh one; it gets a
+// deadline only later.
+func freshUntilLater() {
+	ctx := context.Background()
+	time.Sleep(time.Second)
+	ctx, stop := context.WithTimeout(ctx, time.Minute)
+	defer stop()
+	_ = ctx
+}
+
+// Reported: this fresh context has a deadline, so it can end.
+func deadlineBefore(parent context.Context) {
+	ctx, stop := context.WithTimeout(context.Background(), time.Minute)
+	defer stop()
+	time.Sleep(time.Second) // want `SV003: time.Sleep goes on after ctx is done`
+	_ = ctx
+	_ = parent
+}
