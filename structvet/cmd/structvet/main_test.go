@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -9,18 +11,22 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
-}
+// bin is the command, built once for all the tests.
+var bin string
 
-// build compiles the command once per test into a temporary directory.
-func build(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "structvet")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "structvet-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
-	return bin
+	bin = filepath.Join(dir, "structvet")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) { os.RemoveAll(dir) }))
 }
 
 // run runs a command in one of the module's testdata modules and returns
@@ -40,7 +46,6 @@ func run(t *testing.T, module string, name string, args ...string) (string, int)
 }
 
 func TestStandaloneReportsEveryRuleAndFails(t *testing.T) {
-	bin := build(t)
 	out, code := run(t, "example", bin, "./...")
 	if code == 0 {
 		t.Fatalf("structvet ./... exited 0 on code with findings:\n%s", out)
@@ -53,7 +58,6 @@ func TestStandaloneReportsEveryRuleAndFails(t *testing.T) {
 }
 
 func TestStandaloneRuleCanBeLeftOut(t *testing.T) {
-	bin := build(t)
 	out, _ := run(t, "example", bin, "-barego=false", "./...")
 	if strings.Contains(out, "SV002") || !strings.Contains(out, "SV001") {
 		t.Errorf("structvet -barego=false ./... = %q, want SV001 and no SV002", out)
@@ -61,14 +65,12 @@ func TestStandaloneRuleCanBeLeftOut(t *testing.T) {
 }
 
 func TestStandaloneCleanCodeExitsZero(t *testing.T) {
-	bin := build(t)
 	if out, code := run(t, "clean", bin, "./..."); code != 0 || out != "" {
 		t.Errorf("structvet ./... on clean code = %q, exit %d; want no output, exit 0", out, code)
 	}
 }
 
 func TestUnderGoVet(t *testing.T) {
-	bin := build(t)
 	out, code := run(t, "example", "go", "vet", "-vettool="+bin, "./...")
 	if code == 0 || !strings.Contains(out, "SV001") || !strings.Contains(out, "SV003") {
 		t.Errorf("go vet -vettool ./... = %q, exit %d; want SV001 and SV003 findings and a failure", out, code)

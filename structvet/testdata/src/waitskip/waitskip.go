@@ -194,3 +194,45 @@ func inClosure() func() {
 		go wg.Done()
 	}
 }
+
+// Not reported: names for a group that exists elsewhere, and an Add that
+// counts no goroutine.
+type monitor struct{ wg sync.WaitGroup }
+
+func (m *monitor) group() *sync.WaitGroup { return &m.wg }
+
+func alias(m *monitor) {
+	wg := &m.wg
+	wg.Add(1)
+	go func() { defer wg.Done() }()
+}
+
+func getter(m *monitor) {
+	wg := m.group()
+	wg.Add(1)
+	defer wg.Done()
+}
+
+func addWithoutGoroutine() {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	wg.Done()
+}
+
+// Reported: a group of the program's own, made by a constructor.
+type myGroup struct{ wg sync.WaitGroup }
+
+func newMyGroup() *myGroup   { return &myGroup{} }
+func (g *myGroup) Add(n int) { g.wg.Add(n) }
+func (g *myGroup) Done()     { g.wg.Done() }
+func (g *myGroup) Wait()     { g.wg.Wait() }
+
+func ownGroup(c bool) {
+	wg := newMyGroup()
+	wg.Add(1) // want `SV001: wg.Add starts goroutines`
+	go wg.Done()
+	if c {
+		return
+	}
+	wg.Wait()
+}
