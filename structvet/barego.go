@@ -27,6 +27,10 @@ import (
 //   - it signals a wait group on which this function calls Add: rule SV001
 //     checks that one.
 //
+// A method AfterFunc(f func()) (stop func() bool) of a Context, which
+// context.AfterFunc calls and whose contract is to run f in a goroutine of
+// its own, is not reported either.
+//
 // The flags -barego.main and -barego.tests allow go statements in func main
 // (a program's goroutines end with it) and in _test.go files.
 var BareGo = &analysis.Analyzer{
@@ -64,6 +68,9 @@ func runBareGo(pass *analysis.Pass) (any, error) {
 			if m.Pos() <= fn.node.Pos() && fn.node.End() <= m.End() {
 				return
 			}
+		}
+		if isAfterFuncMethod(info, fn.node) {
+			return // the contract of context.AfterFunc: f runs in a goroutine of its own
 		}
 		ast.Inspect(fn.body, func(n ast.Node) bool {
 			switch n := n.(type) {
@@ -384,4 +391,25 @@ func loopWaits(info *types.Info, b *cfg.Block, vs map[*types.Var]bool) bool {
 		return !found
 	})
 	return found
+}
+
+// isAfterFuncMethod reports whether n is a method AfterFunc(func()) func() bool:
+// a Context's side of context.AfterFunc.
+func isAfterFuncMethod(info *types.Info, n ast.Node) bool {
+	d, ok := n.(*ast.FuncDecl)
+	if !ok || d.Recv == nil || d.Name.Name != "AfterFunc" {
+		return false
+	}
+	fn, _ := info.Defs[d.Name].(*types.Func)
+	if fn == nil {
+		return false
+	}
+	sig := fn.Type().(*types.Signature)
+	if sig.Params().Len() != 1 || sig.Results().Len() != 1 {
+		return false
+	}
+	arg, ok1 := sig.Params().At(0).Type().Underlying().(*types.Signature)
+	res, ok2 := sig.Results().At(0).Type().Underlying().(*types.Signature)
+	return ok1 && ok2 && arg.Params().Len() == 0 && arg.Results().Len() == 0 &&
+		res.Params().Len() == 0 && res.Results().Len() == 1 && types.Identical(res.Results().At(0).Type(), types.Typ[types.Bool])
 }

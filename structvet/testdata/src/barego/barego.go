@@ -237,3 +237,12 @@ func (f *flusher) start() {
 }
 
 func (f *flusher) Close() { close(f.stop) }
+
+// Not reported: context.AfterFunc's contract runs f in a goroutine of its
+// own.
+type afterCtx struct{ context.Context }
+
+func (c afterCtx) AfterFunc(f func()) (stop func() bool) {
+	go f()
+	return func() bool { return false }
+}
