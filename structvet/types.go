@@ -94,15 +94,6 @@ func hasWaitGroupMethods(t types.Type) bool {
 	return has("Add", 1) && has("Done", 0) && has("Wait", 0)
 }
 
-// groupTypeName names the type of a group for messages.
-func groupTypeName(t types.Type) string {
-	n, ok := types.Unalias(deref(t)).(*types.Named)
-	if !ok {
-		return "group"
-	}
-	return n.Obj().Pkg().Name() + "." + n.Obj().Name()
-}
-
 // isChan reports whether t is a channel type.
 func isChan(t types.Type) bool {
 	if t == nil {
