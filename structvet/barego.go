@@ -1,0 +1,415 @@
+package structvet
+
+import (
+	"fmt"
+	"go/ast"
+	"go/types"
+
+	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/cfg"
+)
+
+// BareGo is rule SV002: a go statement whose goroutine nothing waits for
+// before the function that started it returns.
+//
+// A goroutine is owned, and not reported, when
+//   - it signals the function (wg.Done, close(ch), ch <- v on a local group
+//     or channel) and the function waits for that signal (wg.Wait, <-ch,
+//     range ch, a select case on ch, also deferred) on every path from the
+//     go statement to a return;
+//   - it signals a group or channel that the function did not declare (a
+//     parameter, a variable of an enclosing function): the caller owns it;
+//   - it signals a field or package variable that some code of the package
+//     waits on (a struct whose Close waits for its goroutines, as the
+//     nursery itself does), following calls within the package;
+//   - the local it signals is handed on (returned, stored, passed to a
+//     call): whoever gets it owns the goroutine;
+//   - it signals a wait group on which this function calls Add: rule SV001
+//     checks that one.
+//
+// A method AfterFunc(f func()) (stop func() bool) of a Context, which
+// context.AfterFunc calls and whose contract is to run f in a goroutine of
+// its own, is not reported either.
+//
+// The flags -barego.main and -barego.tests allow go statements in func main
+// (a program's goroutines end with it) and in _test.go files.
+var BareGo = &analysis.Analyzer{
+	Name:     "barego",
+	Doc:      "report a go statement whose goroutine is not waited for before the function returns (SV002)",
+	URL:      docURL + "sv002",
+	Requires: requires,
+	Run:      runBareGo,
+}
+
+var (
+	bareGoMain  bool
+	bareGoTests bool
+)
+
+func init() {
+	BareGo.Flags.BoolVar(&bareGoMain, "main", false, "allow go statements in func main of package main")
+	BareGo.Flags.BoolVar(&bareGoTests, "tests", false, "allow go statements in _test.go files")
+}
+
+func runBareGo(pass *analysis.Pass) (any, error) {
+	r := newReporter(pass, "SV002")
+	info := pass.TypesInfo
+	p := newPkgInfo(info, pass.Pkg, pass.Files)
+	var mains []ast.Node       // func main of package main, if allowed
+	var bubbles []*ast.FuncLit // functions run by synctest.Test
+	functions(pass, func(fn *function) {
+		if d, ok := fn.node.(*ast.FuncDecl); ok && bareGoMain && pass.Pkg.Name() == "main" && d.Name.Name == "main" && d.Recv == nil {
+			mains = append(mains, d)
+		}
+		if bareGoTests && isTestFile(pass, fn.node.Pos()) {
+			return
+		}
+		for _, m := range mains {
+			if m.Pos() <= fn.node.Pos() && fn.node.End() <= m.End() {
+				return
+			}
+		}
+		if isAfterFuncMethod(info, fn.node) {
+			return // the contract of context.AfterFunc: f runs in a goroutine of its own
+		}
+		ast.Inspect(fn.body, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.FuncLit:
+				return false // checked as a function of its own
+			case *ast.CallExpr:
+				if c := callee(info, n); isFunc(c, "testing/synctest", "Test") || isFunc(c, "testing/synctest", "Run") {
+					for _, a := range n.Args {
+						if lit, ok := a.(*ast.FuncLit); ok {
+							bubbles = append(bubbles, lit)
+						}
+					}
+				}
+			case *ast.GoStmt:
+				for _, b := range bubbles {
+					if b.Pos() <= n.Pos() && n.End() <= b.End() {
+						return true // the bubble waits for every goroutine in it
+					}
+				}
+				if ret, owned := goOwned(pass, p, fn, n); !owned {
+					if ret == nil {
+						r.report(n.Pos(), n.Call.Pos(), fmt.Sprintf("nothing waits for this goroutine before %s returns: start it in nursery.Run, whose tasks end before it returns, or join it (sync.WaitGroup, a done channel) on every path",
+							funcName(fn.node)))
+					} else {
+						r.report(n.Pos(), n.Call.Pos(), fmt.Sprintf("this goroutine outlives %s: %s is reached without waiting for it; start it in nursery.Run, or wait for it on every path",
+							funcName(fn.node), fn.where(pass, ret)))
+					}
+				}
+			}
+			return true
+		})
+	})
+	return nil, nil
+}
+
+// goOwned reports whether the goroutine that g starts has an owner; if not,
+// ret is the return reached without waiting for it (nil if nothing ever
+// waits for it).
+func goOwned(pass *analysis.Pass, p *pkgInfo, fn *function, g *ast.GoStmt) (ret *ast.ReturnStmt, owned bool) {
+	info := pass.TypesInfo
+	if addsToOthersGroup(info, fn) {
+		return nil, true // counted in a group the caller waits on
+	}
+	sigs := goSignals(info, p, fn, g)
+	locals := make(map[*types.Var]bool)
+	for _, s := range sigs {
+		v := s.v
+		shared := v.IsField() || v.Parent() == pass.Pkg.Scope()
+		if !shared && (v.Parent() == nil || !v.Parent().Contains(g.Pos())) {
+			continue // a variable of the goroutine itself, or of a callee
+		}
+		local := isLocal(v, fn.body)
+		switch {
+		case shared:
+			if s.final && (p.waited[v] || p.fromParam[v]) {
+				return nil, true // a struct, the package, or the caller that gave it waits for it
+			}
+		case s.kind == sigMethod:
+			if !local {
+				if isNamed(deref(v.Type()), "io", "PipeWriter") {
+					return nil, true // the caller's pipe: it reads the other end
+				}
+				continue
+			}
+			if w := pipeReader(info, fn.body, v); w != nil && handedOut(info, fn.body, w) {
+				return nil, true // the caller reads the pipe to its end
+			}
+			if (s.final || s.waits) && handedOut(info, fn.body, v) {
+				return nil, true // the caller holds what the goroutine ends or waits on
+			}
+			locals[v] = true // an event the function may wait on
+		case !local:
+			return nil, true // the caller's, or an enclosing function's
+		case s.kind == sigGroup && hasStart(info, fn, v):
+			return nil, true // rule SV001's
+		case localEscapes(info, fn.body, v):
+			return nil, true // handed on
+		default:
+			locals[v] = true
+		}
+	}
+	f := &flow{
+		start: func(n ast.Node) bool { return n == g },
+		wait:  func(n ast.Node) bool { return len(locals) > 0 && waitsOn(info, n, locals) },
+		blockWait: func(b *cfg.Block) bool {
+			return len(locals) > 0 && (blockWaitsOn(info, b, locals) || loopWaits(info, b, locals))
+		},
+	}
+	_, ret = f.leak(fn.g, selectComms(fn.body))
+	if ret == nil {
+		return nil, true // waited for on every path, or never returns
+	}
+	if len(locals) == 0 || !anyWait(info, fn.body, locals) {
+		return nil, false
+	}
+	return ret, false
+}
+
+// goSignals returns what the goroutine of g signals: in its function
+// literal, in the body of the same-package function it calls, and the
+// groups and channels passed to it as arguments.
+func goSignals(info *types.Info, p *pkgInfo, fn *function, g *ast.GoStmt) []signal {
+	var sigs []signal
+	call := g.Call
+	switch f := ast.Unparen(call.Fun).(type) {
+	case *ast.FuncLit:
+		sigs = p.signalsOf(f.Body)
+	default:
+		if lit := localFuncLit(info, fn, f); lit != nil {
+			sigs = p.signalsOf(lit.Body)
+		} else if c := callee(info, call); c != nil && c.Pkg() == p.pkg {
+			if d := p.decls[c]; d != nil && d.Body != nil {
+				sigs = p.signalsOf(d.Body)
+			}
+		}
+	}
+	for _, a := range call.Args {
+		v := varOf(info, a)
+		switch {
+		case v == nil:
+		case groupOf(v.Type()) != notGroup:
+			sigs = append(sigs, signal{v: v, kind: sigGroup, final: true})
+		case isChan(v.Type()):
+			sigs = append(sigs, signal{v: v, kind: sigChan, final: true})
+		case isNamed(deref(v.Type()), "io", "PipeWriter"):
+			sigs = append(sigs, signal{v: v, kind: sigMethod, final: true})
+		}
+	}
+	return sigs
+}
+
+// localFuncLit returns the function literal that the local variable e
+// denotes, if e is declared in fn as `f := func(...) {...}` and never
+// assigned again.
+func localFuncLit(info *types.Info, fn *function, e ast.Expr) *ast.FuncLit {
+	id, ok := e.(*ast.Ident)
+	if !ok {
+		return nil
+	}
+	v, _ := info.Uses[id].(*types.Var)
+	if v == nil || !isLocal(v, fn.body) {
+		return nil
+	}
+	var lit *ast.FuncLit
+	assigned := 0
+	ast.Inspect(fn.body, func(n ast.Node) bool {
+		as, ok := n.(*ast.AssignStmt)
+		if !ok {
+			return true
+		}
+		for i, l := range as.Lhs {
+			lid, ok := l.(*ast.Ident)
+			if !ok || info.ObjectOf(lid) != v {
+				continue
+			}
+			assigned++
+			if len(as.Rhs) == len(as.Lhs) {
+				lit, _ = ast.Unparen(as.Rhs[i]).(*ast.FuncLit)
+			}
+		}
+		return true
+	})
+	if assigned != 1 {
+		return nil
+	}
+	return lit
+}
+
+// hasStart reports whether fn calls Add or Go on the group v.
+func hasStart(info *types.Info, fn *function, v *types.Var) bool {
+	found := false
+	ast.Inspect(fn.body, func(n ast.Node) bool {
+		if call, ok := n.(*ast.CallExpr); ok && groupStart(info, call) == v {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// pipeReader returns r if w was declared with `r, w := io.Pipe()` in body.
+func pipeReader(info *types.Info, body *ast.BlockStmt, w *types.Var) *types.Var {
+	var r *types.Var
+	ast.Inspect(body, func(n ast.Node) bool {
+		as, ok := n.(*ast.AssignStmt)
+		if !ok || len(as.Lhs) != 2 || len(as.Rhs) != 1 {
+			return r == nil
+		}
+		call, ok := ast.Unparen(as.Rhs[0]).(*ast.CallExpr)
+		if !ok || !isFunc(callee(info, call), "io", "Pipe") {
+			return true
+		}
+		if varOf(info, as.Lhs[1]) == w {
+			r = varOf(info, as.Lhs[0])
+		}
+		return r == nil
+	})
+	return r
+}
+
+// handedOut reports whether body returns v (or something built from it) or
+// stores it in a field or a variable declared outside body: then the caller
+// holds it.
+func handedOut(info *types.Info, body *ast.BlockStmt, v *types.Var) bool {
+	// mentions reports whether the value of e carries v: v itself, or v
+	// inside a composite literal, or wrapped by a call that returns
+	// something other than an error or a basic value (io.NopCloser(pr), not
+	// parse(pr)).
+	var mentions func(e ast.Expr) bool
+	mentions = func(e ast.Expr) bool {
+		switch e := ast.Unparen(e).(type) {
+		case *ast.Ident:
+			return info.Uses[e] == v
+		case *ast.UnaryExpr:
+			return mentions(e.X)
+		case *ast.KeyValueExpr:
+			return mentions(e.Value)
+		case *ast.CompositeLit:
+			for _, el := range e.Elts {
+				if mentions(el) {
+					return true
+				}
+			}
+		case *ast.CallExpr:
+			t := info.TypeOf(e)
+			if t == nil || types.Identical(t, types.Universe.Lookup("error").Type()) {
+				return false
+			}
+			if _, basic := t.Underlying().(*types.Basic); basic {
+				return false
+			}
+			for _, a := range e.Args {
+				if mentions(a) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	out := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.ReturnStmt:
+			for _, r := range n.Results {
+				out = out || mentions(r)
+			}
+		case *ast.AssignStmt:
+			for i, l := range n.Lhs {
+				if i >= len(n.Rhs) || !mentions(n.Rhs[i]) {
+					continue
+				}
+				if lv := varOf(info, l); lv != nil && (lv.IsField() || !isLocal(lv, body)) {
+					out = true
+				}
+			}
+		}
+		return !out
+	})
+	return out
+}
+
+// anyWait reports whether body waits on one of vs anywhere.
+func anyWait(info *types.Info, body *ast.BlockStmt, vs map[*types.Var]bool) bool {
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		found = found || waitsOn(info, n, vs)
+		return !found
+	})
+	return found
+}
+
+// addsToOthersGroup reports whether fn calls Add on a wait group that it
+// did not declare (a parameter, a field): its goroutines are counted there,
+// and whoever holds that group waits for them.
+func addsToOthersGroup(info *types.Info, fn *function) bool {
+	found := false
+	ast.Inspect(fn.body, func(n ast.Node) bool {
+		if _, ok := n.(*ast.FuncLit); ok {
+			return false
+		}
+		if call, ok := n.(*ast.CallExpr); ok {
+			if v, name, ok := methodCall(info, call); ok && v != nil && name == "Add" && groupOf(v.Type()) == waitGroup && !isLocal(v, fn.body) {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// loopWaits reports whether b is where a loop that waits on one of vs in its
+// body ends. Leaving such a loop counts as a wait: a loop that collects one
+// result per item usually runs once per goroutine, and the search, blind to
+// conditions, would otherwise take the path on which it runs no time.
+func loopWaits(info *types.Info, b *cfg.Block, vs map[*types.Var]bool) bool {
+	var body *ast.BlockStmt
+	switch b.Kind {
+	case cfg.KindForDone:
+		if s, ok := b.Stmt.(*ast.ForStmt); ok {
+			body = s.Body
+		}
+	case cfg.KindRangeDone:
+		if s, ok := b.Stmt.(*ast.RangeStmt); ok {
+			body = s.Body
+		}
+	}
+	if body == nil {
+		return false
+	}
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		if _, ok := n.(*ast.FuncLit); ok {
+			return false
+		}
+		found = found || waitsOn(info, n, vs)
+		return !found
+	})
+	return found
+}
+
+// isAfterFuncMethod reports whether n is a method AfterFunc(func()) func() bool:
+// a Context's side of context.AfterFunc.
+func isAfterFuncMethod(info *types.Info, n ast.Node) bool {
+	d, ok := n.(*ast.FuncDecl)
+	if !ok || d.Recv == nil || d.Name.Name != "AfterFunc" {
+		return false
+	}
+	fn, _ := info.Defs[d.Name].(*types.Func)
+	if fn == nil {
+		return false
+	}
+	sig := fn.Type().(*types.Signature)
+	if sig.Params().Len() != 1 || sig.Results().Len() != 1 {
+		return false
+	}
+	arg, ok1 := sig.Params().At(0).Type().Underlying().(*types.Signature)
+	res, ok2 := sig.Results().At(0).Type().Underlying().(*types.Signature)
+	return ok1 && ok2 && arg.Params().Len() == 0 && arg.Results().Len() == 0 &&
+		res.Params().Len() == 0 && res.Results().Len() == 1 && types.Identical(res.Results().At(0).Type(), types.Typ[types.Bool])
+}

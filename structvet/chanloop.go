@@ -1,0 +1,325 @@
+package structvet
+
+import (
+	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
+	"strings"
+
+	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/analysis/passes/inspect"
+	"golang.org/x/tools/go/ast/inspector"
+)
+
+// ChanLoop is rule SV007: a channel send, or a receive, inside a loop in a
+// task (a goroutine, or a function passed to n.Go, Spawn, errgroup's Go or
+// a wait group's Go) that has a context in scope, and that is not a case of
+// a select. Once the other side stops (the consumer broke out of its loop,
+// the producer returned), the task blocks there forever: the classic
+// goroutine leak. Select on the operation and on ctx.Done().
+//
+// Not reported, because the other side is known to keep going:
+//   - receives from timers, tickers and Done channels, which end by
+//     themselves;
+//   - sends on a channel made with a capacity that depends on the work
+//     (make(chan T, len(jobs))), which holds every value;
+//   - sends on a channel that some loop of the package drains to its end
+//     (a range over it with no break or return, or a deferred one);
+//   - sends in a loop that ranges over another channel: a stage that
+//     answers what it is given (one response per request) stops when its
+//     input does.
+var ChanLoop = &analysis.Analyzer{
+	Name:     "chanloop",
+	Doc:      "report a channel send or receive in a loop in a task, outside a select on ctx.Done() (SV007)",
+	URL:      docURL + "sv007",
+	Requires: []*analysis.Analyzer{inspect.Analyzer},
+	Run:      runChanLoop,
+}
+
+func runChanLoop(pass *analysis.Pass) (any, error) {
+	r := newReporter(pass, "SV007")
+	info := pass.TypesInfo
+	ins := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
+	sized := sizedChans(pass)
+	check := func(lit *ast.FuncLit) {
+		checkLoops(pass, r, lit, sized)
+	}
+	ins.Preorder([]ast.Node{(*ast.GoStmt)(nil), (*ast.CallExpr)(nil)}, func(n ast.Node) {
+		switch n := n.(type) {
+		case *ast.GoStmt:
+			if lit, ok := ast.Unparen(n.Call.Fun).(*ast.FuncLit); ok {
+				check(lit)
+			}
+		case *ast.CallExpr:
+			if !isTaskStarter(info, n) {
+				return
+			}
+			for _, a := range n.Args {
+				if lit, ok := ast.Unparen(a).(*ast.FuncLit); ok {
+					check(lit)
+				}
+			}
+		}
+	})
+	return nil, nil
+}
+
+// isTaskStarter reports whether call starts its function arguments as
+// tasks: this toolkit's Go, Spawn, Start, or a group's Go.
+func isTaskStarter(info *types.Info, call *ast.CallExpr) bool {
+	fn := callee(info, call)
+	switch {
+	case isMethodOf(fn, nurseryPath, "Nursery", "Go"),
+		isFunc(fn, nurseryPath, "Spawn"), isFunc(fn, nurseryPath, "Start"):
+		return true
+	}
+	if v := groupStart(info, call); v != nil {
+		_, name, _ := methodCall(info, call)
+		return name == "Go" || name == "TryGo"
+	}
+	return false
+}
+
+// checkLoops reports the blocking channel operations in the loops of the
+// task lit (not in the function literals inside it, which are checked if
+// they are tasks themselves).
+func checkLoops(pass *analysis.Pass, r *reporter, lit *ast.FuncLit, sized map[*types.Var]bool) {
+	info := pass.TypesInfo
+	var stack []ast.Node
+	loops := 0
+	ast.Inspect(lit.Body, func(n ast.Node) bool {
+		if n == nil {
+			top := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			switch top.(type) {
+			case *ast.ForStmt, *ast.RangeStmt:
+				loops--
+			}
+			return true
+		}
+		if _, ok := n.(*ast.FuncLit); ok {
+			return false
+		}
+		stack = append(stack, n)
+		switch n := n.(type) {
+		case *ast.ForStmt, *ast.RangeStmt:
+			loops++
+		case *ast.SendStmt:
+			if loops > 0 && !isComm(stack) && !inChannelRange(info, stack) {
+				ch := varOf(info, n.Chan)
+				if ch != nil && sized[ch] {
+					return true
+				}
+				if ctx := ctxInScope(pass, n.Pos()); ctx != nil {
+					r.reportNode(n, fmt.Sprintf("this send on %s in a loop blocks forever once the receiver stops: select on it and on %s.Done()",
+						types.ExprString(n.Chan), ctx.Name()), sendFix(pass, lit, n, ctx)...)
+				}
+			}
+		case *ast.UnaryExpr:
+			if n.Op != token.ARROW || loops == 0 || isComm(stack) || endsByItself(info, n.X) {
+				return true
+			}
+			if ctx := ctxInScope(pass, n.Pos()); ctx != nil {
+				r.reportNode(n, fmt.Sprintf("this receive from %s in a loop blocks forever once the sender stops without closing it: select on it and on %s.Done()",
+					types.ExprString(n.X), ctx.Name()))
+			}
+		}
+		return true
+	})
+}
+
+// isComm reports whether the node at the top of stack is (part of) the
+// communication of a select case.
+func isComm(stack []ast.Node) bool {
+	for i := len(stack) - 1; i > 0; i-- {
+		if cc, ok := stack[i-1].(*ast.CommClause); ok {
+			return cc.Comm == stack[i]
+		}
+		switch stack[i].(type) {
+		case *ast.ExprStmt, *ast.AssignStmt, *ast.SendStmt:
+		case ast.Stmt:
+			return false
+		}
+	}
+	return false
+}
+
+// endsByItself reports whether receiving from ch cannot block forever: a
+// timer's or ticker's channel, time.After, a Done() channel.
+func endsByItself(info *types.Info, ch ast.Expr) bool {
+	if t, ok := info.TypeOf(ch).(*types.Chan); ok && isNamed(t.Elem(), "time", "Time") {
+		return true
+	}
+	if call, ok := ast.Unparen(ch).(*ast.CallExpr); ok {
+		if sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); ok && sel.Sel.Name == "Done" {
+			return true
+		}
+	}
+	return false
+}
+
+// inChannelRange reports whether the node at the top of stack is inside a
+// loop of the task that ranges over a channel.
+func inChannelRange(info *types.Info, stack []ast.Node) bool {
+	for _, n := range stack {
+		if rs, ok := n.(*ast.RangeStmt); ok && isChan(info.TypeOf(rs.X)) {
+			return true
+		}
+	}
+	return false
+}
+
+// sizedChans returns the channels on which a send cannot block forever:
+// made with a capacity that is not a constant (make(chan T, len(jobs))),
+// sized to hold every value; or drained by a deferred loop
+// (defer func() { for range ch {} }()) or by a loop that cannot stop early
+// (for r := range ch { ... } with no break or return in it).
+func sizedChans(pass *analysis.Pass) map[*types.Var]bool {
+	info := pass.TypesInfo
+	sized := make(map[*types.Var]bool)
+	ins := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
+	ins.Preorder([]ast.Node{(*ast.RangeStmt)(nil)}, func(n ast.Node) {
+		rs := n.(*ast.RangeStmt)
+		if !isChan(info.TypeOf(rs.X)) || leavesLoop(rs.Body) {
+			return
+		}
+		if v := varOf(info, rs.X); v != nil {
+			sized[v] = true
+		}
+	})
+	ins.Preorder([]ast.Node{(*ast.DeferStmt)(nil)}, func(n ast.Node) {
+		ast.Inspect(n, func(m ast.Node) bool {
+			if rs, ok := m.(*ast.RangeStmt); ok && isChan(info.TypeOf(rs.X)) {
+				if v := varOf(info, rs.X); v != nil {
+					sized[v] = true
+				}
+			}
+			return true
+		})
+	})
+	ins.Preorder([]ast.Node{(*ast.AssignStmt)(nil), (*ast.ValueSpec)(nil)}, func(n ast.Node) {
+		var lhs, rhs []ast.Expr
+		switch n := n.(type) {
+		case *ast.AssignStmt:
+			lhs, rhs = n.Lhs, n.Rhs
+		case *ast.ValueSpec:
+			for _, id := range n.Names {
+				lhs = append(lhs, id)
+			}
+			rhs = n.Values
+		}
+		if len(lhs) != len(rhs) {
+			return
+		}
+		for i, e := range rhs {
+			call, ok := ast.Unparen(e).(*ast.CallExpr)
+			if !ok || !isBuiltin(info, call, "make") || len(call.Args) != 2 {
+				continue
+			}
+			if tv, ok := info.Types[call.Args[1]]; ok && tv.Value == nil {
+				if v := varOf(info, lhs[i]); v != nil {
+					sized[v] = true
+				}
+			}
+		}
+	})
+	return sized
+}
+
+// sendFix returns the fix that wraps the send in a select on ctx.Done(),
+// when the task's results make the return mechanical: none, or one error.
+func sendFix(pass *analysis.Pass, lit *ast.FuncLit, send *ast.SendStmt, ctx *types.Var) []analysis.SuggestedFix {
+	var ret string
+	res := lit.Type.Results
+	switch {
+	case res == nil || len(res.List) == 0:
+		ret = "return"
+	case len(res.List) == 1 && len(res.List[0].Names) <= 1 && types.Identical(pass.TypesInfo.TypeOf(res.List[0].Type), types.Universe.Lookup("error").Type()):
+		ret = "return " + ctx.Name() + ".Err()"
+	default:
+		return nil
+	}
+	tf := pass.Fset.File(send.Pos())
+	if tf == nil {
+		return nil
+	}
+	col := pass.Fset.Position(send.Pos()).Column
+	indent := strings.Repeat("\t", max(col-1, 0))
+	text := fmt.Sprintf("select {\n%scase %s:\n%scase <-%s.Done():\n%s\t%s\n%s}",
+		indent, nodeText(pass, send), indent, ctx.Name(), indent, ret, indent)
+	return []analysis.SuggestedFix{{
+		Message:   "Select on the send and on " + ctx.Name() + ".Done()",
+		TextEdits: []analysis.TextEdit{{Pos: send.Pos(), End: send.End(), NewText: []byte(text)}},
+	}}
+}
+
+// nodeText returns the source text of n.
+func nodeText(pass *analysis.Pass, n ast.Node) string {
+	tf := pass.Fset.File(n.Pos())
+	content, err := pass.ReadFile(tf.Name())
+	if err != nil {
+		return types.ExprString(n.(*ast.SendStmt).Chan) + " <- " + types.ExprString(n.(*ast.SendStmt).Value)
+	}
+	return string(content[tf.Offset(n.Pos()):tf.Offset(n.End())])
+}
+
+// leavesLoop reports whether body has a statement that can end the loop it
+// is the body of before its channel is closed: a return, a goto, a break of
+// this loop, a labelled break or continue, or a call that never returns.
+func leavesLoop(body *ast.BlockStmt) bool {
+	leaves := false
+	var walk func(n ast.Node, inner bool)
+	walk = func(n ast.Node, inner bool) {
+		ast.Inspect(n, func(m ast.Node) bool {
+			if leaves {
+				return false
+			}
+			switch m := m.(type) {
+			case *ast.FuncLit:
+				return false
+			case *ast.ReturnStmt:
+				leaves = true
+			case *ast.BranchStmt:
+				switch {
+				case m.Tok == token.GOTO, m.Label != nil:
+					leaves = true
+				case m.Tok == token.BREAK && !inner:
+					leaves = true
+				}
+			case *ast.ForStmt, *ast.RangeStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt:
+				// break inside these ends them, not our loop.
+				for _, c := range childStmts(m) {
+					walk(c, true)
+				}
+				return false
+			case *ast.ExprStmt:
+				if call, ok := m.X.(*ast.CallExpr); ok {
+					if id, ok := call.Fun.(*ast.Ident); ok && id.Name == "panic" {
+						leaves = true
+					}
+				}
+			}
+			return true
+		})
+	}
+	walk(body, false)
+	return leaves
+}
+
+// childStmts returns the bodies of a loop, switch or select statement.
+func childStmts(n ast.Node) []ast.Node {
+	switch n := n.(type) {
+	case *ast.ForStmt:
+		return []ast.Node{n.Body}
+	case *ast.RangeStmt:
+		return []ast.Node{n.Body}
+	case *ast.SwitchStmt:
+		return []ast.Node{n.Body}
+	case *ast.TypeSwitchStmt:
+		return []ast.Node{n.Body}
+	case *ast.SelectStmt:
+		return []ast.Node{n.Body}
+	}
+	return nil
+}

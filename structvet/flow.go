@@ -1,0 +1,164 @@
+package structvet
+
+import (
+	"go/ast"
+
+	"golang.org/x/tools/go/cfg"
+)
+
+// A flow finds a path through a function's control-flow graph on which
+// something is started and then the function returns without waiting for
+// it. It is what the rules SV001 and SV002 have in common.
+//
+// The search is over paths, not values: any wait on the path counts (one
+// receive joins a loop of goroutines as far as the search is concerned), and
+// conditions are not evaluated. A wait in a deferred call counts from the
+// point the defer statement is reached. Paths that end in a call that never
+// returns (panic, os.Exit, log.Fatal, t.FailNow) are not returns.
+type flow struct {
+	// start reports whether n (a statement, or an expression inside one)
+	// starts what must be waited for.
+	start func(n ast.Node) bool
+	// wait reports whether n (a call or a receive expression) waits for it.
+	wait func(n ast.Node) bool
+	// blockWait reports whether entering b waits: a select case or a range
+	// loop that receives from the channel waited on.
+	blockWait func(b *cfg.Block) bool
+}
+
+// event kinds, in the order they happen inside one node.
+type event int
+
+const (
+	evStart event = iota
+	evWait
+	evDeferWait
+)
+
+// events lists what node n does, in source order. Function literals are
+// not entered, except deferred ones (their waits are deferred waits) and
+// those called on the spot. Go statements are starts themselves, and the
+// code they run belongs to another goroutine.
+func (f *flow) events(n ast.Node) []event {
+	var evs []event
+	var walk func(n ast.Node, deferred bool)
+	walk = func(n ast.Node, deferred bool) {
+		ast.Inspect(n, func(m ast.Node) bool {
+			switch m := m.(type) {
+			case *ast.GoStmt:
+				if !deferred && f.start(m) {
+					evs = append(evs, evStart)
+				}
+				return false
+			case *ast.DeferStmt:
+				walk(m.Call, true)
+				return false
+			case *ast.FuncLit:
+				return false
+			case *ast.CallExpr:
+				if lit, ok := ast.Unparen(m.Fun).(*ast.FuncLit); ok {
+					for _, a := range m.Args {
+						walk(a, deferred)
+					}
+					walk(lit.Body, deferred)
+					return false
+				}
+			}
+			switch {
+			case deferred && f.wait(m):
+				evs = append(evs, evDeferWait)
+			case !deferred && f.wait(m):
+				evs = append(evs, evWait)
+			case !deferred && f.start(m):
+				evs = append(evs, evStart)
+			}
+			return true
+		})
+	}
+	walk(n, false)
+	return evs
+}
+
+// leak returns a start node and a return statement such that some path
+// reaches the return after the start without a wait in between (nil, nil if
+// there is none). comms holds the communication clauses of the function's
+// select statements: the CFG evaluates them all before the select, and
+// blockWait accounts for them where the chosen case begins.
+func (f *flow) leak(g *cfg.CFG, comms map[ast.Node]bool) (ast.Node, *ast.ReturnStmt) {
+	if g == nil || len(g.Blocks) == 0 {
+		return nil, nil
+	}
+	type state struct {
+		b                 *cfg.Block
+		started, deferred bool
+	}
+	seen := make(map[state]bool)
+	evCache := make(map[ast.Node][]event)
+	var search func(st state, startNode ast.Node) (ast.Node, *ast.ReturnStmt)
+	search = func(st state, startNode ast.Node) (ast.Node, *ast.ReturnStmt) {
+		if seen[st] {
+			return nil, nil
+		}
+		seen[st] = true
+		b := st.b
+		if st.started && f.blockWait != nil && f.blockWait(b) {
+			st.started = false
+		}
+		for _, n := range b.Nodes {
+			if comms[n] {
+				continue
+			}
+			evs, ok := evCache[n]
+			if !ok {
+				evs = f.events(n)
+				evCache[n] = evs
+			}
+			for _, e := range evs {
+				switch e {
+				case evStart:
+					if !st.started {
+						startNode = n
+					}
+					st.started = true
+				case evWait:
+					st.started = false
+				case evDeferWait:
+					st.deferred = true
+				}
+			}
+			if ret, ok := n.(*ast.ReturnStmt); ok && st.started && !st.deferred {
+				return startNode, ret
+			}
+		}
+		if st.deferred {
+			return nil, nil // every return from here on waits
+		}
+		for _, s := range b.Succs {
+			next := st
+			next.b = s
+			if sn, ret := search(next, startNode); ret != nil {
+				return sn, ret
+			}
+		}
+		return nil, nil
+	}
+	return search(state{b: g.Blocks[0]}, nil)
+}
+
+// selectComms returns the communication statements of the select
+// statements in body, function literals aside.
+func selectComms(body ast.Node) map[ast.Node]bool {
+	comms := make(map[ast.Node]bool)
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.CommClause:
+			if n.Comm != nil {
+				comms[n.Comm] = true
+			}
+		}
+		return true
+	})
+	return comms
+}

@@ -1,0 +1,298 @@
+package structvet
+
+import (
+	"go/ast"
+	"go/token"
+	"go/types"
+
+	"golang.org/x/tools/go/cfg"
+)
+
+// The operations by which goroutines and their owners meet: a group's
+// start (Add, Go) and Wait, a goroutine's Done, close or send, and an
+// owner's receive.
+
+// groupStart returns the group on which call starts goroutines (x.Add,
+// x.Go, x.TryGo), or nil.
+func groupStart(info *types.Info, call *ast.CallExpr) *types.Var {
+	v, name, ok := methodCall(info, call)
+	if !ok || v == nil {
+		return nil
+	}
+	switch groupOf(v.Type()) {
+	case waitGroup:
+		if name == "Add" || name == "Go" {
+			return v
+		}
+	case errGroup:
+		if name == "Go" || name == "TryGo" {
+			return v
+		}
+	}
+	return nil
+}
+
+// recvChan returns the channel variable that a receive expression <-x
+// reads, or, for <-x.M(), the variable x whose method returns the channel
+// (an event's Done, say). It returns nil for other nodes.
+func recvChan(info *types.Info, n ast.Node) *types.Var {
+	u, ok := n.(*ast.UnaryExpr)
+	if !ok || u.Op != token.ARROW {
+		return nil
+	}
+	if call, ok := ast.Unparen(u.X).(*ast.CallExpr); ok {
+		if v, _, ok := methodCall(info, call); ok && v != nil && !isContext(v.Type()) {
+			return v
+		}
+		return nil
+	}
+	return varOf(info, u.X)
+}
+
+// waitsOn reports whether n waits for one of vs: v.Wait(), <-v, <-v.M(),
+// or a range over v (met in deferred literals, which the CFG does not
+// show).
+func waitsOn(info *types.Info, n ast.Node, vs map[*types.Var]bool) bool {
+	if rs, ok := n.(*ast.RangeStmt); ok {
+		v := varOf(info, rs.X)
+		return v != nil && vs[v] && isChan(v.Type())
+	}
+	if call, ok := n.(*ast.CallExpr); ok {
+		v, name, ok := methodCall(info, call)
+		return ok && v != nil && name == "Wait" && vs[v]
+	}
+	if v := recvChan(info, n); v != nil && vs[v] {
+		return true
+	}
+	return false
+}
+
+// blockWaitsOn reports whether entering b receives from one of vs: the
+// body of a select case `case <-v:` or the head of `for range v`.
+func blockWaitsOn(info *types.Info, b *cfg.Block, vs map[*types.Var]bool) bool {
+	switch b.Kind {
+	case cfg.KindSelectCaseBody:
+		cc, _ := b.Stmt.(*ast.CommClause)
+		if cc == nil || cc.Comm == nil {
+			return false
+		}
+		found := false
+		ast.Inspect(cc.Comm, func(n ast.Node) bool {
+			if v := recvChan(info, n); v != nil && vs[v] {
+				found = true
+			}
+			return !found
+		})
+		return found
+	case cfg.KindRangeLoop:
+		rs, _ := b.Stmt.(*ast.RangeStmt)
+		if rs == nil || !isChan(info.TypeOf(rs.X)) {
+			return false
+		}
+		v := varOf(info, rs.X)
+		return v != nil && vs[v]
+	}
+	return false
+}
+
+// signal is how a goroutine tells its owner it is done.
+type signal struct {
+	v    *types.Var
+	kind signalKind
+	// final is true for Done and close (and methods named like them),
+	// which say the goroutine is finishing; false for a send, which may be
+	// one of many.
+	final bool
+	// waits is true for a method named Wait: the goroutine lasts as long
+	// as the value it waits on.
+	waits bool
+}
+
+type signalKind int
+
+const (
+	sigGroup  signalKind = iota // wg.Done()
+	sigChan                     // close(ch), ch <- v, ch passed on
+	sigMethod                   // ev.Fire(), pw.Close(): a method of some other value
+)
+
+// finalMethods are the names of methods that end something: a goroutine
+// that calls one on an event its owner waits for has signalled its end.
+var finalMethods = map[string]bool{
+	"Done": true, "Fire": true, "Close": true, "CloseWithError": true, "Finish": true,
+	"Signal": true, "Broadcast": true, "Set": true, "Stop": true, "Release": true,
+}
+
+// signalsOf returns what the code in body signals: Done on a wait group,
+// close of a channel, a send on a channel; following calls of functions
+// of the same package, a few levels deep.
+func (p *pkgInfo) signalsOf(body ast.Node) []signal {
+	var out []signal
+	seen := make(map[*types.Var]bool)
+	add := func(v *types.Var, kind signalKind, final bool, waits ...bool) {
+		if v != nil && !seen[v] {
+			seen[v] = true
+			out = append(out, signal{v: v, kind: kind, final: final, waits: len(waits) > 0 && waits[0]})
+		}
+	}
+	var walk func(n ast.Node, depth int)
+	walk = func(n ast.Node, depth int) {
+		ast.Inspect(n, func(m ast.Node) bool {
+			switch m := m.(type) {
+			case *ast.SendStmt:
+				add(varOf(p.info, m.Chan), sigChan, false)
+			case *ast.CallExpr:
+				if isBuiltin(p.info, m, "close") && len(m.Args) == 1 {
+					add(varOf(p.info, m.Args[0]), sigChan, true)
+					return true
+				}
+				if v, name, ok := methodCall(p.info, m); ok && v != nil {
+					switch g := groupOf(v.Type()); {
+					case g == waitGroup && name == "Done":
+						add(v, sigGroup, true)
+					case g == notGroup && !isContext(v.Type()) && !isChan(v.Type()):
+						add(v, sigMethod, finalMethods[name], name == "Wait")
+					}
+				}
+				for _, a := range m.Args {
+					// A channel or group handed to a call: it may be
+					// signalled there.
+					if v := varOf(p.info, a); v != nil {
+						if isChan(v.Type()) {
+							add(v, sigChan, false)
+						} else if groupOf(v.Type()) == waitGroup {
+							add(v, sigGroup, false)
+						}
+					}
+				}
+				if depth < 4 {
+					if fn := callee(p.info, m); fn != nil && fn.Pkg() == p.pkg {
+						if decl := p.decls[fn]; decl != nil && decl.Body != nil && !p.visiting[fn] {
+							p.visiting[fn] = true
+							walk(decl.Body, depth+1)
+							delete(p.visiting, fn)
+						}
+					}
+				}
+			}
+			return true
+		})
+	}
+	walk(body, 0)
+	return out
+}
+
+// pkgInfo is what the rules need to know about the package as a whole.
+type pkgInfo struct {
+	info     *types.Info
+	pkg      *types.Package
+	decls    map[*types.Func]*ast.FuncDecl
+	visiting map[*types.Func]bool
+	// waited holds the fields and package variables that some code of
+	// the package waits on: x.f.Wait(), <-x.f, range x.f.
+	waited map[*types.Var]bool
+	// fromParam holds the fields set from a parameter (T{done: done},
+	// x.done = done): the channel or group is the caller's, who waits on it.
+	fromParam map[*types.Var]bool
+}
+
+func newPkgInfo(info *types.Info, pkg *types.Package, files []*ast.File) *pkgInfo {
+	p := &pkgInfo{
+		info:     info,
+		pkg:      pkg,
+		decls:    make(map[*types.Func]*ast.FuncDecl),
+		visiting: make(map[*types.Func]bool),
+		waited:   make(map[*types.Var]bool),
+
+		fromParam: make(map[*types.Var]bool),
+	}
+	shared := func(v *types.Var) bool {
+		return v != nil && (v.IsField() || (v.Parent() != nil && v.Parent() == pkg.Scope()))
+	}
+	syncish := func(v *types.Var) bool {
+		return v != nil && (isChan(v.Type()) || groupOf(v.Type()) != notGroup)
+	}
+	params := make(map[*types.Var]bool)
+	// A local copy of a shared channel or group (done := x.done; <-done)
+	// waits on the shared one.
+	alias := make(map[*types.Var]*types.Var)
+	for _, f := range files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.FuncType:
+				for _, fld := range n.Params.List {
+					for _, id := range fld.Names {
+						if v, ok := info.Defs[id].(*types.Var); ok {
+							params[v] = true
+						}
+					}
+				}
+			case *ast.AssignStmt:
+				if len(n.Lhs) != len(n.Rhs) {
+					return true
+				}
+				for i, r := range n.Rhs {
+					src, dst := varOf(info, r), varOf(info, n.Lhs[i])
+					if shared(src) && dst != nil && !shared(dst) && syncish(src) {
+						alias[dst] = src
+					}
+					if params[src] && dst != nil && dst.IsField() && syncish(dst) {
+						p.fromParam[dst] = true
+					}
+				}
+			case *ast.KeyValueExpr:
+				if key, ok := n.Key.(*ast.Ident); ok {
+					if fv, ok := info.Uses[key].(*types.Var); ok && fv.IsField() && syncish(fv) && params[varOf(info, n.Value)] {
+						p.fromParam[fv] = true
+					}
+				}
+			}
+			return true
+		})
+	}
+	wait := func(v *types.Var) {
+		if a := alias[v]; a != nil {
+			v = a
+		}
+		if shared(v) {
+			p.waited[v] = true
+		}
+	}
+	for _, f := range files {
+		for _, d := range f.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok {
+				if fn, _ := info.Defs[fd.Name].(*types.Func); fn != nil {
+					p.decls[fn] = fd
+				}
+			}
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.CallExpr:
+				if v, name, ok := methodCall(info, n); ok && name == "Wait" {
+					wait(v)
+				}
+			case *ast.ReturnStmt:
+				// A done channel handed out (func (x *T) Done() <-chan
+				// struct{} { return x.done }) is waited on by callers.
+				for _, r := range n.Results {
+					if v := varOf(info, r); shared(v) && isChan(v.Type()) {
+						p.waited[v] = true
+					}
+				}
+			case *ast.UnaryExpr:
+				if v := recvChan(info, n); v != nil {
+					wait(v)
+				}
+			case *ast.RangeStmt:
+				if isChan(info.TypeOf(n.X)) {
+					if v := varOf(info, n.X); v != nil {
+						wait(v)
+					}
+				}
+			}
+			return true
+		})
+	}
+	return p
+}

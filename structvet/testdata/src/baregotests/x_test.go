@@ -1,0 +1,7 @@
+package baregotests
+
+import "testing"
+
+func TestAllowed(t *testing.T) {
+	go work()
+}
