@@ -14,16 +14,22 @@ func checkClient(fn string, client redis.Scripter) {
 	if client == nil {
 		panic(fmt.Sprintf("redislimit: %s called with a nil client", fn))
 	}
-	var enabled bool
+	var enabled, isNil bool
 	switch c := client.(type) {
 	case *redis.Client:
-		enabled = c.Options().ContextTimeoutEnabled
+		isNil = c == nil
+		enabled = isNil || c.Options().ContextTimeoutEnabled
 	case *redis.ClusterClient:
-		enabled = c.Options().ContextTimeoutEnabled
+		isNil = c == nil
+		enabled = isNil || c.Options().ContextTimeoutEnabled
 	case *redis.Ring:
-		enabled = c.Options().ContextTimeoutEnabled
+		isNil = c == nil
+		enabled = isNil || c.Options().ContextTimeoutEnabled
 	default:
 		return // a wrapper of the caller's: its doc must say
+	}
+	if isNil {
+		panic(fmt.Sprintf("redislimit: %s called with a nil client", fn))
 	}
 	if !enabled {
 		panic(fmt.Sprintf("redislimit: %s: the client's ContextTimeoutEnabled option is false, "+
