@@ -252,10 +252,10 @@ func TestLimiterIsAWaiter(t *testing.T) {
 
 // replicaRun is what one run of replicas sharing a key saw.
 type replicaRun struct {
-	granted  []int64         // per replica
-	elapsed  time.Duration   // Redis's clock, from before the first call to after the last
+	granted  []int64          // per replica
+	elapsed  time.Duration    // Redis's clock, from before the first call to after the last
 	stats    redislimit.Stats // summed over the replicas
-	duration time.Duration   // how long the replicas kept asking
+	duration time.Duration    // how long the replicas kept asking
 }
 
 func (r replicaRun) total() int64 {
