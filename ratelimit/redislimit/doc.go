@@ -12,6 +12,7 @@
 //	rdb := redis.NewClient(&redis.Options{
 //		Addr:                  "redis:6379",
 //		ContextTimeoutEnabled: true, // required: deadlines bound each round trip
+//		DialerRetries:         1,    // a dead Redis is noticed at once
 //	})
 //	lim := redislimit.NewLimiter(rdb, "quota:geo-api", 100, 10, redislimit.FailLocal(10))
 //	sem := redislimit.NewSemaphore(rdb, "licences:render", 4)

@@ -61,8 +61,13 @@ const noWait = int64(1e15)
 // policy, chosen with an option: FailClosed (the default) fails with an
 // error wrapping ErrUnavailable, FailOpen allows, FailLocal falls back to a
 // limiter in this process at limit/replicas. OnFailure hears of every such
-// error. For 100ms after a failure the Limiter does not try Redis again:
-// calls apply the policy at once.
+// error. From that failure until Redis answers again, every call is answered
+// by the policy (the pre-check no longer applies), and for 100ms after each
+// failure without asking Redis: a call after that tries it again. Until a
+// first call has failed, a call the last answer ruled out is still refused
+// without asking. How fast a dead Redis is noticed is the client's to say:
+// go-redis tries a refused dial 5 times, 100ms apart, unless DialerRetries
+// says otherwise (1 for a policy that acts at once).
 //
 // A call's round trip ends by its context's deadline (that is why the client
 // must have ContextTimeoutEnabled), so a Redis that is slow cannot make Wait
@@ -101,9 +106,12 @@ type Limiter struct {
 	// empty, as far as the answers so far tell: no earlier than the truth,
 	// since others only take tokens. n tokens come no sooner than
 	// emptyAt + n×T.
-	emptyAt   time.Time
-	downUntil time.Time // Redis is left alone until then
-	lastErr   error     // the failure that set downUntil
+	emptyAt time.Time
+	// failing is the latest failure, from it until Redis answers again:
+	// meanwhile the policy answers, without the pre-check, and Redis is
+	// asked again only from downUntil on.
+	failing   error
+	downUntil time.Time
 
 	calls, roundTrips, saved, failures atomic.Int64
 }
@@ -232,6 +240,7 @@ func (l *Limiter) ask(ctx context.Context, n int, maxWait int64) (g grant, recv 
 	if e.After(l.emptyAt) {
 		l.emptyAt = e
 	}
+	l.failing = nil
 	l.mu.Unlock()
 	return g, recv, nil
 }
@@ -256,14 +265,21 @@ func parseGrant(v any) (grant, error) {
 	}, nil
 }
 
-// down reports the failure Redis is left alone for, if it is.
-func (l *Limiter) down(now time.Time) error {
+// check says how to answer a call for n tokens at now, before asking
+// Redis: ruledOut if the answers so far rule it out (the pre-check), or
+// down, the failure to answer it with by the policy, if Redis failed less
+// than downFor ago; probing if Redis failed longer ago and has not answered
+// since, so that the pre-check does not apply.
+func (l *Limiter) check(now time.Time, n int, within time.Duration) (ruledOut bool, down error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if now.Before(l.downUntil) {
-		return l.lastErr
+	if l.failing != nil {
+		if now.Before(l.downUntil) {
+			return false, l.failing
+		}
+		return false, nil
 	}
-	return nil
+	return now.Add(within).Before(l.readyAt(n)), nil
 }
 
 // failed records that Redis failed a call of op, and returns the error to
@@ -272,7 +288,7 @@ func (l *Limiter) failed(op string, err error) error {
 	err = unavailable("Limiter."+op, l.key, err)
 	l.mu.Lock()
 	l.downUntil = l.clock().Add(downFor)
-	l.lastErr = err
+	l.failing = err
 	l.mu.Unlock()
 	if l.onFailure != nil {
 		l.onFailure(err)
@@ -306,16 +322,13 @@ func (l *Limiter) AllowN(ctx context.Context, n int) (bool, error) {
 		return false, err
 	}
 	l.calls.Add(1)
-	now := l.clock()
-	l.mu.Lock()
-	ruledOut := now.Before(l.readyAt(n))
-	l.mu.Unlock()
+	ruledOut, down := l.check(l.clock(), n, 0)
 	if ruledOut {
 		l.saved.Add(1)
 		return false, nil
 	}
-	if err := l.down(now); err != nil {
-		return l.allowFailed(n, err)
+	if down != nil {
+		return l.allowFailed(n, down)
 	}
 	g, _, err := l.ask(ctx, n, 0)
 	if err != nil {
@@ -368,22 +381,20 @@ func (l *Limiter) WaitN(ctx context.Context, n int) error {
 		return nil
 	}
 	l.calls.Add(1)
-	now := l.clock()
 	maxWait := noWait
+	within := time.Duration(noWait) * time.Microsecond
 	deadline, hasDeadline := ctx.Deadline()
 	if hasDeadline {
-		left := time.Until(deadline)
-		l.mu.Lock()
-		ruledOut := now.Add(left).Before(l.readyAt(n))
-		l.mu.Unlock()
-		if ruledOut {
-			l.saved.Add(1)
-			return l.exceedsDeadline(n)
-		}
-		maxWait = max(0, micros(left))
+		within = time.Until(deadline)
+		maxWait = max(0, micros(within))
 	}
-	if err := l.down(now); err != nil {
-		return l.waitFailed(ctx, n, err)
+	ruledOut, down := l.check(l.clock(), n, within)
+	if ruledOut {
+		l.saved.Add(1)
+		return l.exceedsDeadline(n)
+	}
+	if down != nil {
+		return l.waitFailed(ctx, n, down)
 	}
 	g, recv, err := l.ask(ctx, n, maxWait)
 	if err != nil {
@@ -482,8 +493,8 @@ func (l *Limiter) ReserveN(ctx context.Context, n int) (*Reservation, error) {
 		return nil, err
 	}
 	l.calls.Add(1)
-	if err := l.down(l.clock()); err != nil {
-		return l.reserveFailed(n, err)
+	if _, down := l.check(l.clock(), n, time.Duration(noWait)*time.Microsecond); down != nil {
+		return l.reserveFailed(n, down)
 	}
 	g, recv, err := l.ask(ctx, n, noWait)
 	if err != nil {

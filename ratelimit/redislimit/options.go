@@ -43,9 +43,11 @@ func FailClosed() Option {
 // FailOpen makes a Limiter allow every call while Redis is unavailable, as
 // if there were no limit: AllowN reports true, WaitN returns nil at once,
 // ReserveN returns a reservation with no delay. Stats counts these calls as
-// Failures, and OnFailure hears of every error. Use it where the limit
-// protects something that can take a burst, and an outage of Redis must not
-// become an outage of the service.
+// Failures, and OnFailure hears of every error. A context that ends is not a
+// failure of Redis: a call whose deadline cuts its round trip short returns
+// ctx.Err() under every policy. Use FailOpen where the limit protects
+// something that can take a burst, and an outage of Redis must not become an
+// outage of the service.
 func FailOpen() Option {
 	return optionFunc(func(c *config) { c.policy, c.policySet = failOpen, true })
 }
