@@ -17,8 +17,8 @@ import (
 // host stalled for that long, loses its place.
 const patience = 2 * time.Second
 
-// Waiters ask again after minPoll, then twice as long each time, up to
-// maxPoll, and no later than when the first lease expires.
+// The first waiter in the queue asks again every minPoll, the k-th every
+// k×minPoll, up to maxPoll; none later than when the first lease expires.
 const (
 	minPoll = 2 * time.Millisecond
 	maxPoll = 100 * time.Millisecond
@@ -44,9 +44,10 @@ const cleanupTimeout = 100 * time.Millisecond
 // Waiters are served in the order in which their first request reached
 // Redis, whichever replica they are in: a slot goes to a later waiter only
 // when enough slots are free for every earlier one too, so nobody overtakes.
-// Waiters ask Redis again from time to time (after 2ms, then twice as long
-// each time up to 100ms, and when the first lease expires), so a freed slot
-// is taken within that time. A waiter that stops asking for 2s (its process
+// Waiters ask Redis again from time to time: the first in the queue every
+// 2ms, the k-th every k×2ms up to every 100ms, and all when the first lease
+// expires; a freed slot is taken by the first waiter within 2ms and a round
+// trip. A waiter that stops asking for 2s (its process
 // crashed, or stalled) loses its place, and asks afresh at the back of the
 // queue if it comes back; a dead waiter holds the queue up for those 2s at
 // most.
@@ -159,7 +160,6 @@ func (s *Semaphore) acquire(ctx context.Context, mode string) (*Lease, error) {
 		op = "TryAcquire"
 	}
 	id := newID()
-	poll := minPoll
 	var timer *time.Timer
 	for {
 		send := time.Now()
@@ -184,9 +184,15 @@ func (s *Semaphore) acquire(ctx context.Context, mode string) (*Lease, error) {
 		if mode == "try" {
 			return nil, nil
 		}
-		d := poll
-		poll = min(2*poll, maxPoll)
+		// The first in the queue asks most often, since it goes next;
+		// the k-th, k times less often: a waiter that moved up faster
+		// than it asked holds the queue up by no more than its last
+		// interval.
+		d := maxPoll
 		if len(a) == 3 {
+			if rank, _ := a[1].(int64); rank >= 0 && rank < int64(maxPoll/minPoll) {
+				d = minPoll * time.Duration(rank+1)
+			}
 			if hint, _ := a[2].(int64); hint >= 0 {
 				d = min(d, time.Duration(hint)*time.Microsecond)
 			}
