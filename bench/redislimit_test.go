@@ -272,3 +272,28 @@ func BenchmarkRedisWait(b *testing.B) {
 		b.ReportMetric(float64(rts[k])/float64(events*b.N), c.name+"-roundtrips/event")
 	}
 }
+
+// BenchmarkAllocsRedis: allocs/op of each contender's Allow alone, on a
+// limit that never refuses (one round trip each) and on an empty bucket
+// (ours: the pre-check).
+func BenchmarkAllocsRedis(b *testing.B) {
+	addr := startRedis(b)
+	ctx := context.Background()
+	for _, k := range []struct {
+		name  string
+		r     float64
+		burst int
+	}{{"allow", redisOpenLimit, redisOpenBurst}, {"denied", 10, 1}} {
+		for _, c := range redisContenders(k.r, k.burst) {
+			b.Run(k.name+"/"+c.name, func(b *testing.B) {
+				f := c.make(b, []*redis.Client{countedClient(b, addr, &counter{})})
+				for f(ctx, 0) && k.name == "denied" {
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					f(ctx, 0)
+				}
+			})
+		}
+	}
+}

@@ -22,8 +22,9 @@ package redislimit
 // until the grant may act (rounded up; 0 now); empty, the µs from now at
 // which the bucket was or will be empty after this call (rounded down,
 // negative while it holds tokens), which a client adds n×T to for the time
-// n tokens come; tat, the TAT this grant set, exactly as stored, to give
-// the tokens back.
+// n tokens come; tat, the TAT this grant set, exactly as stored (Redis
+// writes a number argument in its shortest exact form), to give the tokens
+// back.
 const gcraSrc = `
 local t = redis.call('TIME')
 local now = (tonumber(t[1]) - 1577836800) * 1000000 + tonumber(t[2])
@@ -39,10 +40,9 @@ local wait = new - tau - now
 if wait > maxwait then
 	return {0, math.ceil(wait), math.floor(tat - tau - now), ''}
 end
-local s = string.format('%.17g', new)
-redis.call('SET', KEYS[1], s, 'PX', math.ceil((new - now) / 1000) + 1)
+redis.call('SET', KEYS[1], new, 'PX', math.ceil((new - now) / 1000) + 1)
 if wait < 0 then wait = 0 end
-return {1, math.ceil(wait), math.floor(new - tau - now), s}
+return {1, math.ceil(wait), math.floor(new - tau - now), redis.call('GET', KEYS[1])}
 `
 
 // giveBackSrc gives the tokens of a grant back, if nothing has been taken
@@ -68,7 +68,7 @@ local back = tat - tonumber(ARGV[4]) * T
 if back <= now then
 	redis.call('DEL', KEYS[1])
 else
-	redis.call('SET', KEYS[1], string.format('%.17g', back), 'PX', math.ceil((back - now) / 1000) + 1)
+	redis.call('SET', KEYS[1], back, 'PX', math.ceil((back - now) / 1000) + 1)
 end
 return 1
 `
