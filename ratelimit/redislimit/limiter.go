@@ -187,8 +187,9 @@ type Stats struct {
 	RoundTrips int64
 	// Saved is the number of calls the pre-check answered without Redis.
 	Saved int64
-	// Failures is the number of calls answered by the failure policy,
-	// because Redis failed them or had failed within the last 100ms.
+	// Failures is the number of calls answered by the failure policy:
+	// those Redis failed, and those made after a failure before Redis
+	// answered again.
 	Failures int64
 }
 
