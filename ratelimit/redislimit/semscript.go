@@ -1,0 +1,118 @@
+package redislimit
+
+// A Semaphore's state in Redis, all times in µs since redisEpoch by Redis's
+// clock:
+//
+//	key:holders  sorted set: lease id -> when the lease expires
+//	key:queue    sorted set: waiting id -> its ticket (order of arrival)
+//	key:waiting  sorted set: waiting id -> when it is forgotten unless it asks again
+//	key:ticket   counter handing out tickets
+//
+// Every call first drops the expired leases and the forgotten waiters. A
+// waiter is granted a slot when it is among the first (capacity - holders)
+// of the queue, so nobody overtakes an earlier waiter. The four keys expire
+// when nothing has touched them for longer than a lease and a waiter's
+// patience; the counter is touched whenever the queue is, so a queue never
+// outlives its counter and tickets never start again below a waiter's.
+
+// semPrelude reads the time and drops what has expired.
+const semPrelude = `
+local t = redis.call('TIME')
+local now = (tonumber(t[1]) - 1577836800) * 1000000 + tonumber(t[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 100)
+if #gone > 0 then
+	redis.call('ZREM', KEYS[2], unpack(gone))
+	redis.call('ZREM', KEYS[3], unpack(gone))
+end
+local function keep(key, ms)
+	if redis.call('PTTL', key) < ms then redis.call('PEXPIRE', key, ms) end
+end
+`
+
+// acquireSrc asks for a slot for a lease id, queueing it if there is none.
+//
+//	KEYS  holders, queue, waiting, ticket
+//	ARGV[1]  the lease id
+//	ARGV[2]  capacity
+//	ARGV[3]  the lease's TTL, µs
+//	ARGV[4]  how long a waiter that does not ask again stays queued, µs
+//	ARGV[5]  "wait" to queue if no slot is free, "try" not to
+//
+// It returns {1, ttl} when the id holds a slot (ttl: the µs it is leased
+// for), or {0, position, hint}: its place in the queue (0 first; -1 if not
+// queued) and the µs until the first lease expires (-1 if none is held).
+const acquireSrc = semPrelude + `
+local id = ARGV[1]
+local cap = tonumber(ARGV[2])
+local ttl = tonumber(ARGV[3])
+local patience = tonumber(ARGV[4])
+local life = math.ceil((ttl + patience) / 1000) + 1
+local exp = redis.call('ZSCORE', KEYS[1], id)
+if exp then
+	return {1, math.floor(tonumber(exp) - now)}
+end
+local free = cap - redis.call('ZCARD', KEYS[1])
+local rank = redis.call('ZRANK', KEYS[2], id)
+if not rank then
+	if free > 0 and redis.call('ZCARD', KEYS[2]) == 0 then
+		rank = 0
+	elseif ARGV[5] == 'wait' then
+		redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[4]), id)
+		rank = redis.call('ZRANK', KEYS[2], id)
+	end
+end
+if rank and rank < free then
+	redis.call('ZREM', KEYS[2], id)
+	redis.call('ZREM', KEYS[3], id)
+	redis.call('ZADD', KEYS[1], now + ttl, id)
+	keep(KEYS[1], life)
+	return {1, ttl}
+end
+local hint = -1
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if first[2] then hint = math.ceil(tonumber(first[2]) - now) end
+if not rank then
+	return {0, -1, hint}
+end
+redis.call('ZADD', KEYS[3], now + patience, id)
+keep(KEYS[2], life)
+keep(KEYS[3], life)
+keep(KEYS[4], life)
+return {0, rank, hint}
+`
+
+// renewSrc extends a lease by its TTL from now, if it is still held.
+//
+//	KEYS  holders, queue, waiting, ticket
+//	ARGV[1]  the lease id
+//	ARGV[2]  the lease's TTL, µs
+//	ARGV[3]  a waiter's patience, µs
+//
+// It returns 1 if the lease is renewed, 0 if it was lost.
+const renewSrc = semPrelude + `
+local id = ARGV[1]
+if not redis.call('ZSCORE', KEYS[1], id) then return 0 end
+redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), id)
+keep(KEYS[1], math.ceil((tonumber(ARGV[2]) + tonumber(ARGV[3])) / 1000) + 1)
+return 1
+`
+
+// releaseSrc gives a lease's slot back, or a waiter's place in the queue.
+//
+//	KEYS  holders, queue, waiting, ticket
+//	ARGV[1]  the lease id
+//
+// It returns 1 if the id held a slot that had not expired, else 0.
+const releaseSrc = semPrelude + `
+local id = ARGV[1]
+redis.call('ZREM', KEYS[2], id)
+redis.call('ZREM', KEYS[3], id)
+return redis.call('ZREM', KEYS[1], id)
+`
+
+var (
+	acquireScript = newScript(acquireSrc)
+	renewScript   = newScript(renewSrc)
+	releaseScript = newScript(releaseSrc)
+)
