@@ -35,7 +35,7 @@ func Race[T any](ctx context.Context, fns ...func(ctx context.Context) (T, error
 		won    bool
 		winner T
 	)
-	n := &Nursery{collectAll: true}
+	n := &Nursery{cfg: &config{collectAll: true}}
 	err := n.runBody(ctx, func(ctx context.Context, n *Nursery) error {
 		for _, fn := range fns {
 			n.Go(func(ctx context.Context) error {

@@ -3,13 +3,13 @@ package nursery
 import (
 	"context"
 	"fmt"
-	"runtime"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 
 	"go.uber.org/multierr"
 
-	"github.com/structured-go/structured/internal/echo"
+	"github.com/structured-go/structured/internal/scope"
 )
 
 // closedBit marks, in Nursery.live, a nursery whose tasks have all returned.
@@ -23,9 +23,11 @@ const closedBit = 1 << 62
 // goroutine, as long as the nursery is open. A Nursery is not valid unless
 // Run made it: the zero value must not be used.
 type Nursery struct {
-	ctx    context.Context
-	cancel context.CancelCauseFunc
-	parent context.Context
+	// sc is the nursery's context: cancelled by Cancel, by the first
+	// failure, and by the parent; it behaves like a standard context to
+	// everything derived from it, and costs nothing it is not asked for.
+	// Its lock guards the nursery's fields below too.
+	sc scope.Scope
 
 	// live counts the body, the tasks that have not returned yet, and the
 	// goroutine that feeds queued tasks to a full limit. When it drops to
@@ -35,24 +37,50 @@ type Nursery struct {
 	live atomic.Int64
 	idle sync.WaitGroup
 
-	sem        chan struct{} // one token per running task; nil without a limit
-	collectAll bool
+	cfg *config // the options; nil without
 
 	// canceledEcho records that a plain task returned context.Canceled, the
 	// nursery's ctx.Err(), as an echo: later tasks returning it skip the
 	// bookkeeping (there can be thousands of them at once).
 	canceledEcho atomic.Bool
 
-	mu      sync.Mutex
-	errs    []entry     // real errors in the order they happened
-	panic   *PanicError // the first panic, if any
-	echoed  bool        // some task returned only the echo of a cancellation
-	echo    error       // the first echo of the parent's cancellation, preferring one with words of its own
-	echoOwn bool        // echo has words of its own
-	queue   taskQueue   // tasks waiting for a slot after cancellation
+	// The first real error lives here, so that a nursery that fails once
+	// allocates nothing for it; the rest, and whatever else only some
+	// nurseries need, in st.
+	firstHanded, firstCause bool
+	echoed                  bool // some task returned only the echo of a cancellation
+	first                   error
+	st                      *state
 }
 
-// An entry is one real error, as Run will report it.
+// state is the part of a Nursery that only some nurseries need, made on
+// first use under the lock.
+type state struct {
+	firstRaw  error   // the first error as its task returned it, if named
+	firstAlts []error // what first was before replacements
+	errs      []entry // the real errors after the first, in order
+	panic     *PanicError
+	echo      error // the first echo of the parent's cancellation, preferring one with words of its own
+	echoOwn   bool  // echo has words of its own
+	queue     taskQueue
+}
+
+func (n *Nursery) stateLocked() *state {
+	if n.st == nil {
+		n.st = &state{}
+	}
+	return n.st
+}
+
+// panicked returns the first panic, if any.
+func (n *Nursery) panicked() *PanicError {
+	if n.st == nil {
+		return nil
+	}
+	return n.st.panic
+}
+
+// An entry is one real error after the first, as Run will report it.
 type entry struct {
 	err error // as Run reports it: named, or replaced by an error wrapping it
 	// raw is what the task returned (err without its name), and alts what
@@ -125,27 +153,17 @@ func Run(ctx context.Context, body func(ctx context.Context, n *Nursery) error, 
 	}
 	n := &Nursery{}
 	if len(opts) > 0 {
-		o := parseOptions(opts)
-		n.configure(&o)
-		if o.signals != nil {
-			return n.runSignalled(ctx, body, o.signals)
+		n.cfg = parseOptions(opts, "Run") // kept out of line: the common call allocates nothing for options
+		if n.cfg.signals != nil {
+			return n.runSignalled(ctx, body, n.cfg.signals)
 		}
 	}
 	return n.runBody(ctx, body)
 }
 
-// configure applies the options that shape the nursery itself.
-func (n *Nursery) configure(o *options) {
-	if o.limit > 0 {
-		n.sem = make(chan struct{}, o.limit)
-	}
-	n.collectAll = o.collectAll
-}
-
 // runBody is Run, once the options are applied.
 func (n *Nursery) runBody(ctx context.Context, body func(ctx context.Context, n *Nursery) error) error {
-	n.parent = ctx
-	n.ctx, n.cancel = context.WithCancelCause(ctx)
+	n.sc.BeginFixed(ctx)
 	n.live.Store(1) // the body
 	n.idle.Add(1)
 
@@ -155,14 +173,27 @@ func (n *Nursery) runBody(ctx context.Context, body func(ctx context.Context, n 
 			n.bodyUnwound(recover())
 		}
 	}()
-	if err := body(n.ctx, n); err != nil {
-		n.cancelWith(n.fail(n.ctx, err, origin{body: true}))
+	if err := n.callBody(body); err != nil {
+		n.cancelWith(n.fail(n.ctx(), err, origin{body: true}))
 	}
 	normal = true
 	n.done()
 	n.idle.Wait()
-	n.cancel(ErrClosed)
+	n.sc.EndWith(ErrClosed)
 	return n.result()
+}
+
+// callBody calls body, under the pprof label of the nursery's name if it has
+// one.
+func (n *Nursery) callBody(body func(ctx context.Context, n *Nursery) error) error {
+	if n.cfg == nil || n.cfg.name == "" {
+		return body(n.ctx(), n)
+	}
+	var err error
+	pprof.Do(n.ctx(), pprof.Labels("nursery", n.cfg.name), func(ctx context.Context) {
+		err = body(ctx, n)
+	})
+	return err
 }
 
 // bodyUnwound handles a body that panicked (r != nil) or called
@@ -180,35 +211,35 @@ func (n *Nursery) bodyUnwound(r any) {
 	}
 	n.done()
 	n.idle.Wait()
-	n.cancel(ErrClosed)
-	if n.panic != nil {
+	n.sc.EndWith(ErrClosed)
+	if n.panicked() != nil {
 		if goexit != nil {
-			n.errs = append(n.errs, entry{err: goexit, raw: goexit}) // not lost behind the panic
+			n.appendLocked(goexit, goexit, false, false) // not lost behind the panic
 		}
 		panic(n.finalPanic())
 	}
-	if len(n.errs) > 0 {
+	if errs := n.errors(); len(errs) > 0 {
 		// Run cannot return them, and the goroutine is going away: rather
 		// than lose the tasks' errors, turn the Goexit into a panic that
 		// carries them.
-		panic(&PanicError{Value: goexit, body: true, goexit: true, Suppressed: n.errors()})
+		panic(&PanicError{Value: goexit, body: true, goexit: true, Suppressed: errs})
 	}
 	// The body called runtime.Goexit and nothing failed: let it go on.
 }
 
 // result is Run's outcome once every task has returned.
 func (n *Nursery) result() error {
-	if n.panic != nil {
+	if n.panicked() != nil {
 		panic(n.finalPanic())
 	}
-	switch len(n.errs) {
-	case 0:
-	case 1:
-		return n.errs[0].err
+	switch {
+	case n.first == nil:
+	case n.st == nil || len(n.st.errs) == 0 || n.cfg != nil && n.cfg.firstError:
+		return n.first
 	default:
 		return multierr.Combine(n.errors()...)
 	}
-	if n.echoed {
+	if n.echoed || n.canceledEcho.Load() {
 		return n.parentEcho()
 	}
 	return nil
@@ -218,18 +249,23 @@ func (n *Nursery) result() error {
 // echo of it that a task returned, or the parent's own error; nil if the
 // parent is not done.
 func (n *Nursery) parentEcho() error {
-	err := n.parent.Err()
-	if err != nil && n.echo != nil {
-		return n.echo
+	err := n.sc.Parent().Err()
+	if err != nil && n.st != nil && n.st.echo != nil {
+		return n.st.echo
 	}
 	return err
 }
 
 // errors returns the real errors, in order.
 func (n *Nursery) errors() []error {
-	errs := make([]error, len(n.errs))
-	for i, e := range n.errs {
-		errs[i] = e.err
+	if n.first == nil {
+		return nil
+	}
+	errs := []error{n.first}
+	if n.st != nil {
+		for _, e := range n.st.errs {
+			errs = append(errs, e.err)
+		}
 	}
 	return errs
 }
@@ -238,8 +274,9 @@ func (n *Nursery) errors() []error {
 // error as Suppressed. It is a copy: the first panic may have been handed to
 // user code by Task.Wait, and must not change under its feet.
 func (n *Nursery) finalPanic() *PanicError {
-	p := *n.panic
-	p.Suppressed = append(append([]error(nil), n.panic.Suppressed...), n.errors()...)
+	first := n.st.panic
+	p := *first
+	p.Suppressed = append(append([]error(nil), first.Suppressed...), n.errors()...)
 	return &p
 }
 
@@ -264,15 +301,14 @@ func (n *Nursery) Go(fn func(ctx context.Context) error, opts ...TaskOption) {
 		panic("nursery: Go called with a nil function")
 	}
 	if len(opts) != 0 {
-		s := n.newSpec(n.ctx, fn, opts)
+		s := n.newSpec(n.ctx(), fn, opts)
 		n.enter("Go")
 		n.launch(s)
 		return
 	}
 	n.enter("Go")
-	if n.sem != nil && !n.acquire() {
-		n.enqueue(queued{fn: fn})
-		return
+	if n.cfg.limited() && !n.acquire(queued{fn: fn}) {
+		return // queued, or refused
 	}
 	go n.run(fn)
 }
@@ -284,15 +320,21 @@ func (n *Nursery) Go(fn func(ctx context.Context) error, opts ...TaskOption) {
 // happened. Cancel is idempotent, only the first cause is kept, and calling
 // it after Run has returned does nothing.
 func (n *Nursery) Cancel(cause error) {
-	if n.cancel == nil {
+	if n.sc.Parent() == nil {
 		panic("nursery: Cancel called on a Nursery that Run did not create")
 	}
 	n.cancel(cause)
 }
 
+// ctx is the nursery's context.
+func (n *Nursery) ctx() context.Context { return n.sc.Context() }
+
+// cancel cancels the nursery's context with cause, if nothing has yet.
+func (n *Nursery) cancel(cause error) { n.sc.Fire(cause) }
+
 // enter counts one more task, or panics if the nursery has finished.
 func (n *Nursery) enter(what string) {
-	if n.ctx == nil {
+	if n.sc.Parent() == nil {
 		panic("nursery: " + what + " called on a Nursery that Run did not create")
 	}
 	if n.live.Add(1)&closedBit != 0 {
@@ -302,7 +344,7 @@ func (n *Nursery) enter(what string) {
 
 // tryEnter is enter for callers that report a closed nursery as an error.
 func (n *Nursery) tryEnter(what string) bool {
-	if n.ctx == nil {
+	if n.sc.Parent() == nil {
 		panic("nursery: " + what + " called on a Nursery that Run did not create")
 	}
 	return n.live.Add(1)&closedBit == 0
@@ -313,39 +355,6 @@ func (n *Nursery) done() {
 	if n.live.Add(-1) == 0 && n.live.CompareAndSwap(0, closedBit) {
 		n.idle.Done()
 	}
-}
-
-// acquire takes a slot under the limit. It reports false, without a slot, if
-// the nursery was cancelled while it waited.
-func (n *Nursery) acquire() bool {
-	select {
-	case n.sem <- struct{}{}:
-		return true
-	default:
-	}
-	// Full. Let the running tasks run once before blocking: short tasks
-	// often free a slot meanwhile, which saves parking in the select below
-	// (it costs twice a plain channel send, as it also watches ctx).
-	runtime.Gosched()
-	select {
-	case n.sem <- struct{}{}:
-		return true
-	default:
-	}
-	select {
-	case n.sem <- struct{}{}:
-		return true
-	case <-n.ctx.Done():
-		return false
-	}
-}
-
-// leave releases the slot and counts the task out.
-func (n *Nursery) leave() {
-	if n.sem != nil {
-		<-n.sem
-	}
-	n.done()
 }
 
 // run is the goroutine of a plain task. It is kept apart from runSpec so that
@@ -360,172 +369,9 @@ func (n *Nursery) run(fn func(context.Context) error) {
 		}
 		n.leave()
 	}()
-	if err := fn(n.ctx); err != nil && !n.knownEcho(err) {
-		n.cancelWith(n.fail(n.ctx, err, origin{})) // inside the recover: it may call the error's methods
+	ctx := n.ctx()
+	if err := fn(ctx); err != nil && !n.knownEcho(err) {
+		n.cancelWith(n.fail(ctx, err, origin{})) // inside the recover: it may call the error's methods
 	}
 	normal = true
-}
-
-// knownEcho is the fast path of fail for the commonest echo: context.Canceled
-// returned by a plain task once another has returned it as an echo. When
-// thousands of cancelled tasks return it at once, each skips the
-// bookkeeping.
-func (n *Nursery) knownEcho(err error) bool {
-	return err == context.Canceled && n.canceledEcho.Load()
-}
-
-// unwound describes a task that panicked (r != nil) or called
-// runtime.Goexit: the *PanicError, or the error that stands for the Goexit.
-// It must be called from the deferred function, so that the stack of the
-// panic is still there to be captured.
-func unwound(r any, o origin) (*PanicError, error) {
-	if r != nil {
-		return newPanicError(r, o), nil
-	}
-	return nil, goexitError(o)
-}
-
-// recordUnwound records what unwound described, and returns the cause to
-// cancel the nursery with (see fail): a task that did not return is a
-// failure, also in collect-all mode.
-func (n *Nursery) recordUnwound(p *PanicError, goexit error, o origin) error {
-	if p != nil {
-		n.recordPanic(p, o)
-		return p
-	}
-	n.mu.Lock()
-	n.errs = append(n.errs, entry{err: goexit, raw: goexit, handed: o.handed, cause: true})
-	n.mu.Unlock()
-	return goexit
-}
-
-// cancelWith cancels the nursery with cause, if there is one.
-func (n *Nursery) cancelWith(cause error) {
-	if cause != nil {
-		n.cancel(cause)
-	}
-}
-
-// recordPanic keeps the first panic; the caller cancels the nursery with it,
-// also in collect-all mode: a panic is a bug, not a result. Later panics are
-// kept as errors and end up in the first one's Suppressed.
-func (n *Nursery) recordPanic(p *PanicError, o origin) {
-	n.mu.Lock()
-	if n.panic == nil {
-		n.panic = p
-	} else {
-		n.errs = append(n.errs, entry{err: p, raw: p, handed: o.handed})
-	}
-	n.mu.Unlock()
-}
-
-// fail records err, returned by work that ran under ctx, from o. It drops
-// the echo of a cancellation and a failure already recorded; it keeps a real
-// error and, if it is the first and the nursery is not in collect-all mode
-// (or if it comes from the body), returns it as the cause to cancel the
-// nursery with. The caller cancels, after it has handed the outcome on (to
-// Task.Wait): whoever sees the task done must find its failure recorded,
-// and must not see the cancellation first.
-//
-// fail calls err's methods (Unwrap, and Error for a named task), which are
-// user code: its callers run it where a panic is recovered, before the task
-// is counted out. It calls none of them while holding n.mu.
-func (n *Nursery) fail(ctx context.Context, err error, o origin) (cause error) {
-	var buf [8]error
-	nodes := echo.Nodes(buf[:0], err, 64)
-	isEcho := echo.Of(ctx, err)
-	var parentEcho, own bool
-	if isEcho {
-		if perr := n.parent.Err(); perr != nil {
-			pcause := context.Cause(n.parent)
-			parentEcho = echo.Match(err, perr, pcause)
-			own = !echo.Same(err, perr) && !echo.Same(err, pcause)
-		}
-	}
-	reported := err
-	if o.name != "" {
-		reported = fmt.Errorf("task %q: %w", o.name, err)
-	}
-
-	n.mu.Lock()
-	cause, drop := n.judgeLocked(err, reported, nodes, isEcho, o)
-	if drop && isEcho {
-		n.echoed = true
-		if parentEcho && (n.echo == nil || own && !n.echoOwn) {
-			n.echo, n.echoOwn = err, own
-		}
-		if ctx == n.ctx && err == context.Canceled {
-			// A later bare context.Canceled can change nothing: it is an
-			// echo too, and at best equal to the parent's error, which
-			// Run reports anyway. Let those skip the bookkeeping.
-			n.canceledEcho.Store(true)
-		}
-	}
-	n.mu.Unlock()
-	return cause
-}
-
-// judgeLocked decides what err (reported as reported) is: the same as a
-// failure already recorded, a wrapped form of one (which replaces it), an
-// echo, or a new real error. It reports whether err is dropped, and the
-// error to cancel the nursery with, if any.
-func (n *Nursery) judgeLocked(err, reported error, nodes []error, isEcho bool, o origin) (cause error, drop bool) {
-	if n.panic != nil && echo.Contains(nodes, n.panic) {
-		return nil, true // the panic, handed out by Task.Wait and coming back
-	}
-	for i := range n.errs {
-		e := &n.errs[i]
-		if !e.handed && !e.cause {
-			continue // nobody else saw it: an equal error is a failure of its own
-		}
-		if echo.Same(err, e.err) || echo.Same(err, e.raw) || containsSame(e.alts, err) {
-			return nil, true // the same failure, back again
-		}
-		if echo.Contains(nodes, e.err) || echo.Contains(nodes, e.raw) {
-			if !e.handed && !o.body {
-				return nil, true // a task wrapping the nursery's cause: an echo
-			}
-			// The body, or a task that waited on this one, says more about
-			// the same failure: its words replace the recorded ones.
-			e.alts = append(e.alts, e.err)
-			e.err = reported
-			return nil, true
-		}
-	}
-	if isEcho {
-		return nil, true
-	}
-	first := len(n.errs) == 0
-	e := entry{err: reported, raw: err, handed: o.handed}
-	if first && !n.collectAll || o.body {
-		e.cause = true
-		cause = reported
-	}
-	n.errs = append(n.errs, e)
-	return cause, false
-}
-
-func containsSame(errs []error, err error) bool {
-	for _, e := range errs {
-		if echo.Same(e, err) {
-			return true
-		}
-	}
-	return false
-}
-
-func goexitError(o origin) error {
-	return fmt.Errorf("%s: %w", where(o.name, o.body), ErrGoexit)
-}
-
-// where names the place a failure came from, for messages.
-func where(name string, body bool) string {
-	switch {
-	case body:
-		return "the body of Run"
-	case name != "":
-		return fmt.Sprintf("task %q", name)
-	default:
-		return "a task"
-	}
 }

@@ -41,7 +41,7 @@ func WithSignals(sigs ...os.Signal) Option {
 			panic(fmt.Sprintf("nursery: WithSignals: nil signal at index %d", i))
 		}
 	}
-	return optionFunc(func(o *options) { o.signals = sigs })
+	return optionFunc(func(c *config) { c.signals = sigs })
 }
 
 // runSignalled runs the nursery under a context that the first signal

@@ -41,7 +41,7 @@ func (n *Nursery) newSpec(ctx context.Context, fn func(context.Context) error, o
 		if o == nil {
 			panic("nursery: nil TaskOption")
 		}
-		o.applyTask(s)
+		o.applyToTask(s)
 	}
 	return s
 }
@@ -53,9 +53,8 @@ func (s *spec) origin() origin {
 // launch starts s, the count already taken by enter or tryEnter. Under a
 // full limit in a cancelled nursery, s waits in the queue.
 func (n *Nursery) launch(s *spec) {
-	if n.sem != nil && !n.acquire() {
-		n.enqueue(queued{s: s})
-		return
+	if n.cfg.limited() && !n.acquire(queued{s: s}) {
+		return // queued, or refused
 	}
 	go n.runSpec(s)
 }

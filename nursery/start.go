@@ -54,15 +54,13 @@ func Start[T any](ctx context.Context, n *Nursery, fn func(ctx context.Context, 
 	if !n.tryEnter("Start") {
 		return zero, ErrClosed
 	}
-	if n.sem != nil {
-		select {
-		case n.sem <- struct{}{}:
-		case <-ctx.Done():
+	if n.cfg.limited() {
+		if err := n.acquireFor(ctx); err != nil {
 			n.done()
-			return zero, ctx.Err()
+			return zero, err
 		}
 	}
-	taskCtx, stop := context.WithCancelCause(n.ctx)
+	taskCtx, stop := context.WithCancelCause(n.ctx())
 	st.taskCtx, st.stop = taskCtx, stop
 	st.linked.Add(1)
 	st.unlink = context.AfterFunc(ctx, st.startCancelled)

@@ -36,7 +36,7 @@ func Spawn[T any](n *Nursery, fn func(ctx context.Context) (T, error), opts ...T
 		return err
 	}, opts) // before enter: a bad option must not leave the task counted
 	n.enter("Spawn")
-	s.ctx, s.stop = context.WithCancelCause(n.ctx)
+	s.ctx, s.stop = context.WithCancelCause(n.ctx())
 	t.stop = s.stop
 	s.hook = t
 	n.launch(s)

@@ -70,7 +70,9 @@ type Scope struct {
 	caught  bool
 	fired   bool // the context is done
 	shield  bool
+	fixed   bool        // begun by BeginFixed: no deadline or shield, ever
 	hasDone atomic.Bool // done is set
+	doneA   atomic.Bool // fired, for the readers that take no lock
 
 	// err is what Err reports once the context is done. cause is what
 	// Cause reports then; before Run, the first cause given to Cancel.
@@ -318,12 +320,34 @@ func (s *Scope) Begin(parent context.Context) bool {
 	return true
 }
 
+// BeginFixed is Begin for an owner that never gives the scope a deadline or
+// a shield (a nursery): its context's deadline is the parent's, and moves
+// only if the parent's can.
+func (s *Scope) BeginFixed(parent context.Context) bool {
+	s.mu.Lock()
+	s.fixed = true
+	s.mu.Unlock()
+	return s.Begin(parent)
+}
+
+// Lock and Unlock hold the scope's lock, for an owner that guards state of
+// its own with it. The owner must not call the scope's methods while
+// holding it.
+func (s *Scope) Lock()   { s.mu.Lock() }
+func (s *Scope) Unlock() { s.mu.Unlock() }
+
+// Parent returns the context the scope began under.
+func (s *Scope) Parent() context.Context { return s.parent }
+
 // Context returns the scope's context.
 func (s *Scope) Context() context.Context { return (*Ctx)(s) }
 
 // State returns what the scope's context reports as Err and Cause, without
 // making the carrier of the cause that context.Cause would.
 func (s *Scope) State() (err, cause error) {
+	if s.doneA.Load() {
+		return s.err, s.cause
+	}
 	s.mu.Lock()
 	hooks := s.syncLocked()
 	err, cause = s.err, s.cause
@@ -482,6 +506,7 @@ func (s *Scope) fireLocked(t Trigger, err, cause error) []*hook {
 // closed, so that whoever sees Done closed finds it.
 func (s *Scope) doneLocked(err, cause error) []*hook {
 	s.fired, s.err, s.cause = true, err, cause
+	s.doneA.Store(true) // after err and cause: a reader that sees it sees them
 	if s.done != nil {
 		close(s.done)
 	} else {
@@ -491,9 +516,6 @@ func (s *Scope) doneLocked(err, cause error) []*hook {
 	e := s.ext
 	if e == nil {
 		return nil
-	}
-	if e.stopCarrier != nil {
-		e.stopCarrier(cause)
 	}
 	if len(e.hooks) == 0 {
 		return nil
@@ -630,6 +652,12 @@ func (c *Ctx) Done() <-chan struct{} {
 // Err is nil until the context is done, and then why it is.
 func (c *Ctx) Err() error {
 	s := (*Scope)(c)
+	if s.doneA.Load() {
+		return s.err // set once, before doneA: thousands of cancelled tasks may ask at once
+	}
+	if s.parent.Err() == nil {
+		return nil // nothing to catch up with
+	}
 	s.mu.Lock()
 	hooks := s.syncLocked()
 	err := s.err
@@ -644,6 +672,9 @@ func (c *Ctx) Value(key any) any {
 	s := (*Scope)(c)
 	switch {
 	case key == any(movableKey{}):
+		if s.fixed {
+			break // its deadline is the parent's
+		}
 		return true
 	case isCancelCtxKey(key):
 		return s.causeCarrier()
@@ -701,18 +732,28 @@ func (c *Ctx) String() string { return "cancel.Scope context" }
 func (s *Scope) causeCarrier() context.Context {
 	s.mu.Lock()
 	hooks := s.syncLocked()
+	if !s.fired {
+		// No cause yet: a carrier that is never cancelled says so, and
+		// costs nothing (the standard library asks for one whenever a
+		// context is derived from this one).
+		s.mu.Unlock()
+		runHooks(hooks)
+		return noCause
+	}
 	e := s.extLocked()
 	if e.carrier == nil {
 		e.carrier, e.stopCarrier = context.WithCancelCause(context.Background())
-		if s.fired {
-			e.stopCarrier(s.cause)
-		}
+		e.stopCarrier(s.cause)
 	}
 	c := e.carrier
 	s.mu.Unlock()
 	runHooks(hooks)
 	return c
 }
+
+// noCause is the carrier of the cause of a context that is not done: a
+// standard context that is never cancelled, shared by every scope.
+var noCause, _ = context.WithCancelCause(context.Background())
 
 // probe answers, through Value, the standard library's private key for a
 // cancelCtx with itself and nothing else: that is how Value recognises it.

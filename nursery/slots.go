@@ -1,0 +1,206 @@
+package nursery
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+)
+
+// Under WithLimit or WithSemaphore, a task holds a slot while it runs: a
+// token of the nursery's own channel, a unit of the shared Semaphore, or
+// both.
+
+// acquire takes a slot for t, whose count is already taken. If the nursery
+// is cancelled while it waits, it queues t instead, so that Go returns at
+// once (a cancelled nursery never blocks the goroutine that feeds it), and
+// reports false; it reports false too if the shared limit refused the slot,
+// having recorded that as t's failure.
+func (n *Nursery) acquire(t queued) bool {
+	c := n.cfg
+	if c.slots != nil && !n.takeToken() {
+		n.enqueue(t)
+		return false
+	}
+	if c.shared != nil {
+		if err := c.shared.Acquire(n.ctx(), 1); err != nil {
+			if c.slots != nil {
+				<-c.slots
+			}
+			if n.ctx().Err() != nil {
+				n.enqueue(t)
+			} else {
+				n.refuse(t, err)
+			}
+			return false
+		}
+	}
+	return true
+}
+
+// takeToken takes a token of the nursery's own limit. It reports false,
+// without one, if the nursery was cancelled while it waited.
+func (n *Nursery) takeToken() bool {
+	slots := n.cfg.slots
+	select {
+	case slots <- struct{}{}:
+		return true
+	default:
+	}
+	// Full. Let the running tasks run once before blocking: short tasks
+	// often free a slot meanwhile, which saves parking in the select below
+	// (it costs twice a plain channel send, as it also watches ctx).
+	runtime.Gosched()
+	select {
+	case slots <- struct{}{}:
+		return true
+	default:
+	}
+	select {
+	case slots <- struct{}{}:
+		return true
+	case <-n.ctx().Done():
+		return false
+	}
+}
+
+// acquireFor takes a slot for a task that Start starts, giving up when ctx,
+// Start's own context, is done; it returns ctx's error then, or the shared
+// limit's refusal.
+func (n *Nursery) acquireFor(ctx context.Context) error {
+	c := n.cfg
+	if c.slots != nil {
+		select {
+		case c.slots <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if c.shared != nil {
+		if err := c.shared.Acquire(ctx, 1); err != nil {
+			if c.slots != nil {
+				<-c.slots
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("nursery: the shared limit refused a slot: %w", err)
+		}
+	}
+	return nil
+}
+
+// leave releases the task's slot, if it holds one, and counts it out.
+func (n *Nursery) leave() {
+	if c := n.cfg; c.limited() {
+		if c.shared != nil {
+			c.shared.Release(1)
+		}
+		if c.slots != nil {
+			<-c.slots
+		}
+	}
+	n.done()
+}
+
+// refuse records that the shared limit refused t a slot, as t's failure,
+// and counts t out without running it.
+func (n *Nursery) refuse(t queued, err error) {
+	o := origin{}
+	if t.s != nil {
+		o = t.s.origin()
+	}
+	err = fmt.Errorf("nursery: the shared limit refused a slot: %w", err)
+	cause := n.fail(context.Background(), err, o)
+	if t.s != nil {
+		if t.s.hook != nil {
+			t.s.hook.settle(err)
+		}
+		if t.s.stop != nil {
+			t.s.stop(ErrClosed)
+		}
+	}
+	n.cancelWith(cause)
+	n.done()
+}
+
+// A queued task waits for a slot under the limit: Go and Spawn put it there
+// when the nursery is cancelled while the limit is full, so that they return
+// at once. One goroutine feeds the queue's tasks to the slots as they free,
+// however long the queue: a loop that keeps calling Go after cancellation
+// costs a queue entry per task, not a parked goroutine.
+type queued struct {
+	fn func(context.Context) error // a plain task, or
+	s  *spec                       // one started through the general path
+}
+
+// taskQueue is a FIFO of queued tasks, guarded by the nursery's lock.
+type taskQueue struct {
+	items   []queued
+	head    int
+	feeding bool // a feed goroutine is running
+}
+
+// enqueue queues t, whose count is already taken, and starts the feeder if
+// none is running.
+func (n *Nursery) enqueue(t queued) {
+	n.sc.Lock()
+	q := &n.stateLocked().queue
+	q.items = append(q.items, t)
+	start := !q.feeding
+	q.feeding = true
+	n.sc.Unlock()
+	if start {
+		n.live.Add(1) // the feeder keeps the nursery open while it runs
+		go n.feed()
+	}
+}
+
+// feed takes a slot for each queued task in turn and starts the task with
+// it, until the queue is empty. The nursery is cancelled: the slots are
+// waited for without its context, which is done, and free as its cancelled
+// tasks return.
+func (n *Nursery) feed() {
+	defer n.done()
+	c := n.cfg
+	var bg context.Context
+	for {
+		if c.slots != nil {
+			c.slots <- struct{}{}
+		}
+		var refused error
+		if c.shared != nil {
+			if bg == nil {
+				bg = context.WithoutCancel(n.ctx())
+			}
+			refused = c.shared.Acquire(bg, 1)
+		}
+		n.sc.Lock()
+		q := &n.st.queue
+		if q.head == len(q.items) {
+			q.items, q.head, q.feeding = nil, 0, false
+			n.sc.Unlock()
+			if refused == nil && c.shared != nil {
+				c.shared.Release(1)
+			}
+			if c.slots != nil {
+				<-c.slots
+			}
+			return
+		}
+		t := q.items[q.head]
+		q.items[q.head] = queued{}
+		q.head++
+		n.sc.Unlock()
+		switch {
+		case refused != nil:
+			if c.slots != nil {
+				<-c.slots
+			}
+			n.refuse(t, refused)
+		case t.s != nil:
+			go n.runSpec(t.s)
+		default:
+			go n.run(t.fn)
+		}
+	}
+}
