@@ -32,7 +32,7 @@ func waitDone(ctx context.Context) error {
 
 // S40: the scope's ctx ends on Cancel (Canceled), on its deadline
 // (DeadlineExceeded), and on the parent's end (the parent's error).
-func TestS40ThreeTriggers(t *testing.T) {
+func TestThreeTriggers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		check := func(name string, s *cancel.Scope, parent context.Context, trigger func(), want error) {
 			t.Helper()
@@ -59,7 +59,7 @@ func TestS40ThreeTriggers(t *testing.T) {
 }
 
 // S41: cancellation is level-triggered: every later wait fails at once.
-func TestS41LevelTriggered(t *testing.T) {
+func TestLevelTriggered(t *testing.T) {
 	s := cancel.New()
 	err := s.Run(t.Context(), func(ctx context.Context) error {
 		s.Cancel(nil)
@@ -76,7 +76,7 @@ func TestS41LevelTriggered(t *testing.T) {
 }
 
 // S42: Cancel before Run: fn still runs, with a done ctx.
-func TestS42CancelBeforeRun(t *testing.T) {
+func TestCancelBeforeRun(t *testing.T) {
 	s := cancel.New()
 	s.Cancel(nil)
 	var invoked bool
@@ -93,7 +93,7 @@ func TestS42CancelBeforeRun(t *testing.T) {
 }
 
 // S43: Cancel is idempotent, goroutine-safe, and the first cause wins.
-func TestS43CancelFirstCauseWins(t *testing.T) {
+func TestCancelFirstCauseWins(t *testing.T) {
 	s := cancel.New()
 	var cause error
 	err := s.Run(t.Context(), func(ctx context.Context) error {
@@ -112,7 +112,7 @@ func TestS43CancelFirstCauseWins(t *testing.T) {
 
 // S44: CancelledCaught is true only when fn returned the echo of this
 // scope's own cancellation.
-func TestS44CancelledCaughtMatrix(t *testing.T) {
+func TestCancelledCaughtMatrix(t *testing.T) {
 	unrelated, stop := context.WithCancel(context.Background())
 	stop()
 	tests := []struct {
@@ -145,7 +145,7 @@ func TestS44CancelledCaughtMatrix(t *testing.T) {
 
 // S45: when an inner and an outer scope are both cancelled, the outer one
 // catches, whatever the order of the two Cancel calls.
-func TestS45OuterCatches(t *testing.T) {
+func TestOuterCatches(t *testing.T) {
 	for _, innerFirst := range []bool{true, false} {
 		outer, inner := cancel.New(), cancel.New()
 		var innerErr error
@@ -171,7 +171,7 @@ func TestS45OuterCatches(t *testing.T) {
 
 // S46: a shielded scope ignores its parent's cancellation, but not its own
 // Cancel, nor the cancellation of scopes nested inside it.
-func TestS46ShieldIgnoresParent(t *testing.T) {
+func TestShieldIgnoresParent(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		parent, stop := context.WithCancel(t.Context())
 		stop()
@@ -201,7 +201,7 @@ func TestS46ShieldIgnoresParent(t *testing.T) {
 
 // S47: a shielded scope catches its own cancellation even with the parent
 // cancelled; code after it then sees the parent's cancellation.
-func TestS47ShieldedCatchesOwn(t *testing.T) {
+func TestShieldedCatchesOwn(t *testing.T) {
 	for _, outerReturnsEcho := range []bool{false, true} {
 		outer, inner := cancel.New(), cancel.New(cancel.WithShield())
 		var between bool
@@ -228,7 +228,7 @@ func TestS47ShieldedCatchesOwn(t *testing.T) {
 
 // S48: the cleanup pattern: in a task already cancelled, a shielded scope
 // with a timeout lets cleanup block; after it, the cancellation is visible.
-func TestS48ShieldedCleanupAfterCancel(t *testing.T) {
+func TestShieldedCleanupAfterCancel(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		work := cancel.New()
 		var cleaned bool
@@ -260,7 +260,7 @@ func TestS48ShieldedCleanupAfterCancel(t *testing.T) {
 // S49: the shield can be set while running: on, it protects from a later
 // parent cancellation; off, with the parent done, it cancels at once; a done
 // context never comes back.
-func TestS49SetShieldWhileRunning(t *testing.T) {
+func TestSetShieldWhileRunning(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		parent, stop := context.WithCancel(t.Context())
 		s := cancel.New()
@@ -289,7 +289,7 @@ func TestS49SetShieldWhileRunning(t *testing.T) {
 }
 
 // S49(c): a task under a shielded scope wakes as soon as the shield drops.
-func TestS49UnshieldWakesSleeper(t *testing.T) {
+func TestUnshieldWakesSleeper(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		parent, stop := context.WithCancel(t.Context())
 		stop()
@@ -310,7 +310,7 @@ func TestS49UnshieldWakesSleeper(t *testing.T) {
 
 // S50: ctx reports the effective deadline: min(own, parent), or own when
 // shielded, following SetDeadline and SetShield.
-func TestS50EffectiveDeadline(t *testing.T) {
+func TestEffectiveDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		now := time.Now()
 		parent, stop := context.WithDeadline(t.Context(), now.Add(5*time.Second))
@@ -337,7 +337,7 @@ func TestS50EffectiveDeadline(t *testing.T) {
 
 // S51: a deadline at or before now when Run starts: fn runs, already
 // cancelled.
-func TestS51DeadlineAlreadyPassed(t *testing.T) {
+func TestDeadlineAlreadyPassed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := cancel.New(cancel.WithDeadline(time.Now()))
 		var entry error
@@ -353,7 +353,7 @@ func TestS51DeadlineAlreadyPassed(t *testing.T) {
 
 // S52: a deadline moves while running: later before expiry prevents it; into
 // the past cancels at once; after it fired, moving it does not undo it.
-func TestS52MoveDeadline(t *testing.T) {
+func TestMoveDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := cancel.New(cancel.WithTimeout(100 * time.Millisecond))
 		err := s.Run(t.Context(), func(ctx context.Context) error {
@@ -383,7 +383,7 @@ func TestS52MoveDeadline(t *testing.T) {
 }
 
 // S53: CancelCalled turns true when the deadline passes, even before Run.
-func TestS53CancelCalledBeforeRun(t *testing.T) {
+func TestCancelCalledBeforeRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := cancel.New(cancel.WithDeadline(time.Now().Add(time.Second)))
 		if s.CancelCalled() {
@@ -397,7 +397,7 @@ func TestS53CancelCalledBeforeRun(t *testing.T) {
 }
 
 // S54: WithTimeout counts from Run, not from New.
-func TestS54TimeoutCountsFromRun(t *testing.T) {
+func TestTimeoutCountsFromRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := cancel.New(cancel.WithTimeout(5 * time.Second))
 		time.Sleep(3 * time.Second)
@@ -412,7 +412,7 @@ func TestS54TimeoutCountsFromRun(t *testing.T) {
 }
 
 // S55: a scope runs once: again, concurrently or nested, it is an error.
-func TestS55RunOnce(t *testing.T) {
+func TestRunOnce(t *testing.T) {
 	s := cancel.New()
 	var nested, concurrent error
 	calls := 0
@@ -439,7 +439,7 @@ func TestS55RunOnce(t *testing.T) {
 }
 
 // S56: cancelling a scope that has exited is harmless.
-func TestS56CancelAfterExit(t *testing.T) {
+func TestCancelAfterExit(t *testing.T) {
 	s := cancel.New()
 	_ = s.Run(t.Context(), func(ctx context.Context) error { return nil })
 	s.Cancel(errWhy)
@@ -449,7 +449,7 @@ func TestS56CancelAfterExit(t *testing.T) {
 }
 
 // S57: echoes are stripped out of a combined error; the rest is kept.
-func TestS57StripCombinedEchoes(t *testing.T) {
+func TestStripCombinedEchoes(t *testing.T) {
 	s := cancel.New()
 	err := s.Run(t.Context(), func(ctx context.Context) error {
 		s.Cancel(nil)
@@ -471,7 +471,7 @@ func TestS57StripCombinedEchoes(t *testing.T) {
 }
 
 // S58: context.Cause says why: the Cancel cause, or DeadlineExceeded.
-func TestS58Cause(t *testing.T) {
+func TestCause(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := cancel.New()
 		_ = s.Run(t.Context(), func(ctx context.Context) error {

@@ -1,6 +1,6 @@
 // Package nursery runs goroutines that cannot outlive the function that
-// started them: Run waits for its body and for every task started in it, and
-// the first failure cancels the rest.
+// started them: [Run] waits for its body and for every task started in it,
+// and the first failure cancels the rest.
 //
 // It is Go's answer to Python's trio nurseries and asyncio.TaskGroup, and a
 // safer errgroup: the owner of a group of goroutines is a function call, not
@@ -17,36 +17,47 @@
 //
 // # Rules
 //
-// Run does not return until body and every task have returned. Nothing is
-// left running in the background, also when a task fails, the context is
-// cancelled, or something panics.
+// Run does not return until body and every task have returned: the return
+// of each happens before Run returns. Nothing is left running in the
+// background, also when a task fails, the context is cancelled, or something
+// panics.
 //
 // The body is a task too. Its error cancels the tasks, and it sees their
 // cancellation through its ctx.
 //
 // The first real error cancels the nursery's context, with that error as the
-// cause (context.Cause). Run returns nil, the one real error unchanged, or all
-// of them combined in the order they happened. Errors that only echo the
-// nursery's own cancellation (ctx.Err() or context.Cause(ctx) returned by a
+// cause ([context.Cause]). Run returns nil, the one real error unchanged (a
+// named task's is wrapped as `task "name": err`), or all of them combined in
+// the order they happened; [WithFirstError] keeps only the first, as errgroup
+// does. Errors that only echo the nursery's own cancellation (its ctx.Err()
+// or context.Cause(ctx), or errors wrapping nothing but them, returned by a
 // cancelled task) are not real errors and are dropped; if the parent context
-// was cancelled, Run returns its error once, not a pile of them.
+// was cancelled, Run returns the first echo of that once, not a pile of
+// them.
 //
-// Go may be called from the body, from tasks, or from any goroutine holding
-// the Nursery, until Run returns. After that it panics: a task is never
-// silently dropped. While the nursery is cancelling, Go still runs the task,
-// with a context that is already done.
+// [Nursery.Go] may be called from the body, from tasks, or from any goroutine
+// holding the Nursery, until Run returns. After that it panics: a task is
+// never silently dropped. While the nursery is cancelling, Go still runs the
+// task, with a context that is already done.
 //
 // A task's context is the nursery's, not that of the goroutine that called
-// Go: a timeout around a Go call does not limit the task.
+// Go: a timeout around a Go call does not limit the task. The nursery's
+// context behaves like one of the standard library's to everything derived
+// from it.
+//
+// The methods of a Nursery are safe for concurrent use. The zero Nursery is
+// not valid: only Run makes one.
 //
 // # Panics
 //
 // A panic in the body or in a task is recovered where it happens, with that
 // goroutine's stack. The nursery is cancelled, Run waits for every other task,
-// and then Run panics in its own goroutine with a *PanicError holding the
+// and then Run panics in its own goroutine with a [*PanicError] holding the
 // value, the original stack, the task's name, and any errors that happened
-// besides. runtime.Goexit in a task (t.FailNow in a test) is recorded as an
-// error wrapping ErrGoexit; it never leaves Run waiting forever.
+// besides. A panic that crosses nested nurseries keeps its value and stack
+// and is not wrapped again. runtime.Goexit in a task (t.FailNow in a test) is
+// recorded as an error wrapping [ErrGoexit]; it never leaves Run waiting
+// forever.
 //
 // errgroup tried propagating panics to Wait in 2025 and reverted it, giving
 // three reasons. Each is answered by the scope that Run is:
@@ -71,22 +82,33 @@
 // # Helpers
 //
 // Gather, AllSettled, Race and AsCompleted are asyncio's gather,
-// gather(return_exceptions=True), wait(FIRST_COMPLETED) and as_completed,
-// each a Run in disguise, with the same guarantees:
+// gather(return_exceptions=True), wait(FIRST_COMPLETED) and as_completed;
+// Map, ForEach and MapSettled do the same over a slice, with the nursery's
+// options (a limit, say). Each is a Run in disguise, with the same
+// guarantees:
 //
 //	helper        returns                      a failure...           ends when
 //	Gather        values, in argument order    cancels the others     all have returned
+//	Map           values, in the items' order  cancels the others     all have returned
+//	ForEach       the error(s)                 cancels the others     all have returned
 //	AllSettled    a Result per function        cancels nothing        all have returned
+//	MapSettled    a Result per item            cancels nothing        all have returned
 //	Race          the first success            cancels nothing        one succeeds or all fail
 //	AsCompleted   Results, in finishing order  cancels nothing        the loop ends, or breaks
 //
-// Spawn starts a task and returns a handle to Wait on or Cancel, like
-// asyncio.create_task. Start waits until a task reports that it is ready, like
-// trio's nursery.start.
+// [Spawn] starts a task and returns a handle to Wait on or Cancel, like
+// asyncio.create_task ([Nursery.Spawn] for a task with no value). [Start]
+// waits until a task reports that it is ready, like trio's nursery.start.
 //
 // # Options
 //
-// WithLimit bounds how many tasks run at once; WithCollectAll keeps every
-// task running after a failure and returns all errors; WithName names a task
-// in errors, panics and pprof profiles.
+// [WithLimit] bounds how many tasks run at once (errgroup's SetLimit, with
+// the body not counted); [WithSemaphore] shares one limit between nested
+// nurseries; [WithCollectAll] keeps every task running after a failure and
+// returns all errors; [WithFirstError] returns only the first;
+// [WithSignals] turns SIGINT and SIGTERM into cancellation; [WithName] names
+// a task (in errors, panics and pprof profiles) or a nursery.
+//
+// The docs/ directory of the module has a cookbook of these patterns, and a
+// guide to moving from errgroup.
 package nursery

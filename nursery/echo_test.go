@@ -233,3 +233,58 @@ func TestParentCancellationKeepsTheTaskWords(t *testing.T) {
 		}
 	})
 }
+
+// A task that invents an error of its own after the parent was cancelled
+// (a closed channel turned into "no result") reports a real failure: real
+// errors rank above the parent's cancellation, as asyncio's and Kotlin's
+// scopes rank them, and Run cannot tell an invented error from a cleanup
+// that truly failed. The fix is in the task: check ctx.Err() first, or wrap
+// it, and the error is an echo again.
+func TestErrorInventedAfterCancellationIsReal(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		errNoResult := errors.New("no result")
+		for _, tc := range []struct {
+			name   string
+			task   func(ctx context.Context, results <-chan int) error
+			isReal bool
+		}{
+			{"invented", func(ctx context.Context, results <-chan int) error {
+				if _, ok := <-results; !ok {
+					return errNoResult
+				}
+				return nil
+			}, true},
+			{"checks ctx first", func(ctx context.Context, results <-chan int) error {
+				if _, ok := <-results; !ok {
+					if err := ctx.Err(); err != nil {
+						return err
+					}
+					return errNoResult
+				}
+				return nil
+			}, false},
+			{"wraps ctx.Err()", func(ctx context.Context, results <-chan int) error {
+				if _, ok := <-results; !ok {
+					return fmt.Errorf("no result: %w", ctx.Err())
+				}
+				return nil
+			}, false},
+		} {
+			parent, stop := context.WithCancel(t.Context())
+			err := nursery.Run(parent, func(ctx context.Context, n *nursery.Nursery) error {
+				results := make(chan int)
+				n.Go(func(ctx context.Context) error { // the producer, cancelled by Ctrl-C
+					defer close(results)
+					<-ctx.Done()
+					return ctx.Err()
+				})
+				n.Go(func(ctx context.Context) error { return tc.task(ctx, results) })
+				stop() // Ctrl-C
+				return nil
+			})
+			if got := !errors.Is(err, context.Canceled); got != tc.isReal {
+				t.Errorf("%s: Run() = %v; real failure %v, want %v", tc.name, err, got, tc.isReal)
+			}
+		}
+	})
+}

@@ -12,7 +12,8 @@ import (
 // error(s), as Run does. A panic in a function is re-raised, as by Run.
 //
 // With no functions, Gather returns an empty slice and nil. If ctx is already
-// done, Gather returns ctx.Err() without calling any function.
+// done, Gather returns ctx.Err() without calling any function. For a limit
+// (at most k at once) or other options of the nursery, use Map over a slice.
 func Gather[T any](ctx context.Context, fns ...func(ctx context.Context) (T, error)) ([]T, error) {
 	checkArgs("Gather", ctx, fns)
 	values := make([]T, len(fns))

@@ -34,7 +34,7 @@ func failAfter[T any](d time.Duration, err error) func(context.Context) (T, erro
 }
 
 // S73: Gather returns values in argument order.
-func TestS73GatherOrder(t *testing.T) {
+func TestGatherOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		got, err := nursery.Gather(t.Context(),
 			after(30*time.Millisecond, "a"), after(10*time.Millisecond, "b"), after(20*time.Millisecond, "c"))
@@ -46,7 +46,7 @@ func TestS73GatherOrder(t *testing.T) {
 
 // S74: Gather with no functions returns an empty, non-nil slice, even with a
 // cancelled ctx.
-func TestS74GatherEmpty(t *testing.T) {
+func TestGatherEmpty(t *testing.T) {
 	ctx, stop := context.WithCancel(t.Context())
 	stop()
 	got, err := nursery.Gather[int](ctx)
@@ -57,7 +57,7 @@ func TestS74GatherEmpty(t *testing.T) {
 
 // S75: Gather fails fast: the first error cancels the rest, and only real
 // errors come back, with nil values.
-func TestS75GatherFailFast(t *testing.T) {
+func TestGatherFailFast(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		t0 := time.Now()
 		got, err := nursery.Gather(t.Context(), after(time.Hour, 1), failAfter[int](10*time.Millisecond, errB))
@@ -72,7 +72,7 @@ func TestS75GatherFailFast(t *testing.T) {
 
 // S76: AllSettled cancels nothing and returns every outcome in order; a
 // failure in the middle does not drop later results (sourcegraph/conc#156).
-func TestS76AllSettled(t *testing.T) {
+func TestAllSettled(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		got, err := nursery.AllSettled(t.Context(),
 			after(10*time.Millisecond, 1), failAfter[int](time.Millisecond, errB), after(20*time.Millisecond, 3))
@@ -88,7 +88,7 @@ func TestS76AllSettled(t *testing.T) {
 
 // S76: parent cancellation reaches every unfinished function; their slots
 // hold their errors and AllSettled returns the parent's error.
-func TestS76AllSettledParentCancelled(t *testing.T) {
+func TestAllSettledParentCancelled(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx, stop := context.WithTimeout(t.Context(), 50*time.Millisecond)
 		defer stop()
@@ -104,7 +104,7 @@ func TestS76AllSettledParentCancelled(t *testing.T) {
 
 // S77: Race returns the first success, not the first failure, cancels the
 // losers and waits for them.
-func TestS77RaceFirstSuccess(t *testing.T) {
+func TestRaceFirstSuccess(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var loserExited atomic.Bool
 		t0 := time.Now()
@@ -126,7 +126,7 @@ func TestS77RaceFirstSuccess(t *testing.T) {
 }
 
 // S77: a zero value with a nil error is a win.
-func TestS77RaceZeroValueWins(t *testing.T) {
+func TestRaceZeroValueWins(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		got, err := nursery.Race(t.Context(), after(time.Millisecond, (*int)(nil)), after(time.Hour, new(int)))
 		if got != nil || err != nil {
@@ -136,7 +136,7 @@ func TestS77RaceZeroValueWins(t *testing.T) {
 }
 
 // S78: all failing → every error; no functions → ErrNoTasks.
-func TestS78RaceAllFailAndEmpty(t *testing.T) {
+func TestRaceAllFailAndEmpty(t *testing.T) {
 	_, err := nursery.Race(t.Context(), failAfter[int](0, errA), failAfter[int](0, errB))
 	if !errors.Is(err, errA) || !errors.Is(err, errB) {
 		t.Fatalf("Race(all failing) = %v, want errA and errB", err)
@@ -150,7 +150,7 @@ func TestS78RaceAllFailAndEmpty(t *testing.T) {
 
 // S79: the helpers honour parent cancellation: they return the parent's
 // error after joining; with a done ctx they call nothing.
-func TestS79HelpersParentCancellation(t *testing.T) {
+func TestHelpersParentCancellation(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx, stop := context.WithTimeout(t.Context(), time.Second)
 		defer stop()
@@ -198,7 +198,7 @@ func TestS79HelpersParentCancellation(t *testing.T) {
 
 // S80: AsCompleted yields in completion order, once per function, and a
 // failure does not cancel the others.
-func TestS80AsCompletedOrder(t *testing.T) {
+func TestAsCompletedOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var order []int
 		var results []nursery.Result[string]
@@ -218,7 +218,7 @@ func TestS80AsCompletedOrder(t *testing.T) {
 
 // S81: breaking out of the loop cancels the rest, and the loop statement
 // ends only after they have returned.
-func TestS81AsCompletedBreak(t *testing.T) {
+func TestAsCompletedBreak(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var exited atomic.Int64
 		slow := func(ctx context.Context) (int, error) {
@@ -240,7 +240,7 @@ func TestS81AsCompletedBreak(t *testing.T) {
 
 // S82: parent cancelled after one of three completes: two more items with
 // context errors, three in all.
-func TestS82AsCompletedParentCancelled(t *testing.T) {
+func TestAsCompletedParentCancelled(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx, stop := context.WithCancel(t.Context())
 		defer stop()

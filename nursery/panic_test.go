@@ -34,7 +34,7 @@ func panickingTask(ctx context.Context) error {
 
 // S23: a child's panic cancels the siblings, waits for them, and re-panics in
 // Run's goroutine with the value and the child's own stack.
-func TestS23ChildPanicPropagates(t *testing.T) {
+func TestChildPanicPropagates(t *testing.T) {
 	synctest.Test(t, testS23)
 }
 
@@ -65,7 +65,7 @@ func testS23(t *testing.T) {
 }
 
 // S23: a panic with an error value can be matched with errors.Is.
-func TestS23PanicErrorUnwraps(t *testing.T) {
+func TestPanicErrorUnwraps(t *testing.T) {
 	p := runPanics(t, t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
 		n.Go(func(ctx context.Context) error { panic(errA) })
 		return nil
@@ -77,7 +77,7 @@ func TestS23PanicErrorUnwraps(t *testing.T) {
 
 // S24: a panic takes priority over errors, which are kept as Suppressed;
 // a second panic is kept too.
-func TestS24PanicBeatsErrorsButKeepsThem(t *testing.T) {
+func TestPanicBeatsErrorsButKeepsThem(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := runPanics(t, t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
 			n.Go(func(ctx context.Context) error { return errA })
@@ -106,7 +106,7 @@ func TestS24PanicBeatsErrorsButKeepsThem(t *testing.T) {
 }
 
 // S25: a panic in the body cancels and joins the children, then re-panics.
-func TestS25BodyPanicPropagates(t *testing.T) {
+func TestBodyPanicPropagates(t *testing.T) {
 	synctest.Test(t, testS25)
 }
 
@@ -131,7 +131,7 @@ func testS25(t *testing.T) {
 
 // S26: runtime.Goexit in a child (t.FailNow) does not deadlock Run; it is an
 // error wrapping ErrGoexit and cancels the siblings.
-func TestS26GoexitInChild(t *testing.T) {
+func TestGoexitInChild(t *testing.T) {
 	var siblingCancelled atomic.Bool
 	err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
 		n.Go(func(ctx context.Context) error {
@@ -155,11 +155,11 @@ func TestS26GoexitInChild(t *testing.T) {
 
 // S26: runtime.Goexit in the body cancels and joins the children before the
 // goroutine exits.
-func TestS26GoexitInBody(t *testing.T) {
-	synctest.Test(t, testS26GoexitInBody)
+func TestGoexitInBody(t *testing.T) {
+	synctest.Test(t, testGoexitInBody)
 }
 
-func testS26GoexitInBody(t *testing.T) {
+func testGoexitInBody(t *testing.T) {
 	var childExited, returned atomic.Bool
 	done := make(chan struct{})
 	go func() {

@@ -21,7 +21,7 @@ var (
 )
 
 // S1: Run joins the body and every child before returning.
-func TestS01RunJoinsBodyAndChildren(t *testing.T) {
+func TestRunJoinsBodyAndChildren(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
 		var exited atomic.Bool
@@ -46,7 +46,7 @@ func TestS01RunJoinsBodyAndChildren(t *testing.T) {
 }
 
 // S2: a body that returns nil does not cancel the running children.
-func TestS02BodyReturnDoesNotCancelChildren(t *testing.T) {
+func TestBodyReturnDoesNotCancelChildren(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var errSeen atomic.Value
 		err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
@@ -67,7 +67,7 @@ func TestS02BodyReturnDoesNotCancelChildren(t *testing.T) {
 }
 
 // S3: an empty nursery returns nil, even when the parent is cancelled.
-func TestS03EmptyNurseryWithCancelledParent(t *testing.T) {
+func TestEmptyNurseryWithCancelledParent(t *testing.T) {
 	ctx, stop := context.WithCancel(t.Context())
 	stop()
 	err := nursery.Run(ctx, func(ctx context.Context, n *nursery.Nursery) error { return nil })
@@ -80,7 +80,7 @@ type ctxKey string
 
 // S4: children inherit the nursery's context, not the context of the code
 // that called Go.
-func TestS04ChildrenInheritNurseryContext(t *testing.T) {
+func TestChildrenInheritNurseryContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		parent := context.WithValue(t.Context(), ctxKey("who"), "nursery")
 		var childErr, childVal atomic.Value
@@ -111,7 +111,7 @@ func TestS04ChildrenInheritNurseryContext(t *testing.T) {
 
 // S5: Go may be called from children, concurrently, and after the body has
 // returned while children run; Run joins all of them.
-func TestS05GoFromChildrenHydra(t *testing.T) {
+func TestGoFromChildrenHydra(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var started, finished atomic.Int64
 		var spawn func(n *nursery.Nursery, depth int)
@@ -142,7 +142,7 @@ func TestS05GoFromChildrenHydra(t *testing.T) {
 }
 
 // S5: concurrent Go calls from many goroutines are race-free and all joined.
-func TestS05ConcurrentGo(t *testing.T) {
+func TestConcurrentGo(t *testing.T) {
 	var ran atomic.Int64
 	err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
 		var wg sync.WaitGroup
@@ -163,7 +163,7 @@ func TestS05ConcurrentGo(t *testing.T) {
 
 // S6: after Run has returned, Go panics with ErrClosed and never runs fn;
 // Spawn does the same.
-func TestS06GoAfterRunPanics(t *testing.T) {
+func TestGoAfterRunPanics(t *testing.T) {
 	var kept *nursery.Nursery
 	if err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
 		kept = n
@@ -192,7 +192,7 @@ func TestS06GoAfterRunPanics(t *testing.T) {
 // S6: a Go racing with the end of Run either runs its task inside the
 // nursery (before Run returns) or panics with ErrClosed; it never starts a
 // task that nobody waits for.
-func TestS06GoRacingCloseNeverLeaks(t *testing.T) {
+func TestGoRacingCloseNeverLeaks(t *testing.T) {
 	for range 500 {
 		ready := make(chan *nursery.Nursery)
 		var ran atomic.Bool
@@ -226,7 +226,7 @@ func TestS06GoRacingCloseNeverLeaks(t *testing.T) {
 
 // S7: Go while the nursery is cancelling runs fn with a done context, and
 // fn's context error is not reported.
-func TestS07GoWhileCancellingRunsTask(t *testing.T) {
+func TestGoWhileCancellingRunsTask(t *testing.T) {
 	var invoked, doneOnEntry atomic.Bool
 	err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
 		n.Cancel(nil)
@@ -247,7 +247,7 @@ func TestS07GoWhileCancellingRunsTask(t *testing.T) {
 
 // S8: Cancel cancels body and children with the cause; Run returns nil; Cancel
 // is idempotent and harmless after Run.
-func TestS08CancelWithCause(t *testing.T) {
+func TestCancelWithCause(t *testing.T) {
 	errWhy := errors.New("shutting down")
 	for _, tc := range []struct {
 		name      string
@@ -289,7 +289,7 @@ func TestS08CancelWithCause(t *testing.T) {
 }
 
 // S9: cancellation reaches every leaf of nested nurseries.
-func TestS09CancelReachesGrandchildren(t *testing.T) {
+func TestCancelReachesGrandchildren(t *testing.T) {
 	var mu sync.Mutex
 	var record []string
 	var ready sync.WaitGroup
@@ -326,7 +326,7 @@ func TestS09CancelReachesGrandchildren(t *testing.T) {
 
 // S10: a parent cancelled while Run waits for its children reaches them, and
 // Run still waits for them to exit.
-func TestS10ParentCancelDuringExitPhase(t *testing.T) {
+func TestParentCancelDuringExitPhase(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx, stop := context.WithCancel(t.Context())
 		var cleanedUp atomic.Bool
@@ -354,7 +354,7 @@ func TestS10ParentCancelDuringExitPhase(t *testing.T) {
 }
 
 // S11: a child's real error cancels the body and its siblings.
-func TestS11ChildErrorCancelsBodyAndSiblings(t *testing.T) {
+func TestChildErrorCancelsBodyAndSiblings(t *testing.T) {
 	var siblingWoke, afterWait atomic.Bool
 	err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
 		n.Go(func(ctx context.Context) error {
@@ -378,7 +378,7 @@ func TestS11ChildErrorCancelsBodyAndSiblings(t *testing.T) {
 }
 
 // S12: a real error returned by the body cancels the children.
-func TestS12BodyErrorCancelsChildren(t *testing.T) {
+func TestBodyErrorCancelsChildren(t *testing.T) {
 	var cause error
 	err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
 		n.Go(func(ctx context.Context) error {
@@ -398,7 +398,7 @@ func TestS12BodyErrorCancelsChildren(t *testing.T) {
 
 // S13: one error comes back unchanged; several come back combined, each
 // reachable by errors.Is and listed by multierr.Errors.
-func TestS13ErrorShape(t *testing.T) {
+func TestErrorShape(t *testing.T) {
 	t.Run("one", func(t *testing.T) {
 		wrapped := fmt.Errorf("op: %w", errA)
 		err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
@@ -426,7 +426,7 @@ func TestS13ErrorShape(t *testing.T) {
 
 // S14: every real error is kept, in the order it happened; the body's when
 // the body returns.
-func TestS14ErrorOrder(t *testing.T) {
+func TestErrorOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
 			n.Go(func(ctx context.Context) error {
@@ -449,7 +449,7 @@ func TestS14ErrorOrder(t *testing.T) {
 }
 
 // S15: echoes of the nursery's own cancellation are not reported.
-func TestS15CancellationEchoSuppressed(t *testing.T) {
+func TestCancellationEchoSuppressed(t *testing.T) {
 	err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
 		echoes := []func(ctx context.Context) error{
 			func(ctx context.Context) error { return ctx.Err() },
@@ -473,7 +473,7 @@ func TestS15CancellationEchoSuppressed(t *testing.T) {
 }
 
 // S16: a different error returned during cancellation cleanup is kept.
-func TestS16CleanupErrorKept(t *testing.T) {
+func TestCleanupErrorKept(t *testing.T) {
 	errCleanup := errors.New("cleanup failed")
 	err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
 		n.Go(func(ctx context.Context) error {
@@ -491,7 +491,7 @@ func TestS16CleanupErrorKept(t *testing.T) {
 // S17: with the parent cancelled and only context errors, Run returns the
 // parent's error once, even if the nursery also cancelled itself: the first
 // echo of it that says more than the bare context error.
-func TestS17ParentCancellationCollapses(t *testing.T) {
+func TestParentCancellationCollapses(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		for _, tc := range []struct {
 			name      string
@@ -538,7 +538,7 @@ func TestS17ParentCancellationCollapses(t *testing.T) {
 }
 
 // S18: a real error takes priority over the parent's cancellation.
-func TestS18RealErrorBeatsParentCancellation(t *testing.T) {
+func TestRealErrorBeatsParentCancellation(t *testing.T) {
 	ctx, stop := context.WithCancel(t.Context())
 	err := nursery.Run(ctx, func(ctx context.Context, n *nursery.Nursery) error {
 		n.Go(func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
@@ -552,7 +552,7 @@ func TestS18RealErrorBeatsParentCancellation(t *testing.T) {
 }
 
 // S19: the error of a nested nursery reaches the outer Run.
-func TestS19NestedNurseryError(t *testing.T) {
+func TestNestedNurseryError(t *testing.T) {
 	errV := errors.New("value error")
 	err := nursery.Run(t.Context(), func(ctx context.Context, outer *nursery.Nursery) error {
 		outer.Go(func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
@@ -572,7 +572,7 @@ func TestS19NestedNurseryError(t *testing.T) {
 
 // S20: when the outer nursery cancels an inner one, the inner nursery's
 // cancellation error is an echo for the outer.
-func TestS20InnerCancellationIsEcho(t *testing.T) {
+func TestInnerCancellationIsEcho(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		errV := errors.New("value error")
 		err := nursery.Run(t.Context(), func(ctx context.Context, outer *nursery.Nursery) error {
@@ -596,7 +596,7 @@ func TestS20InnerCancellationIsEcho(t *testing.T) {
 
 // S21: the cause seen by siblings is the first failure; later failures and
 // a later Cancel do not overwrite it.
-func TestS21CauseNotOverwritten(t *testing.T) {
+func TestCauseNotOverwritten(t *testing.T) {
 	var mu sync.Mutex
 	var causes []error
 	err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
@@ -629,7 +629,7 @@ func TestS21CauseNotOverwritten(t *testing.T) {
 
 // S22: a context error that the nursery did not cause (a child's own
 // timeout) is a real error and cancels the siblings.
-func TestS22ForeignContextErrorIsReal(t *testing.T) {
+func TestForeignContextErrorIsReal(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var siblingCause error
 		err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {

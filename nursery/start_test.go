@@ -17,7 +17,7 @@ var errKey = errors.New("key error")
 
 // S27: Start returns once the task calls started(v), with v; the task then
 // keeps running in the nursery, which waits for it.
-func TestS27StartWaitsForStarted(t *testing.T) {
+func TestStartWaitsForStarted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		t0 := time.Now()
 		var startedAt time.Duration
@@ -45,7 +45,7 @@ func TestS27StartWaitsForStarted(t *testing.T) {
 
 // S28: an error before started comes out of Start unchanged and does not
 // fail the nursery.
-func TestS28ErrorBeforeStarted(t *testing.T) {
+func TestErrorBeforeStarted(t *testing.T) {
 	synctest.Test(t, testS28)
 }
 
@@ -74,7 +74,7 @@ func testS28(t *testing.T) {
 }
 
 // S29: returning nil without calling started is ErrNotStarted.
-func TestS29ReturnWithoutStarted(t *testing.T) {
+func TestReturnWithoutStarted(t *testing.T) {
 	err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
 		v, err := nursery.Start(ctx, n, func(ctx context.Context, started func(int)) error { return nil })
 		if v != 0 || !errors.Is(err, nursery.ErrNotStarted) {
@@ -89,7 +89,7 @@ func TestS29ReturnWithoutStarted(t *testing.T) {
 
 // S30: a second call to started panics with ErrStartedTwice in the task;
 // Start keeps the first value.
-func TestS30StartedTwicePanics(t *testing.T) {
+func TestStartedTwicePanics(t *testing.T) {
 	var second any
 	err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
 		v, err := nursery.Start(ctx, n, func(ctx context.Context, started func(string)) error {
@@ -111,7 +111,7 @@ func TestS30StartedTwicePanics(t *testing.T) {
 }
 
 // S30: unrecovered, the ErrStartedTwice panic propagates as any task panic.
-func TestS30StartedTwiceUnrecovered(t *testing.T) {
+func TestStartedTwiceUnrecovered(t *testing.T) {
 	p := runPanics(t, t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
 		_, err := nursery.Start(ctx, n, func(ctx context.Context, started func(int)) error {
 			started(1)
@@ -126,7 +126,7 @@ func TestS30StartedTwiceUnrecovered(t *testing.T) {
 }
 
 // S31: errors after started belong to the nursery.
-func TestS31ErrorAfterStarted(t *testing.T) {
+func TestErrorAfterStarted(t *testing.T) {
 	errFoo := errors.New("foo")
 	var siblingCancelled atomic.Bool
 	err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
@@ -154,7 +154,7 @@ func TestS31ErrorAfterStarted(t *testing.T) {
 
 // S32: before started, Start's ctx cancels the task (and Start waits for
 // it); after started it does not; it never cancels the nursery.
-func TestS32StartContextBeforeStarted(t *testing.T) {
+func TestStartContextBeforeStarted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		{
 			var taskReturned atomic.Bool
@@ -181,7 +181,8 @@ func TestS32StartContextBeforeStarted(t *testing.T) {
 	})
 }
 
-func TestS32StartContextAfterStarted(t *testing.T) {
+// S32
+func TestStartContextAfterStarted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		{
 			var taskErr atomic.Value
@@ -205,7 +206,7 @@ func TestS32StartContextAfterStarted(t *testing.T) {
 
 // S33: with Start's ctx already cancelled, started does not hand the task
 // over: the task stays under Start.
-func TestS33StartedUnderCancelledStart(t *testing.T) {
+func TestStartedUnderCancelledStart(t *testing.T) {
 	cancelled, stop := context.WithCancel(t.Context())
 	stop()
 	tests := []struct {
@@ -243,7 +244,7 @@ func TestS33StartedUnderCancelledStart(t *testing.T) {
 }
 
 // S34: Start does not return while the task still runs under it.
-func TestS34StartWaitsForCancelledTask(t *testing.T) {
+func TestStartWaitsForCancelledTask(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		t0 := time.Now()
 		err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
@@ -266,7 +267,7 @@ func TestS34StartWaitsForCancelledTask(t *testing.T) {
 }
 
 // S35: Start on a closed nursery returns ErrClosed and never calls fn.
-func TestS35StartOnClosedNursery(t *testing.T) {
+func TestStartOnClosedNursery(t *testing.T) {
 	var kept *nursery.Nursery
 	_ = nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error { kept = n; return nil })
 	var called atomic.Bool
@@ -281,7 +282,7 @@ func TestS35StartOnClosedNursery(t *testing.T) {
 
 // S36: a pending Start keeps the target nursery open after its body has
 // returned; if the task then fails before started, the error goes to Start.
-func TestS36PendingStartKeepsNurseryOpen(t *testing.T) {
+func TestPendingStartKeepsNurseryOpen(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		for _, failLate := range []bool{false, true} {
 			t0 := time.Now()
@@ -331,7 +332,7 @@ func TestS36PendingStartKeepsNurseryOpen(t *testing.T) {
 
 // S37: started into a nursery that is already cancelled hands over a task
 // whose ctx is done; its ctx error is an echo.
-func TestS37StartedIntoCancelledNursery(t *testing.T) {
+func TestStartedIntoCancelledNursery(t *testing.T) {
 	var doneAfterStarted atomic.Bool
 	err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
 		_, err := nursery.Start(t.Context(), n, func(ctx context.Context, started func(int)) error {
@@ -349,7 +350,7 @@ func TestS37StartedIntoCancelledNursery(t *testing.T) {
 }
 
 // S39: Start while the nursery is cancelling runs the task with a done ctx.
-func TestS39StartWhileCancelling(t *testing.T) {
+func TestStartWhileCancelling(t *testing.T) {
 	var invoked, finished atomic.Bool
 	err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
 		n.Cancel(nil)

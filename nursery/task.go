@@ -43,6 +43,16 @@ func Spawn[T any](n *Nursery, fn func(ctx context.Context) (T, error), opts ...T
 	return t
 }
 
+// Spawn starts fn as a task of n and returns a handle on it, for a task that
+// returns no value: nursery.Spawn for a func(ctx) error. The Task's value is
+// struct{}.
+func (n *Nursery) Spawn(fn func(ctx context.Context) error, opts ...TaskOption) *Task[struct{}] {
+	if fn == nil {
+		panic("nursery: Spawn called with a nil function")
+	}
+	return Spawn(n, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) }, opts...)
+}
+
 func (t *Task[T]) take(error, *PanicError, error) bool { return false }
 
 func (t *Task[T]) handed() bool { return true }

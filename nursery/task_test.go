@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -95,5 +96,23 @@ func TestSpawnPanic(t *testing.T) {
 	var pe *nursery.PanicError
 	if !errors.As(waitErr, &pe) || pe.Value != p.Value || &pe.Stack[0] != &p.Stack[0] {
 		t.Fatalf("Wait() = %v, want the panic Run panicked with", waitErr)
+	}
+}
+
+// n.Spawn is Spawn for a task that returns only an error.
+func TestSpawnMethodForErrorOnlyTasks(t *testing.T) {
+	var waited error
+	err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
+		flush := n.Spawn(func(ctx context.Context) error { return errA })
+		_, waited = flush.Wait(ctx)
+		return nil
+	})
+	if waited != errA || err != errA {
+		t.Fatalf("Wait() = %v, Run() = %v; want errA both", waited, err)
+	}
+	if r := recoverPanic(func() {
+		_ = nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error { n.Spawn(nil); return nil })
+	}); !strings.Contains(fmt.Sprint(r), "nil function") {
+		t.Fatalf("n.Spawn(nil) panicked with %v", r)
 	}
 }

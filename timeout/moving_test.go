@@ -206,7 +206,7 @@ func TestRescheduledOuterWinsTheTie(t *testing.T) {
 
 // A reschedulable Timeout can be shielded too: under a cancelled parent it
 // still runs the work until its own deadline, which can move.
-func TestShieldedTimeout(t *testing.T) {
+func TestReschedulableTimeoutShielded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		parent, stop := context.WithCancel(t.Context())
 		stop()

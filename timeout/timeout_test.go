@@ -37,7 +37,7 @@ func waitDone(ctx context.Context) error {
 
 // S59: MoveOnAfter reports its own deadline and drops the echo; code after
 // the interrupted wait never runs.
-func TestS59MoveOnAfter(t *testing.T) {
+func TestMoveOnAfter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		t0 := time.Now()
 		var after bool
@@ -56,7 +56,7 @@ func TestS59MoveOnAfter(t *testing.T) {
 
 // S60: FailAfter and FailAt return an error matching ErrTimeout and
 // DeadlineExceeded, not Canceled.
-func TestS60FailAfter(t *testing.T) {
+func TestFailAfter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		for name, call := range map[string]func() error{
 			"FailAfter": func() error { return timeout.FailAfter(t.Context(), time.Second, sleeper(2*time.Second)) },
@@ -86,7 +86,7 @@ func TestS60FailAfter(t *testing.T) {
 
 // S61: non-positive durations and past deadlines still run fn, with a done
 // ctx.
-func TestS61NonPositiveDurations(t *testing.T) {
+func TestNonPositiveDurations(t *testing.T) {
 	for _, d := range []time.Duration{0, -time.Hour} {
 		var entry error
 		timedOut, err := timeout.MoveOnAfter(t.Context(), d, func(ctx context.Context) error {
@@ -107,7 +107,7 @@ func TestS61NonPositiveDurations(t *testing.T) {
 }
 
 // S62: a foreign error passes through unchanged and is not a timeout.
-func TestS62ForeignError(t *testing.T) {
+func TestForeignError(t *testing.T) {
 	err := timeout.FailAfter(t.Context(), time.Hour, func(ctx context.Context) error { return errKey })
 	if err != errKey {
 		t.Fatalf("FailAfter() = %v, want errKey itself", err)
@@ -119,7 +119,7 @@ func TestS62ForeignError(t *testing.T) {
 }
 
 // S63: an error returned while handling the timeout replaces it.
-func TestS63CleanupErrorReplacesTimeout(t *testing.T) {
+func TestCleanupErrorReplacesTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		onTimeout := func(ctx context.Context) error {
 			<-ctx.Done()
@@ -135,7 +135,7 @@ func TestS63CleanupErrorReplacesTimeout(t *testing.T) {
 }
 
 // S64: work that completes as the timer fires keeps its result.
-func TestS64CompletionAtTheDeadline(t *testing.T) {
+func TestCompletionAtTheDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ignoring := func(ctx context.Context) error {
 			time.Sleep(2 * time.Second) // does not watch ctx
@@ -155,7 +155,7 @@ func TestS64CompletionAtTheDeadline(t *testing.T) {
 }
 
 // S65: a timeout never leaves the parent cancelled.
-func TestS65ParentNotCancelled(t *testing.T) {
+func TestParentNotCancelled(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		parent := t.Context()
 		if err := timeout.FailAfter(parent, time.Second, waitDone); !errors.Is(err, timeout.ErrTimeout) {
@@ -172,7 +172,7 @@ func TestS65ParentNotCancelled(t *testing.T) {
 
 // S66: nested timeouts: only the one that fired reports it; the outer one
 // wins ties; an outer call does not swallow an inner timeout.
-func TestS66NestedTimeouts(t *testing.T) {
+func TestNestedTimeouts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		// (a) identical deadlines: the outer one fires.
 		var inner error
@@ -219,7 +219,7 @@ func TestS66NestedTimeouts(t *testing.T) {
 }
 
 // S67: external cancellation inside a timeout is not a timeout.
-func TestS67ExternalCancellation(t *testing.T) {
+func TestExternalCancellation(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		parent, stop := context.WithCancel(t.Context())
 		go func() { time.Sleep(time.Millisecond); stop() }()
@@ -240,7 +240,7 @@ func TestS67ExternalCancellation(t *testing.T) {
 
 // S68: cancelling a Timeout by hand before its deadline is not a timeout,
 // even if the work then overruns the deadline without looking at ctx.
-func TestS68ManualCancelIsNotTimeout(t *testing.T) {
+func TestManualCancelIsNotTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		tm := timeout.New(100 * time.Millisecond)
 		err := tm.Run(t.Context(), func(ctx context.Context) error {
@@ -255,7 +255,7 @@ func TestS68ManualCancelIsNotTimeout(t *testing.T) {
 }
 
 // S69: a shielded timeout keeps its own deadline with the parent cancelled.
-func TestS69ShieldedTimeout(t *testing.T) {
+func TestShieldedTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		parent, stop := context.WithCancel(t.Context())
 		stop()
@@ -272,7 +272,7 @@ func TestS69ShieldedTimeout(t *testing.T) {
 }
 
 // S70: the Reschedule state machine.
-func TestS70Reschedule(t *testing.T) {
+func TestReschedule(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		tm := timeout.New(time.Second)
 		if err := tm.Reschedule(time.Now()); err != timeout.ErrNotEntered {
@@ -321,7 +321,7 @@ func TestS70Reschedule(t *testing.T) {
 }
 
 // S71: Expired reports whether the deadline fired while running.
-func TestS71Expired(t *testing.T) {
+func TestExpired(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		at := time.Now().Add(time.Second)
 		tm := timeout.NewAt(at)
@@ -347,7 +347,7 @@ func TestS71Expired(t *testing.T) {
 
 // S72: in a cleanup path after cancellation, a timeout works only shielded;
 // unshielded, the parent's cancellation wins at once.
-func TestS72TimeoutInCleanup(t *testing.T) {
+func TestTimeoutInCleanup(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		parent, stop := context.WithCancel(t.Context())
 		stop()
@@ -364,7 +364,7 @@ func TestS72TimeoutInCleanup(t *testing.T) {
 
 // S38: a shielded section inside a task being started is not interrupted by
 // the cancellation of Start's ctx; the cancellation is seen after it.
-func TestS38ShieldInsideStart(t *testing.T) {
+func TestShieldInsideStart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var shieldedDone bool
 		var afterShield error
