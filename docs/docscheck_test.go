@@ -388,8 +388,11 @@ func (l *loader) load(source string) (*pkgIndex, error) {
 			files[e.Name()] = string(b)
 		}
 	}
+	// .ci/run runs a program as "go run ./examples/NAME", or through its
+	// helper, "run_example NAME", which checks the program's output.
+	name := strings.TrimPrefix(dir, "examples/")
 	runByCI := strings.HasPrefix(dir, "examples/") &&
-		regexp.MustCompile(`\./`+regexp.QuoteMeta(dir)+`\b`).MatchString(l.ciRun)
+		regexp.MustCompile(`(\./examples/|\brun_example )`+regexp.QuoteMeta(name)+`\b`).MatchString(l.ciRun)
 	idx, err := indexPackage(files, runByCI)
 	if err != nil {
 		return nil, err
