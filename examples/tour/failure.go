@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"go.uber.org/multierr"
+
 	"github.com/structured-go/structured/nursery"
 )
 
@@ -53,6 +55,53 @@ func failureChapter(ctx context.Context, server string) error {
 		return fmt.Errorf("%d siblings were cancelled, want 3", cancelled)
 	case elapsed >= 50*unit:
 		return errors.New("Run waited for the siblings to finish instead of cancelling them")
+	}
+
+	// In Python, trio's nurseries and TaskGroups always cancel; gather
+	// with return_exceptions=True does not:
+	//
+	//	outcomes = await asyncio.gather(*calls, return_exceptions=True)
+	fmt.Println("\nThe same kind of requests with WithCollectAll: a failure cancels nothing, and Run returns every error.")
+	collected := []string{"/5", "/fail/3", "/6", "/fail/1"}
+	finished := 0
+	err = nursery.Run(ctx, func(ctx context.Context, n *nursery.Nursery) error {
+		for _, p := range collected {
+			n.Go(func(ctx context.Context) error {
+				err := get(ctx, server, p)
+				if err == nil {
+					mu.Lock()
+					finished++
+					mu.Unlock()
+				}
+				return err
+			})
+		}
+		return nil
+	}, nursery.WithCollectAll())
+	errs := multierr.Errors(err)
+	for _, e := range errs {
+		fmt.Println("  error:", e)
+	}
+	fmt.Printf("  the other %d requests ran to their end\n", finished)
+	if len(errs) != 2 || finished != 2 {
+		return fmt.Errorf("WithCollectAll gave %d errors and %d finished requests, want 2 and 2", len(errs), finished)
+	}
+
+	fmt.Println("\nAllSettled: every outcome, value or error, in the order asked:")
+	settled := []string{"/2", "/fail/1", "/3"}
+	results, err := nursery.AllSettled(ctx,
+		func(ctx context.Context) (string, error) { return fetch(ctx, server, settled[0]) },
+		func(ctx context.Context) (string, error) { return fetch(ctx, server, settled[1]) },
+		func(ctx context.Context) (string, error) { return fetch(ctx, server, settled[2]) },
+	)
+	if err != nil {
+		return err
+	}
+	for i, r := range results {
+		fmt.Printf("  %-8s value %q, error %v\n", settled[i], r.Value, r.Err)
+	}
+	if results[0].Err != nil || results[1].Err == nil || results[2].Value != "slept 3" {
+		return errors.New("AllSettled did not return every outcome in order")
 	}
 	return nil
 }
