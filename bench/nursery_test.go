@@ -25,6 +25,8 @@ package bench
 //	conc         pool.New().WithErrors().WithContext(ctx).WithCancelOnError()
 //	             of github.com/sourcegraph/conc; WithMaxGoroutines for a limit
 //	nursery      nursery.Run; nursery.WithLimit for a limit
+//	tracked      nursery.Run with nursery.WithTracking, whose tasks are
+//	             listed in the live tree (nursery.Tree)
 //
 // Every contender gets its task as a func value made once, outside the loop,
 // so none pays for a closure per task that the others do not.
@@ -73,6 +75,7 @@ func spawnOps(n, limit int) []op {
 		{"errgroupctx", func() error { return errgroupCtxSpawn(n, limit, nop) }},
 		{"conc", func() error { return concSpawn(n, limit, nopCtx) }},
 		{"nursery", func() error { return nurserySpawn(n, limit, nopCtx) }},
+		{"tracked", func() error { return nurserySpawn(n, limit, nopCtx, nursery.WithTracking()) }},
 	}
 }
 
@@ -148,7 +151,7 @@ func concSpawn(n, limit int, task func(context.Context) error) error {
 	return p.Wait()
 }
 
-func nurserySpawn(n, limit int, task func(context.Context) error) error {
+func nurserySpawn(n, limit int, task func(context.Context) error, opts ...nursery.Option) error {
 	body := func(ctx context.Context, nu *nursery.Nursery) error {
 		for range n {
 			nu.Go(task)
@@ -156,9 +159,9 @@ func nurserySpawn(n, limit int, task func(context.Context) error) error {
 		return nil
 	}
 	if limit > 0 {
-		return nursery.Run(bg, body, nursery.WithLimit(limit))
+		return nursery.Run(bg, body, append(opts, nursery.WithLimit(limit))...)
 	}
-	return nursery.Run(bg, body)
+	return nursery.Run(bg, body, opts...)
 }
 
 // ---------------------------------------------------------------------------
@@ -353,6 +356,7 @@ var nurseryRatios = [][2]string{
 	{"errgroup", "raw"},
 	{"errgroupctx", "raw"},
 	{"conc", "raw"},
+	{"tracked", "nursery"},
 }
 
 // interleave runs every contender once per iteration, starting with a

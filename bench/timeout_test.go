@@ -14,6 +14,9 @@ package bench
 //	             an errors.Is check for the echo of the cancellation, and
 //	             the cancel call
 //	scope        cancel.New().Run(parent, work)
+//	hand-done,   the same, with work that also asks for ctx.Done (a select
+//	scope-done   with a default), as code that waits on ctx does: a scope
+//	             watches its parent only from then on
 //
 // The work returns ctx.Err() at once: the common path, where the work is
 // done well before the deadline. Each timing covers 64 operations.
@@ -31,6 +34,17 @@ import (
 // work is the work under a timeout or a scope: it looks at ctx and returns.
 func work(ctx context.Context) error { return ctx.Err() }
 
+// waiting is work that also asks for ctx.Done, as code that selects on it
+// does: for a scope, the watch on its parent is set up then.
+func waiting(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	default:
+		return nil
+	}
+}
+
 var sink error
 
 func handTimeout(parent context.Context) (timedOut bool, err error) {
@@ -43,7 +57,7 @@ func handTimeout(parent context.Context) (timedOut bool, err error) {
 	return false, err
 }
 
-func handScope(parent context.Context) error {
+func handScope(parent context.Context, work func(context.Context) error) error {
 	ctx, stop := context.WithCancelCause(parent)
 	defer stop(nil)
 	err := work(ctx)
@@ -64,8 +78,10 @@ func timeoutOps(parent context.Context) []op {
 
 func scopeOps(parent context.Context) []op {
 	return []op{
-		{"hand", func() error { return handScope(parent) }},
+		{"hand", func() error { return handScope(parent, work) }},
 		{"scope", func() error { return cancel.New().Run(parent, work) }},
+		{"hand-done", func() error { return handScope(parent, waiting) }},
+		{"scope-done", func() error { return cancel.New().Run(parent, waiting) }},
 	}
 }
 
@@ -99,7 +115,7 @@ func BenchmarkTimeout(b *testing.B) {
 func BenchmarkScope(b *testing.B) {
 	for _, p := range parents(b) {
 		b.Run(p.name, func(b *testing.B) {
-			interleave(b, 64, timeSpawn(b, scopeOps(p.ctx)), [][2]string{{"scope", "hand"}})
+			interleave(b, 64, timeSpawn(b, scopeOps(p.ctx)), [][2]string{{"scope", "hand"}, {"scope-done", "hand-done"}})
 		})
 	}
 }

@@ -109,6 +109,16 @@
 // [WithSignals] turns SIGINT and SIGTERM into cancellation; [WithName] names
 // a task (in errors, panics and pprof profiles) or a nursery.
 //
+// # What is still running
+//
+// A Run that does not return is waiting for a task. [WithStuckReport] makes
+// it say which, through log/slog, once it has waited longer than a delay
+// after its body returned or it was cancelled. [WithTracking] (or
+// [SetTracking] for the whole process) keeps the live tree of nurseries and
+// their open tasks, with names, functions and ages, which [Tree], [WriteTree]
+// and [TreeHandler] show from outside. Tracking is off by default and then
+// costs nothing measurable; on, it costs each task a record.
+//
 // The docs/ directory of the module has a cookbook of these patterns, and a
 // guide to moving from errgroup.
 package nursery

@@ -53,7 +53,7 @@ func Race[T any](ctx context.Context, fns ...func(ctx context.Context) (T, error
 			})
 		}
 		return nil
-	})
+	}, n.siteOf(fns[0]))
 	if won {
 		return winner, nil
 	}

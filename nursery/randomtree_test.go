@@ -447,6 +447,9 @@ func runTree(tree *node) []string {
 	if n := r.live.Load(); n != 0 {
 		broken = append(broken, fmt.Sprintf("%d leaves or tasks still running after Run", n))
 	}
+	if tree := nursery.Tree(); len(tree) != 0 {
+		broken = append(broken, fmt.Sprintf("%d tracked nurseries left in the tree after Run", len(tree)))
+	}
 	o := &outcome{real: map[error]int{}, panics: map[string]int{}}
 	if recovered != nil {
 		p, ok := recovered.(*nursery.PanicError)
@@ -510,7 +513,9 @@ func (nd *node) format(b *strings.Builder, indent string) {
 }
 
 // TestRandomTrees runs thousands of random trees at GOMAXPROCS 1, 2 and 8,
-// in virtual time, and checks the invariants above for each.
+// in virtual time, a third of them tracked (SetTracking), and checks the
+// invariants above for each, and that no tracked nursery is left in the
+// tree.
 func TestRandomTrees(t *testing.T) {
 	trees := 30000
 	if raceEnabled {
@@ -520,6 +525,7 @@ func TestRandomTrees(t *testing.T) {
 		trees /= 10
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	defer nursery.SetTracking(false)
 	for _, procs := range []int{1, 2, 8} {
 		runtime.GOMAXPROCS(procs)
 		for seed := range trees / 3 {
@@ -529,6 +535,7 @@ func TestRandomTrees(t *testing.T) {
 				tree.children = append(tree.children, genTree(rng, 2+rng.IntN(3), true))
 				tree.modes = append(tree.modes, startMode(rng.IntN(4)))
 			}
+			nursery.SetTracking(seed%3 == 0) // a third of the trees run tracked
 			synctest.Test(t, func(t *testing.T) {
 				if broken := runTree(tree); len(broken) > 0 {
 					t.Fatalf("GOMAXPROCS=%d seed %d:\n%s\ntree:\n%v", procs, seed, strings.Join(broken, "\n"), tree)

@@ -154,43 +154,76 @@ func Run(ctx context.Context, body func(ctx context.Context, n *Nursery) error, 
 	n := &Nursery{}
 	if len(opts) > 0 {
 		n.cfg = parseOptions(opts, "Run") // kept out of line: the common call allocates nothing for options
-		if n.cfg.signals != nil {
-			return n.runSignalled(ctx, body, n.cfg.signals)
-		}
 	}
-	return n.runBody(ctx, body)
+	site := n.siteOf(body)
+	if n.cfg != nil && n.cfg.signals != nil {
+		return n.runSignalled(ctx, body, n.cfg.signals, site)
+	}
+	return n.runBody(ctx, body, site)
+}
+
+// siteOf returns, if n may be tracked, the entry of body, which says where
+// the nursery was started (for a function literal, where Run is called); 0
+// otherwise, at the cost of one atomic load when nothing is tracked.
+func (n *Nursery) siteOf(body any) uintptr {
+	if trackedNow.active.Load() == 0 && !trackedNow.all.Load() && (n.cfg == nil || !n.cfg.track) {
+		return 0
+	}
+	return funcPC(body)
 }
 
 // runBody is Run, once the options are applied.
-func (n *Nursery) runBody(ctx context.Context, body func(ctx context.Context, n *Nursery) error) error {
+func (n *Nursery) runBody(ctx context.Context, body func(ctx context.Context, n *Nursery) error, site uintptr) error {
 	n.sc.BeginFixed(ctx)
 	n.live.Store(1) // the body
 	n.idle.Add(1)
+	var stuck *stuckWatch
+	if site != 0 {
+		n.track(ctx, site)
+		if n.cfg != nil && n.cfg.stuck != nil {
+			stuck = n.watchStuck()
+		}
+	}
 
 	normal := false
 	defer func() {
 		if !normal {
-			n.bodyUnwound(recover())
+			n.bodyUnwound(recover(), stuck)
 		}
 	}()
 	if err := n.callBody(body); err != nil {
-		n.cancelWith(n.fail(n.ctx(), err, origin{body: true}))
+		n.cancelWith(n.fail(n.taskCtx(), err, origin{body: true}))
 	}
 	normal = true
+	if stuck != nil {
+		stuck.arm() // Run waits from now on
+	}
 	n.done()
 	n.idle.Wait()
-	n.sc.EndWith(ErrClosed)
+	n.finish(stuck)
 	return n.result()
+}
+
+// finish ends the nursery once every task has returned: its context is
+// done, and nothing of it is left in the tree.
+func (n *Nursery) finish(stuck *stuckWatch) {
+	if stuck != nil {
+		stuck.stop()
+	}
+	n.sc.EndWith(ErrClosed)
+	if n.cfg != nil && n.cfg.tr != nil {
+		n.untrack()
+	}
 }
 
 // callBody calls body, under the pprof label of the nursery's name if it has
 // one.
 func (n *Nursery) callBody(body func(ctx context.Context, n *Nursery) error) error {
 	if n.cfg == nil || n.cfg.name == "" {
-		return body(n.ctx(), n)
+		return body(n.taskCtx(), n)
 	}
 	var err error
-	pprof.Do(n.ctx(), pprof.Labels("nursery", n.cfg.name), func(ctx context.Context) {
+	pprof.Do(n.taskCtx(), pprof.Labels("nursery", n.cfg.name), func(ctx context.Context) {
 		err = body(ctx, n)
 	})
 	return err
@@ -199,7 +232,7 @@ func (n *Nursery) callBody(body func(ctx context.Context, n *Nursery) error) err
 // bodyUnwound handles a body that panicked (r != nil) or called
 // runtime.Goexit (r == nil): the tasks are cancelled and joined before the
 // goroutine goes on unwinding.
-func (n *Nursery) bodyUnwound(r any) {
+func (n *Nursery) bodyUnwound(r any, stuck *stuckWatch) {
 	var goexit error
 	if r != nil {
 		p := newPanicError(r, origin{body: true})
@@ -211,7 +244,7 @@ func (n *Nursery) bodyUnwound(r any) {
 	}
 	n.done()
 	n.idle.Wait()
-	n.sc.EndWith(ErrClosed)
+	n.finish(stuck)
 	if n.panicked() != nil {
 		if goexit != nil {
 			n.appendLocked(goexit, goexit, false, false) // not lost behind the panic
@@ -301,16 +334,42 @@ func (n *Nursery) Go(fn func(ctx context.Context) error, opts ...TaskOption) {
 		panic("nursery: Go called with a nil function")
 	}
 	if len(opts) != 0 {
-		s := n.newSpec(n.ctx(), fn, opts)
+		s := n.newSpec(n.taskCtx(), fn, opts)
+		s.user = fn
 		n.enter("Go")
 		n.launch(s)
 		return
 	}
 	n.enter("Go")
-	if n.cfg.limited() && !n.acquire(queued{fn: fn}) {
-		return // queued, or refused
+	if n.cfg != nil {
+		n.goConfigured(fn) // out of line: limits and tracking
+		return
 	}
 	go n.run(fn)
+}
+
+// goConfigured is Go for a nursery with options: under a limit, or tracked.
+func (n *Nursery) goConfigured(fn func(ctx context.Context) error) {
+	q := queued{fn: fn}
+	if tr := n.cfg.tr; tr != nil {
+		q.rec = tr.open("", fn)
+	}
+	if n.cfg.limited() && !n.acquire(q) {
+		return // queued, or refused
+	}
+	n.start(q)
+}
+
+// start starts q's goroutine, with its slot if it needs one.
+func (n *Nursery) start(q queued) {
+	switch {
+	case q.s != nil:
+		go n.runSpec(q.s)
+	case q.rec != nil:
+		go n.runTracked(q.fn, q.rec)
+	default:
+		go n.run(q.fn)
+	}
 }
 
 // Cancel cancels the nursery: the ctx of body and of every task is cancelled

@@ -165,3 +165,29 @@ func TestSpawnAndStartOnAFullLimit(t *testing.T) {
 		}
 	})
 }
+
+// Start on a full limit in a cancelled nursery waits for a slot, which the
+// cancelled tasks free, and its task runs under it with the context done.
+func TestStartOnAFullLimitInACancelledNursery(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
+			n.Go(func(ctx context.Context) error { <-ctx.Done(); time.Sleep(time.Second); return nil }) // the only slot
+			n.Cancel(nil)
+			t0 := time.Now()
+			v, err := nursery.Start(context.Background(), n, func(ctx context.Context, started func(int)) error {
+				if ctx.Err() == nil {
+					return errors.New("started with a live context in a cancelled nursery")
+				}
+				started(3)
+				return nil
+			})
+			if v != 3 || err != nil || time.Since(t0) != time.Second {
+				return fmt.Errorf("Start() = %v, %v after %v; want 3, nil after the slot freed at 1s", v, err, time.Since(t0))
+			}
+			return nil
+		}, nursery.WithLimit(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}

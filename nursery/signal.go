@@ -46,7 +46,7 @@ func WithSignals(sigs ...os.Signal) Option {
 
 // runSignalled runs the nursery under a context that the first signal
 // cancels; the watcher goroutine ends before it returns.
-func (n *Nursery) runSignalled(ctx context.Context, body func(context.Context, *Nursery) error, sigs []os.Signal) error {
+func (n *Nursery) runSignalled(ctx context.Context, body func(context.Context, *Nursery) error, sigs []os.Signal, site uintptr) error {
 	sctx, stop := context.WithCancelCause(ctx)
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, sigs...)
@@ -67,7 +67,7 @@ func (n *Nursery) runSignalled(ctx context.Context, body func(context.Context, *
 		stop(ErrClosed)
 		<-watcher
 	}()
-	err := n.runBody(sctx, body)
+	err := n.runBody(sctx, body, site)
 	if se, ok := context.Cause(sctx).(*SignalError); ok && (err == nil || err == sctx.Err()) {
 		return se
 	}

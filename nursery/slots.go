@@ -111,7 +111,13 @@ func (n *Nursery) refuse(t queued, err error) {
 	}
 	err = fmt.Errorf("nursery: the shared limit refused a slot: %w", err)
 	cause := n.fail(context.Background(), err, o)
+	if t.rec != nil {
+		t.rec.close()
+	}
 	if t.s != nil {
+		if t.s.rec != nil {
+			t.s.rec.close()
+		}
 		if t.s.hook != nil {
 			t.s.hook.settle(err)
 		}
@@ -129,8 +135,9 @@ func (n *Nursery) refuse(t queued, err error) {
 // however long the queue: a loop that keeps calling Go after cancellation
 // costs a queue entry per task, not a parked goroutine.
 type queued struct {
-	fn func(context.Context) error // a plain task, or
-	s  *spec                       // one started through the general path
+	fn  func(context.Context) error // a plain task, or
+	s   *spec                       // one started through the general path
+	rec *taskRec                    // a plain task's record, if the nursery is tracked
 }
 
 // taskQueue is a FIFO of queued tasks, guarded by the nursery's lock.
@@ -191,16 +198,13 @@ func (n *Nursery) feed() {
 		q.items[q.head] = queued{}
 		q.head++
 		n.sc.Unlock()
-		switch {
-		case refused != nil:
+		if refused != nil {
 			if c.slots != nil {
 				<-c.slots
 			}
 			n.refuse(t, refused)
-		case t.s != nil:
-			go n.runSpec(t.s)
-		default:
-			go n.run(t.fn)
+			continue
 		}
+		n.start(t)
 	}
 }

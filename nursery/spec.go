@@ -17,6 +17,10 @@ type spec struct {
 	hook hook
 	// stop, if set, releases ctx once the task has returned.
 	stop context.CancelCauseFunc
+	// user is the task's function as the user gave it, which names the
+	// task in the tree; rec is its record there, if the nursery is tracked.
+	user any
+	rec  *taskRec
 }
 
 // A hook sees how a task ended.
@@ -53,6 +57,9 @@ func (s *spec) origin() origin {
 // launch starts s, the count already taken by enter or tryEnter. Under a
 // full limit in a cancelled nursery, s waits in the queue.
 func (n *Nursery) launch(s *spec) {
+	if tr := n.trackerOf(); tr != nil {
+		s.rec = tr.open(s.name, s.user)
+	}
 	if n.cfg.limited() && !n.acquire(queued{s: s}) {
 		return // queued, or refused
 	}
@@ -76,6 +83,9 @@ func (n *Nursery) runSpec(s *spec) {
 		}
 		if s.stop != nil {
 			s.stop(ErrClosed)
+		}
+		if s.rec != nil {
+			s.rec.close()
 		}
 		n.leave()
 	}()

@@ -60,11 +60,14 @@ func Start[T any](ctx context.Context, n *Nursery, fn func(ctx context.Context, 
 			return zero, err
 		}
 	}
-	taskCtx, stop := context.WithCancelCause(n.ctx())
+	taskCtx, stop := context.WithCancelCause(n.taskCtx())
 	st.taskCtx, st.stop = taskCtx, stop
 	st.linked.Add(1)
 	st.unlink = context.AfterFunc(ctx, st.startCancelled)
 	s.ctx, s.stop, s.hook = taskCtx, stop, st
+	if tr := n.trackerOf(); tr != nil {
+		s.rec = tr.open(s.name, fn)
+	}
 	go n.runSpec(s) // with the slot taken above
 
 	<-st.ready

@@ -35,8 +35,9 @@ func Spawn[T any](n *Nursery, fn func(ctx context.Context) (T, error), opts ...T
 		t.value = v
 		return err
 	}, opts) // before enter: a bad option must not leave the task counted
+	s.user = fn
 	n.enter("Spawn")
-	s.ctx, s.stop = context.WithCancelCause(n.ctx())
+	s.ctx, s.stop = context.WithCancelCause(n.taskCtx())
 	t.stop = s.stop
 	s.hook = t
 	n.launch(s)

@@ -174,9 +174,9 @@ func TestCancelledFeedQueuesTasks(t *testing.T) {
 		t.Fatalf("%d goroutines with %d tasks queued, want a few", peak, items)
 	}
 	// A parked goroutine costs at least 2 KiB of stack; a queued task, its
-	// closure and its share of the queue.
-	if perTask := (during.TotalAlloc - before.TotalAlloc) / uint64(items); perTask > 128 {
-		t.Fatalf("%d bytes allocated per queued task, want at most 128", perTask)
+	// closure and its share of the queue (which grows by doubling).
+	if perTask := (during.TotalAlloc - before.TotalAlloc) / uint64(items); perTask > 256 {
+		t.Fatalf("%d bytes allocated per queued task, want at most 256", perTask)
 	}
 }
 

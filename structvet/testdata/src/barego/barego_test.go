@@ -1,11 +1,14 @@
 package barego
 
 import (
+	"go.uber.org/goleak"
 	"testing"
 	"testing/synctest"
 )
 
 // Not reported: the bubble waits for every goroutine in it.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
 func TestInBubble(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		go work()
