@@ -87,6 +87,18 @@ func failureChapter(ctx context.Context, server string) error {
 		return fmt.Errorf("WithCollectAll gave %d errors and %d finished requests, want 2 and 2", len(errs), finished)
 	}
 
+	fmt.Println("\nThe same with WithFirstError as well: only the first error, as errgroup returns it.")
+	err = nursery.Run(ctx, func(ctx context.Context, n *nursery.Nursery) error {
+		for _, p := range collected {
+			n.Go(func(ctx context.Context) error { return get(ctx, server, p) })
+		}
+		return nil
+	}, nursery.WithCollectAll(), nursery.WithFirstError())
+	fmt.Println("  error:", err)
+	if !errors.As(err, &status) || len(multierr.Errors(err)) != 1 {
+		return fmt.Errorf("WithFirstError returned %v, want one error", err)
+	}
+
 	fmt.Println("\nAllSettled: every outcome, value or error, in the order asked:")
 	settled := []string{"/2", "/fail/1", "/3"}
 	results, err := nursery.AllSettled(ctx,
@@ -102,6 +114,24 @@ func failureChapter(ctx context.Context, server string) error {
 	}
 	if results[0].Err != nil || results[1].Err == nil || results[2].Value != "slept 3" {
 		return errors.New("AllSettled did not return every outcome in order")
+	}
+
+	fmt.Println("\nMapSettled: the same over a slice, with the nursery's options:")
+	outcomes, err := nursery.MapSettled(ctx, settled, func(ctx context.Context, path string) (string, error) {
+		return fetch(ctx, server, path)
+	}, nursery.WithLimit(2))
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, r := range outcomes {
+		if r.Err != nil {
+			failed++
+		}
+	}
+	fmt.Printf("  %d outcomes, %d of them errors\n", len(outcomes), failed)
+	if len(outcomes) != 3 || failed != 1 {
+		return errors.New("MapSettled did not return every outcome")
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/structured-go/structured/nursery"
 )
@@ -60,6 +61,20 @@ func gatherChapter(ctx context.Context, server string) error {
 	fmt.Printf("  at most %d requests in flight at once\n", peak)
 	if len(bodies) != len(paths) || bodies[0] != "slept 3" || bodies[11] != "slept 8" || peak > 4 {
 		return errors.New("Map did not keep its order or its limit")
+	}
+
+	fmt.Println("\nForEach: the same for work with no value, here warming a cache with the twelve pages:")
+	var warmed atomic.Int32
+	err = nursery.ForEach(ctx, paths, func(ctx context.Context, path string) error {
+		if err := get(ctx, server, path); err != nil {
+			return err
+		}
+		warmed.Add(1)
+		return nil
+	}, nursery.WithLimit(4))
+	fmt.Printf("  %d pages warmed, error: %v\n", warmed.Load(), err)
+	if err != nil || warmed.Load() != int32(len(paths)) {
+		return errors.New("ForEach did not visit every page")
 	}
 	return nil
 }

@@ -68,8 +68,15 @@ lines of Go it runs, then what happened; the code is in examples/tour.
 			fmt.Printf("    %-3s %-47s %s\n", num, row[0], row[1])
 		}
 	}
-	fmt.Println("\nThe tour is over: every goroutine it started has finished.")
-	fmt.Println("The cookbook, docs/README.md, has a recipe for each of these.")
+	fmt.Println(`
+Two parts of the toolkit need more than this program, and have their own:
+    ratelimit/redislimit, a rate limit and a semaphore shared by replicas through Redis:
+        cd ratelimit/redislimit && go run ./examples/replicas      (needs a redis-server)
+    structvet, which finds goroutines nothing waits for, skipped Waits, sleeps that ignore ctx:
+        go run github.com/structured-go/structured/structvet/cmd/structvet@latest ./...
+
+The tour is over: every goroutine it started has finished.
+The cookbook, docs/README.md, has a recipe for each of these.`)
 }
 
 // round rounds d for printing.

@@ -27,7 +27,12 @@ func spawnChapter(ctx context.Context, server string) error {
 	err := nursery.Run(ctx, func(ctx context.Context, n *nursery.Nursery) error {
 		profile := nursery.Spawn(n, func(ctx context.Context) (string, error) { return fetch(ctx, server, "/5") })
 		prefetch := nursery.Spawn(n, func(ctx context.Context) (string, error) { return fetch(ctx, server, "/100") })
-		fmt.Println("  both requests started; the body goes on meanwhile")
+		audit := n.Spawn(func(ctx context.Context) error { return get(ctx, server, "/1") }) // a task with no value
+		fmt.Println("  three requests started; the body goes on meanwhile")
+		if _, err := audit.Wait(ctx); err != nil {
+			return err
+		}
+		fmt.Println("  audit.Wait: done (n.Spawn, for a task that returns only an error)")
 		body, err := profile.Wait(ctx)
 		if err != nil {
 			return err
