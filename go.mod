@@ -5,4 +5,5 @@ go 1.25
 require (
 	go.uber.org/goleak v1.3.0
 	go.uber.org/multierr v1.11.0
+	golang.org/x/sync v0.14.0
 )

@@ -33,7 +33,7 @@ func fetchChapter(ctx context.Context, server string) error {
 	}
 	sequential := time.Since(t0)
 
-	fmt.Println("\nIn a nursery, all at once:")
+	fmt.Println("\nIn a nursery, all at once (2, 4 and 5 are twice in the list, so those pairs finish together):")
 	var mu sync.Mutex // serialises the printing
 	t0 = time.Now()
 	err := nursery.Run(ctx, func(ctx context.Context, n *nursery.Nursery) error {

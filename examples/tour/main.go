@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/structured-go/structured/nursery"
@@ -18,31 +19,32 @@ import (
 // unit scales the delays of the Python originals, which are in seconds.
 const unit = 10 * time.Millisecond
 
-type chapter struct {
-	title string
-	run   func(ctx context.Context, server string) error
-}
-
-var chapters = []chapter{
-	{"Sequential vs concurrent fetch (asyncio.gather)", fetchChapter},
-	{"One failure cancels its siblings (TaskGroup)", failureChapter},
-	{"Timeouts: move on, fail, and clean up under a shield", timeoutChapter},
-	{"Retries: backoff, server hints, budgets and hedged requests", retryChapter},
-	{"At most 3 at once, at most 20 a second (Semaphore, Limiter)", rateChapter},
-	{"A pipeline that stops early (async for, generators, batching)", pipelineChapter},
-}
-
 func main() {
+	fmt.Printf(`A tour of structured concurrency in Go, in %d chapters.
+
+The tour starts a slow HTTP server on this machine, which it calls %s:
+GET /N answers "slept N" after N units of %v (/7 takes 70ms), and a few
+other paths fail in ways the chapters explain. Each chapter prints the
+lines of Go it runs, then what happened; the code is in examples/tour.
+`, len(chapters), serverURL, unit)
+
 	err := nursery.Run(context.Background(), func(ctx context.Context, n *nursery.Nursery) error {
 		// The server is a task of this nursery like any other: Start
 		// returns once it listens, and Run waits for it to stop.
-		server, err := nursery.Start(ctx, n, serveSlowly)
+		addr, err := nursery.Start(ctx, n, serveSlowly)
 		if err != nil {
 			return err
 		}
+		client = newClient(addr)
+		defer client.CloseIdleConnections()
 		for i, c := range chapters {
 			fmt.Printf("\n== Chapter %d: %s\n\n", i+1, c.title)
-			if err := c.run(ctx, server); err != nil {
+			fmt.Printf("The code (%s):\n\n", "examples/tour/"+c.file)
+			for _, line := range strings.Split(strings.Trim(c.code, "\n"), "\n") {
+				fmt.Println("    " + line)
+			}
+			fmt.Println()
+			if err := c.run(ctx, serverURL); err != nil {
 				return fmt.Errorf("chapter %d: %w", i+1, err)
 			}
 		}
@@ -53,7 +55,28 @@ func main() {
 		fmt.Fprintln(os.Stderr, "tour:", err)
 		os.Exit(1)
 	}
-	fmt.Println("\nThe tour is over: every goroutine it started has finished.")
+
+	fmt.Println("\n== What the tour showed")
+	fmt.Println()
+	fmt.Printf("    %-3s %-47s %s\n", "", "Go", "Python")
+	for i, c := range chapters {
+		for j, row := range c.showed {
+			num := ""
+			if j == 0 {
+				num = fmt.Sprint(i + 1)
+			}
+			fmt.Printf("    %-3s %-47s %s\n", num, row[0], row[1])
+		}
+	}
+	fmt.Println(`
+Two parts of the toolkit need more than this program, and have their own:
+    ratelimit/redislimit, a rate limit and a semaphore shared by replicas through Redis:
+        cd ratelimit/redislimit && go run ./examples/replicas      (needs a redis-server)
+    structvet, which finds goroutines nothing waits for, skipped Waits, sleeps that ignore ctx:
+        go run github.com/structured-go/structured/structvet/cmd/structvet@latest ./...
+
+The tour is over: every goroutine it started has finished.
+The cookbook, docs/README.md, has a recipe for each of these.`)
 }
 
 // round rounds d for printing.

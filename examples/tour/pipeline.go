@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -80,6 +82,42 @@ func pipelineChapter(ctx context.Context, server string) error {
 	if m := int(made.Load()); m < items || m > items+28+1+5+1+1 {
 		return fmt.Errorf("the generator made %d ids for %d pages", m, items)
 	}
+	// Results as they finish, a fan-in, and a broadcast.
+	fmt.Println("\nMap with WithUnordered: results as they finish, not in input order:")
+	var order []string
+	for body, err := range asynciter.Map(ctx, slices.Values([]string{"/5", "/1", "/3"}), func(ctx context.Context, p string) (string, error) {
+		return fetchBody(ctx, server, p)
+	}, asynciter.WithUnordered()) {
+		if err != nil {
+			return err
+		}
+		order = append(order, body)
+	}
+	fmt.Printf("  %q\n", order)
+	if !slices.Equal(order, []string{"slept 1", "slept 3", "slept 5"}) {
+		return fmt.Errorf("WithUnordered yielded %q", order)
+	}
+
+	fmt.Println("\nMerge two streams into one, and Tee it to two consumers, a counter and a summer:")
+	evens := asynciter.FromSeq(slices.Values([]int{2, 4, 6}))
+	odds := asynciter.FromSeq(slices.Values([]int{1, 3}))
+	var count, sum int
+	err := asynciter.Tee(ctx, asynciter.Merge(ctx, evens, odds),
+		func(ctx context.Context, s iter.Seq2[int, error]) error {
+			all, err := asynciter.Collect(s)
+			count = len(all)
+			return err
+		},
+		func(ctx context.Context, s iter.Seq2[int, error]) error {
+			total, err := asynciter.Reduce(s, 0, func(acc, v int) int { return acc + v })
+			sum = total
+			return err
+		})
+	fmt.Printf("  the counter saw %d values, the summer %d, error: %v\n", count, sum, err)
+	if err != nil || count != 5 || sum != 16 {
+		return errors.New("Merge and Tee lost values")
+	}
+
 	left := goroutinesIn("structured/asynciter.")
 	fmt.Printf("  goroutines of asynciter still alive: %d\n", left)
 	if left != 0 {
@@ -94,7 +132,7 @@ func fetchBody(ctx context.Context, server, path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return "", err
 	}

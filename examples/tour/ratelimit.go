@@ -80,5 +80,21 @@ func rateChapter(ctx context.Context, server string) error {
 	if len(starts) != pages || peak > inFlight || busiest > perSecond+1 || rate > perSecond*1.05 {
 		return errors.New("the limits did not hold")
 	}
+
+	// A limit per client: each key has a bucket of its own.
+	fmt.Println("\nA limit per client (ratelimit.NewKeyed): bursts of 2, then 1 a second, for each of three clients:")
+	perClient := ratelimit.NewKeyed[string](1, 2)
+	allowed := map[string]int{}
+	for range 5 {
+		for _, client := range []string{"ann", "bob", "cy"} {
+			if perClient.Allow(client) {
+				allowed[client]++
+			}
+		}
+	}
+	fmt.Printf("  5 requests each at once: ann %d allowed, bob %d, cy %d; the rest refused\n", allowed["ann"], allowed["bob"], allowed["cy"])
+	if allowed["ann"] != 2 || allowed["bob"] != 2 || allowed["cy"] != 2 {
+		return errors.New("the per-client limit did not hold")
+	}
 	return nil
 }

@@ -93,6 +93,23 @@ func retryChapter(ctx context.Context, server string) error {
 		return errors.New("the hedge did not beat the slow replica")
 	}
 	fmt.Println("  the hedge answered well before the slow replica would have")
+
+	// The hedge's delay can follow the latencies seen: the 95th percentile
+	// of the recent successful calls (HedgeAdaptive).
+	fmt.Println("\nHedgeAdaptive: the hedge waits the 95th percentile of recent latencies, learned from 20 calls of 2 units:")
+	latency := retry.NewLatency(0.95, 256, 50*unit)
+	for range 20 {
+		if _, err := retry.DoValue(ctx, func(ctx context.Context) (string, error) {
+			return fetch(ctx, server, "/2")
+		}, retry.HedgeAdaptive(latency), retry.Attempts(2)); err != nil {
+			return err
+		}
+	}
+	learned := latency.Percentile()
+	fmt.Printf("  the hedge delay, 50 units at first, is now about %v\n", learned.Round(unit))
+	if learned >= 10*unit {
+		return fmt.Errorf("the learned hedge delay is %v, want about 2 units", learned)
+	}
 	return nil
 }
 
@@ -103,7 +120,7 @@ func fetch(ctx context.Context, server, path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return "", err
 	}

@@ -16,8 +16,8 @@ import (
 // serveSlowly serves, on a loopback port, GET /N, which answers after N
 // units, and GET /fail/N, which answers 500 after N units; GET /flaky/KEY
 // answers 503 twice, then 200, and GET /busy/KEY answers 503 with
-// Retry-After: 1 once, then 200 (counting per KEY). It reports its base URL
-// through started and serves until ctx is cancelled.
+// Retry-After: 1 once, then 200 (counting per KEY). It reports its
+// address through started and serves until ctx is cancelled.
 func serveSlowly(ctx context.Context, started func(string)) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -58,7 +58,7 @@ func serveSlowly(ctx context.Context, started func(string)) error {
 		fmt.Fprintln(w, "ok")
 	})
 	srv := &http.Server{Handler: mux}
-	started("http://" + ln.Addr().String())
+	started(ln.Addr().String())
 
 	return nursery.Run(ctx, func(ctx context.Context, n *nursery.Nursery) error {
 		n.Go(func(ctx context.Context) error {
@@ -90,13 +90,32 @@ func wait(w http.ResponseWriter, r *http.Request) bool {
 	}
 }
 
+// serverURL is how the tour names its server: the client dials the
+// server's loopback port whatever the host in the URL, so that what the
+// tour prints does not show a port that changes from run to run.
+const serverURL = "http://slow.server"
+
+// client is the tour's HTTP client; main sets it up once the server
+// listens.
+var client *http.Client
+
+// newClient returns a client that sends every request to addr.
+func newClient(addr string) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		},
+	}}
+}
+
 // get fetches path from server and returns an error for any status but 200.
 func get(ctx context.Context, server, path string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, server+path, nil)
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}

@@ -42,15 +42,41 @@ func timeoutChapter(ctx context.Context, server string) error {
 		return errors.New("FailAfter did not fail with ErrTimeout")
 	}
 
-	// Cleanup after cancellation: a task is cancelled, but it must still tell
-	// the server goodbye, which takes a request. Its context is done, so the
-	// request needs a shield, and a deadline of its own.
+	// A deadline that moves while the work runs.
+	//
+	//	async with asyncio.timeout(0.1) as cm:
+	//	    for step in steps:
+	//	        await step()
+	//	        cm.reschedule(loop.time() + 0.1)   # progress earns more time
+	fmt.Println("\nA deadline of 10 units that moves 10 units later after each step (timeout.New, Reschedule):")
+	t := timeout.New(10 * unit)
+	steps := 0
+	err = t.Run(ctx, func(ctx context.Context) error {
+		for range 3 {
+			if err := get(ctx, server, "/6"); err != nil { // 6 units a step, 18 in all
+				return err
+			}
+			steps++
+			if err := t.Reschedule(time.Now().Add(10 * unit)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	fmt.Printf("  %d steps of 6 units, 18 in all, each within the moving deadline; error: %v, expired: %v\n", steps, err, t.Expired())
+	if err != nil || steps != 3 || t.Expired() {
+		return errors.New("the rescheduled deadline did not give the work its time")
+	}
+
+	// Cleanup after cancellation: a task is cancelled, but it must still
+	// tell the server it is leaving, which takes a request. Its context is
+	// done, so the request needs a shield, and a deadline of its own.
 	//
 	//	except trio.Cancelled:
 	//	    with trio.move_on_after(1, shield=True):
-	//	        await say_goodbye()
+	//	        await tell_the_server_we_are_leaving()
 	//	    raise
-	fmt.Println("\nA cancelled task cleaning up under a shield (MoveOnAfter with WithShield):")
+	fmt.Println("\nA cancelled task that must still send one cleanup request, without and with a shield (WithShield):")
 	var unshielded, shielded error
 	err = nursery.Run(ctx, func(ctx context.Context, n *nursery.Nursery) error {
 		n.Go(func(ctx context.Context) error {
@@ -65,8 +91,8 @@ func timeoutChapter(ctx context.Context, server string) error {
 		n.Cancel(errors.New("the user closed the page"))
 		return nil
 	})
-	fmt.Printf("  goodbye without a shield: %v\n", unshielded)
-	fmt.Printf("  goodbye with a shield:    %v (nil: it got through)\n", shielded)
+	fmt.Printf("  the cleanup request with the task's ctx: %v\n", unshielded)
+	fmt.Printf("  the cleanup request under a shield:    %v (nil: it got through)\n", shielded)
 	fmt.Printf("  the nursery: %v (cancelling is not a failure)\n", err)
 	if unshielded == nil || shielded != nil || err != nil {
 		return errors.New("the shield did not protect the cleanup")
