@@ -84,4 +84,8 @@
 //
 // A Queue is asyncio.Queue: Put, Get, TaskDone, Join, and Shutdown with
 // Python 3.13's semantics.
+//
+// The module's cookbook, in its docs directory, has recipes for these patterns
+// beside their Python originals: docs/async-iteration.md (async iteration, and
+// producer-consumer.md for channels and queues).
 package asynciter

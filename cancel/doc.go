@@ -65,4 +65,8 @@
 // or import the package under another name:
 //
 //	import cscope "github.com/structured-go/structured/cancel"
+//
+// The module's cookbook, in its docs directory, has recipes for these patterns
+// beside their Python originals: docs/cancellation.md (cancellation and
+// shielded cleanup).
 package cancel

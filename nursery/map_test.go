@@ -182,10 +182,17 @@ func TestWithFirstError(t *testing.T) {
 // WithName names a nursery as well as a task: the name is the pprof label
 // "nursery" of the body, which the tasks it starts inherit.
 func TestWithNameOnRun(t *testing.T) {
-	var body string
+	var body, namedTask string
 	var profile bytes.Buffer
 	err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
 		body, _ = pprof.Label(ctx, "nursery")
+		named := n.Spawn(func(ctx context.Context) error {
+			namedTask, _ = pprof.Label(ctx, "nursery")
+			return nil
+		}, nursery.WithName("fetcher"))
+		if _, err := named.Wait(ctx); err != nil {
+			return err
+		}
 		ready, release := make(chan struct{}), make(chan struct{})
 		n.Go(func(ctx context.Context) error {
 			close(ready)
@@ -197,8 +204,8 @@ func TestWithNameOnRun(t *testing.T) {
 		close(release)
 		return err
 	}, nursery.WithName("crawler"))
-	if err != nil || body != "crawler" {
-		t.Fatalf("Run(WithName) = %v, body's label %q; want nil, crawler", err, body)
+	if err != nil || body != "crawler" || namedTask != "crawler" {
+		t.Fatalf("Run(WithName) = %v, labels of the body %q and of a named task %q; want nil, crawler, crawler", err, body, namedTask)
 	}
 	if got := strings.Count(profile.String(), `"nursery":"crawler"`); got < 2 {
 		t.Fatalf("goroutine profile shows the label on %d stacks, want the body and its task:\n%s", got, profile.String())

@@ -66,9 +66,12 @@ func parseOptions(opts []Option, name string) *config {
 // here, and one that moved work from a Go into the body needs one slot less.
 // WithLimit panics if k < 1.
 //
-// A task that starts tasks in a nursery of its own while holding a slot can
-// exhaust the limit and wait for itself; to bound a whole tree of nested
-// nurseries with one limit, share it with WithSemaphore.
+// A task that waits for tasks it starts while holding a slot can exhaust the
+// limit and wait for itself: with WithLimit(1), a task that calls Go on its
+// own nursery and waits for that task never sees it start (Go waits for the
+// slot the caller holds). Start such work from the body, or give it a
+// nursery of its own; to bound a whole tree of nested nurseries with one
+// limit, share it with WithSemaphore and give the slot back while waiting.
 func WithLimit(k int) Option {
 	if k < 1 {
 		panic(fmt.Sprintf("nursery: WithLimit(%d): the limit must be at least 1", k))
@@ -141,8 +144,9 @@ func (o NameOption) applyToRun(c *config) { c.name = o.name }
 // which task a goroutine belongs to. Goroutines the task starts inherit the
 // label.
 //
-// A nursery's name is the pprof label "nursery" on the body's goroutine,
-// which the tasks the body starts inherit.
+// A nursery's name is the pprof label "nursery" on the body's goroutine and
+// on its named tasks'; goroutines the body or a task starts inherit their
+// labels.
 func WithName(name string) NameOption {
 	return NameOption{name: name}
 }

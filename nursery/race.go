@@ -12,7 +12,10 @@ var errLost = errors.New("nursery: another function won the race")
 // Race runs every function in fns concurrently and returns the value of the
 // first to succeed (return a nil error); it then cancels the others and
 // waits for them before returning. A failure does not end the race: the others
-// keep running. Errors returned by the losers after the win are dropped.
+// keep running. Errors returned by the losers after the win are dropped, and
+// so are the values of losers that succeed too: if a value holds a resource
+// (a connection), release it in the function when it learns it lost (its ctx
+// is done), or claim the win yourself with Run and a compare-and-swap.
 //
 // If every function fails, Race returns all of their errors, combined as by
 // Run. If ctx is cancelled before any function succeeds, Race returns ctx's

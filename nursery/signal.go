@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/structured-go/structured/internal/echo"
 )
 
 // A SignalError is the cause with which WithSignals cancels a nursery, and
@@ -17,11 +19,17 @@ type SignalError struct {
 // Error names the signal, as "nursery: received interrupt".
 func (e *SignalError) Error() string { return "nursery: received " + e.Signal.String() }
 
+// Is makes errors.Is(err, context.Canceled) true: a signal cancelled the
+// program, and code that picks its exit code by errors.Is(err,
+// context.Canceled), as after signal.NotifyContext, keeps working.
+func (e *SignalError) Is(target error) bool { return target == context.Canceled }
+
 // WithSignals makes the first of the given signals (os.Interrupt and
 // syscall.SIGTERM if none are given) cancel the nursery, as Ctrl-C cancels
 // the main task of asyncio.run. The cancellation's cause is a *SignalError
 // naming the signal, and Run returns that *SignalError unless a real error
-// happened.
+// happened (the tasks' echoes of the cancellation, wrapped or not, are not
+// real errors). A *SignalError matches context.Canceled with errors.Is.
 //
 // Once the first signal has arrived, the nursery stops listening: a second
 // one gets the signal's default action, which for SIGINT and SIGTERM ends the
@@ -68,8 +76,8 @@ func (n *Nursery) runSignalled(ctx context.Context, body func(context.Context, *
 		<-watcher
 	}()
 	err := n.runBody(sctx, body, site)
-	if se, ok := context.Cause(sctx).(*SignalError); ok && (err == nil || err == sctx.Err()) {
-		return se
+	if se, ok := context.Cause(sctx).(*SignalError); ok && (err == nil || echo.Match(err, sctx.Err(), se)) {
+		return se // the tasks' echoes of the signal, "serve: context canceled", say no more
 	}
 	return err
 }

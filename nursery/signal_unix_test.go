@@ -134,3 +134,19 @@ func signalHelper() {
 	fmt.Println("Run returned")
 	os.Exit(3)
 }
+
+// The tasks' echoes of the signal's cancellation, wrapped or not, leave the
+// *SignalError as Run's error, and it matches context.Canceled.
+func TestSignalWithWrappedEchoes(t *testing.T) {
+	err := nursery.Run(context.Background(), func(ctx context.Context, n *nursery.Nursery) error {
+		n.Go(func(ctx context.Context) error {
+			<-ctx.Done()
+			return fmt.Errorf("serve: %w", ctx.Err())
+		})
+		return syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	}, nursery.WithSignals())
+	var se *nursery.SignalError
+	if !errors.As(err, &se) || se.Signal != syscall.SIGTERM || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run() = %v, want the *SignalError, matching context.Canceled", err)
+	}
+}

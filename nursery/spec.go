@@ -91,7 +91,11 @@ func (n *Nursery) runSpec(s *spec) {
 	}()
 	var err error
 	if s.name != "" {
-		pprof.Do(s.ctx, pprof.Labels("task", s.name), func(ctx context.Context) {
+		labels := pprof.Labels("task", s.name)
+		if n.cfg != nil && n.cfg.name != "" {
+			labels = pprof.Labels("nursery", n.cfg.name, "task", s.name) // the task's own set replaces the one it inherits
+		}
+		pprof.Do(s.ctx, labels, func(ctx context.Context) {
 			err = s.fn(ctx)
 		})
 	} else {

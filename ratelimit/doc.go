@@ -56,4 +56,8 @@
 // message naming the function and the argument. The zero Limiter allows
 // nothing; the zero Semaphore and Keyed are not usable: use the
 // constructors.
+//
+// The module's cookbook, in its docs directory, has recipes for these patterns
+// beside their Python originals: docs/rate-limiting.md (rate limiting, and
+// limiting-concurrency.md for semaphores).
 package ratelimit

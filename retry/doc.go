@@ -76,4 +76,7 @@
 // Hedge and HedgeAdaptive start a second attempt while the first is still
 // running, if it is slow to answer, and take whichever succeeds first (The
 // Tail at Scale's hedged requests). Use them only for idempotent work.
+//
+// The module's cookbook, in its docs directory, has recipes for these patterns
+// beside their Python originals: docs/retries.md (retries).
 package retry

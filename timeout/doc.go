@@ -50,4 +50,7 @@
 //
 // This is the shield to reach for: it comes with a deadline. cancel.WithShield
 // is for a cancel scope that you also cancel, move or unshield yourself.
+//
+// The module's cookbook, in its docs directory, has recipes for these patterns
+// beside their Python originals: docs/timeouts.md (timeouts).
 package timeout
