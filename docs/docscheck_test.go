@@ -44,9 +44,7 @@ const root = ".."
 // pending holds pages that the index links to and that are written
 // elsewhere: a link to one of them is accepted while it does not exist yet,
 // and checked like any other once it does.
-var pending = map[string]bool{
-	"debugging-stuck-runs.md": true,
-}
+var pending = map[string]bool{}
 
 // A block is one fenced code block of a Markdown file.
 type block struct {
