@@ -66,22 +66,11 @@ func interleaveItems(b *testing.B, n, want int, ops []streamOp, ratios [][2]stri
 			}
 		}
 	}
-	index := map[string]int{}
+	names := make([]string, len(ops))
 	for k, o := range ops {
-		index[o.name] = k
-		var total time.Duration
-		for _, d := range times[k] {
-			total += d
-		}
-		b.ReportMetric(float64(total.Nanoseconds())/float64(b.N)/float64(n), o.name+"-ns/item")
+		names[k] = o.name
 	}
-	for _, r := range ratios {
-		num, ok1 := index[r[0]]
-		den, ok2 := index[r[1]]
-		if ok1 && ok2 {
-			b.ReportMetric(medianRatio(times[num], times[den]), r[0]+"/"+r[1])
-		}
-	}
+	reportTimes(b, names, times, n, "item", ratios)
 }
 
 func sumTo(n int) int { return n * (n - 1) / 2 }

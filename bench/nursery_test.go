@@ -375,14 +375,25 @@ func interleave(b *testing.B, batch int, cs []timed, ratios [][2]string) {
 			times[k] = append(times[k], cs[k].run(batch))
 		}
 	}
-	index := make(map[string]int, len(cs))
+	names := make([]string, len(cs))
 	for k, c := range cs {
-		index[c.name] = k
+		names[k] = c.name
+	}
+	reportTimes(b, names, times, batch, "op", ratios)
+}
+
+// reportTimes reports each contender's mean time per unit (the iteration's
+// time over per units) and the median same-iteration ratios asked for;
+// times[k][i] is contender k's time in iteration i.
+func reportTimes(b *testing.B, names []string, times [][]time.Duration, per int, unit string, ratios [][2]string) {
+	index := make(map[string]int, len(names))
+	for k, name := range names {
+		index[name] = k
 		var total time.Duration
 		for _, d := range times[k] {
 			total += d
 		}
-		b.ReportMetric(float64(total.Nanoseconds())/float64(b.N)/float64(batch), c.name+"-ns/op")
+		b.ReportMetric(float64(total.Nanoseconds())/float64(b.N)/float64(per), name+"-ns/"+unit)
 	}
 	for _, r := range ratios {
 		num, ok1 := index[r[0]]

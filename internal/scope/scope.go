@@ -724,7 +724,12 @@ func (c *Ctx) AfterFunc(f func()) (stop func() bool) {
 	}
 }
 
-func (c *Ctx) String() string { return "cancel.Scope context" }
+func (c *Ctx) String() string {
+	if (*Scope)(c).fixed {
+		return "nursery context" // a nursery's, begun by BeginFixed
+	}
+	return "cancel.Scope context"
+}
 
 // causeCarrier returns a standard context holding the scope's cause, made
 // on first use. Its Done is not the scope's, so that the standard library
