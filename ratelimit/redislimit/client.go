@@ -3,6 +3,7 @@ package redislimit
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -37,9 +38,19 @@ func checkClient(fn string, client redis.Scripter) {
 	}
 }
 
+// MaxKeyLen is the longest key, in bytes, that NewLimiter and NewSemaphore
+// accept. A key built from what a user sends must be bounded anyway (see
+// the package doc: hash it); this bound keeps a forgotten one from making
+// Redis store and compare megabytes on every call.
+const MaxKeyLen = 512
+
 func checkKey(fn, key string) {
 	if key == "" {
 		panic(fmt.Sprintf("redislimit: %s called with an empty key", fn))
+	}
+	if len(key) > MaxKeyLen {
+		panic(fmt.Sprintf("redislimit: %s called with a key of %d bytes, more than MaxKeyLen (%d): hash keys built from user input",
+			fn, len(key), MaxKeyLen))
 	}
 }
 
@@ -75,8 +86,29 @@ func unavailable(op, key string, err error) error {
 	return fmt.Errorf("%w (%s, key %q): %w", ErrUnavailable, op, key, err)
 }
 
+// badReply is the error of a reply that cannot be right.
+func badReply(op, key, what string, v any) error {
+	s := fmt.Sprintf("%v", v)
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	return fmt.Errorf("%w (%s, key %q): %s: %q", ErrBadReply, op, key, what, s)
+}
+
 // micros converts a duration to whole µs, rounded down.
 func micros(d time.Duration) int64 { return int64(d / time.Microsecond) }
+
+// duration converts a float number of ns to a Duration, saturating instead
+// of overflowing.
+func duration(ns float64) time.Duration {
+	switch {
+	case ns >= math.MaxInt64:
+		return math.MaxInt64
+	case ns <= math.MinInt64:
+		return math.MinInt64
+	}
+	return time.Duration(ns)
+}
 
 // ended returns ctx.Err() if ctx has ended, after a round trip failed: also
 // when the failure is the socket's deadline, which is ctx's, firing a moment

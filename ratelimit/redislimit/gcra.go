@@ -17,14 +17,18 @@ package redislimit
 //	ARGV[2]  burst
 //	ARGV[3]  n
 //	ARGV[4]  maxwait: the most µs the grant may wait (0: now or never)
+//	ARGV[5]  charge: tokens to take first, whatever the wait (0: none); a
+//	         replica charges what its local limiter handed out while
+//	         Redis was unavailable
 //
-// It returns {granted, wait, empty, tat}: granted 1 or 0; wait, the µs
-// until the grant may act (rounded up; 0 now); empty, the µs from now at
-// which the bucket was or will be empty after this call (rounded down,
-// negative while it holds tokens), which a client adds n×T to for the time
-// n tokens come; tat, the TAT this grant set, exactly as stored (Redis
-// writes a number argument in its shortest exact form), to give the tokens
-// back.
+// It returns {granted, wait, empty, tat, now}: granted 1 or 0; wait, the
+// µs until the grant may act (rounded up; 0 now), or for a refusal until n
+// tokens would come; empty, the µs from now at which the bucket was or will
+// be empty after this call (rounded down, negative while it holds tokens);
+// tat, the TAT this grant set, exactly as stored (Redis writes a number
+// argument in its shortest exact form), to give the tokens back (empty for a
+// refusal); now, Redis's clock, in µs since redisEpoch, which orders the
+// answers.
 const gcraSrc = `
 local t = redis.call('TIME')
 local now = (tonumber(t[1]) - 1577836800) * 1000000 + tonumber(t[2])
@@ -32,17 +36,22 @@ local T = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local n = tonumber(ARGV[3])
 local maxwait = tonumber(ARGV[4])
+local charge = tonumber(ARGV[5])
 local tat = tonumber(redis.call('GET', KEYS[1])) or now
 if tat < now then tat = now end
 local tau = burst * T
+if charge > 0 then
+	tat = tat + charge * T
+	redis.call('SET', KEYS[1], tat, 'PX', math.ceil((tat - now) / 1000) + 1)
+end
 local new = tat + n * T
 local wait = new - tau - now
 if wait > maxwait then
-	return {0, math.ceil(wait), math.floor(tat - tau - now), ''}
+	return {0, math.ceil(wait), math.floor(tat - tau - now), '', now}
 end
 redis.call('SET', KEYS[1], new, 'PX', math.ceil((new - now) / 1000) + 1)
 if wait < 0 then wait = 0 end
-return {1, math.ceil(wait), math.floor(new - tau - now), redis.call('GET', KEYS[1])}
+return {1, math.ceil(wait), math.floor(new - tau - now), redis.call('GET', KEYS[1]), now}
 `
 
 // giveBackSrc gives the tokens of a grant back, if nothing has been taken
@@ -56,21 +65,28 @@ return {1, math.ceil(wait), math.floor(new - tau - now), redis.call('GET', KEYS[
 //	ARGV[3]  burst
 //	ARGV[4]  n
 //
-// It returns 1 if it gave the tokens back, 0 if not.
+// It returns {back, empty, now}: back 1 if it gave the tokens back, 0 if
+// not; empty and now as gcraSrc returns them, after the call.
 const giveBackSrc = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 local t = redis.call('TIME')
 local now = (tonumber(t[1]) - 1577836800) * 1000000 + tonumber(t[2])
-local tat = tonumber(ARGV[1])
 local T = tonumber(ARGV[2])
-if tat - tonumber(ARGV[3]) * T <= now then return 0 end
-local back = tat - tonumber(ARGV[4]) * T
+local tau = tonumber(ARGV[3]) * T
+local cur = redis.call('GET', KEYS[1])
+local tat = tonumber(cur) or now
+if tat < now then tat = now end
+local mine = tonumber(ARGV[1])
+if cur ~= ARGV[1] or mine - tau <= now then
+	return {0, math.floor(tat - tau - now), now}
+end
+local back = mine - tonumber(ARGV[4]) * T
 if back <= now then
 	redis.call('DEL', KEYS[1])
+	back = now
 else
 	redis.call('SET', KEYS[1], back, 'PX', math.ceil((back - now) / 1000) + 1)
 end
-return 1
+return {1, math.floor(back - tau - now), now}
 `
 
 var (

@@ -1,8 +1,11 @@
 package redislimit
 
 import (
+	"container/list"
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -19,7 +22,18 @@ import (
 // after it tries Redis again.
 const downFor = 100 * time.Millisecond
 
-// noWait is the maxwait of a grant that may wait any time: 31 years.
+// trustFor is how long an answer from Redis may be used to refuse a call
+// without asking Redis: the bucket may have become fuller since (another
+// replica gave tokens back, Redis restarted empty), which only Redis can
+// tell. Once the latest answer is older, the next call asks; while it does,
+// the others go on refusing by the old answer, for trustFor more at most.
+const trustFor = 50 * time.Millisecond
+
+// maxMargin caps the time kept for a round trip before a deadline (see
+// rttEstimate).
+const maxMargin = time.Second
+
+// noWait is the maxwait of a reservation that may come at any time: 31 years.
 const noWait = int64(1e15)
 
 // A Limiter lets events happen at most at a given rate, with bursts, counted
@@ -38,11 +52,39 @@ const noWait = int64(1e15)
 // A call that asks Redis costs one round trip (EVALSHA; after a restart of
 // Redis, one more with EVAL). Wait reserves its tokens in that one trip and
 // then sleeps in the caller until they come: it never polls. And each answer
-// tells the Limiter how full the bucket is, which only others' calls can make
-// emptier: until the tokens could have come, a call that the last answer
-// already rules out is answered without Redis (the pre-check). AllowN
-// reports false, and WaitN fails with ratelimit.ErrExceedsDeadline when its
-// context's deadline is too near, with no round trip; Stats counts them.
+// tells the Limiter how full the bucket is: a call that the latest answer,
+// with the calls of this process under way since, already rules out is
+// answered without Redis (the pre-check). AllowN reports false, and WaitN
+// fails with ratelimit.ErrExceedsDeadline when its context's deadline is too
+// near, with no round trip; Stats counts them as Saved. So many callers of
+// one Limiter that find the bucket empty do not all ask Redis at once: as
+// tokens come, about one call asks per token, whatever the number of
+// callers.
+//
+// The bucket can become fuller than the latest answer says: another replica
+// gives tokens back, Redis restarts empty. So the pre-check refuses only on
+// an answer less than 50ms old: after that, the next call asks Redis (the
+// others go on refusing for up to 50ms more while it does), and every
+// answer, fuller or emptier, replaces what the Limiter knew. A refusal
+// without Redis therefore outlives its cause by at most 100ms, and
+// typically by 50ms and a round trip.
+//
+// # Deadlines, and how far ahead a Wait reserves
+//
+// A WaitN with a deadline asks Redis only for tokens that would come, and
+// the answer arrive, before the deadline: it keeps a margin for the round
+// trip (the mean and four deviations of the recent ones), so that a grant is
+// not wasted on a caller that can no longer use it. Under contention with
+// short deadlines the rate is then still granted in full: callers that
+// cannot be served in time are refused at once, and those that can are.
+//
+// A WaitN reserves its tokens in Redis at most one second ahead
+// (ReserveWithin sets it): one whose tokens would come later waits in this
+// process, behind the earlier WaitN calls of its Limiter, until they are
+// that near. Waits that are abandoned (their contexts cancelled) give their
+// tokens back when nobody has reserved since; otherwise those tokens are
+// lost, and the bound keeps the loss to one second of the rate, however many
+// are abandoned.
 //
 // # Never more than the rate
 //
@@ -60,14 +102,29 @@ const noWait = int64(1e15)
 // A call that cannot get an answer from Redis applies the Limiter's failure
 // policy, chosen with an option: FailClosed (the default) fails with an
 // error wrapping ErrUnavailable, FailOpen allows, FailLocal falls back to a
-// limiter in this process at limit/replicas. OnFailure hears of every such
-// error. From that failure until Redis answers again, every call is answered
-// by the policy (the pre-check no longer applies), and for 100ms after each
-// failure without asking Redis: a call after that tries it again. Until a
-// first call has failed, a call the last answer ruled out is still refused
-// without asking. How fast a dead Redis is noticed is the client's to say:
-// go-redis tries a refused dial 5 times, 100ms apart, unless DialerRetries
-// says otherwise (1 for a policy that acts at once).
+// limiter in this process at limit/replicas. A reply that cannot be right is
+// a failure too, with an error wrapping ErrBadReply, on which FailOpen does
+// not allow. OnFailure hears of every such error. From that failure until
+// Redis answers again, every call is answered by the policy (the pre-check
+// no longer applies), and for 100ms after each failure without asking
+// Redis: a call after that tries it again. How fast a dead Redis is noticed
+// is the client's to say: go-redis tries a refused dial 5 times, 100ms
+// apart, unless DialerRetries says otherwise (1 for a policy that acts at
+// once).
+//
+// Under FailLocal with the replicas all using it, the bound holds through
+// Redis's return: the first call that Redis answers again also charges it
+// with the tokens the local limiter handed out since the last failure and
+// the deficit it had then, so that the bucket in Redis is no fuller than
+// the local limiters together. Over an interval that begins after every
+// replica has found Redis unavailable, the replicas together grant at most
+// burst + limit × interval, however Redis comes back (restarted empty or
+// not). Over one that spans the failure itself they may grant up to one
+// burst more (the sum of the local bursts, each full when Redis fails),
+// and when burst is less than replicas, up to replicas − burst more (each
+// local burst is at least 1). The price: after a short outage Redis may be
+// charged for tokens it had already counted, so callers may wait up to
+// burst/limit longer than needed.
 //
 // A call's round trip ends by its context's deadline (that is why the client
 // must have ContextTimeoutEnabled), so a Redis that is slow cannot make Wait
@@ -79,22 +136,27 @@ const noWait = int64(1e15)
 // # Rules
 //
 // All methods are safe for concurrent use, and several Limiters (in one
-// process or many) may share a key. A Limiter starts no goroutine: Wait
-// sleeps in its caller. Blocking calls take a context, fail at once if it is
-// done, and return ctx.Err() unchanged when it ends. Errors wrap the
-// sentinels of package ratelimit (ErrExceedsBurst, ErrExceedsDeadline) and
-// of this package. Use NewLimiter; the zero Limiter is not usable.
+// process or many) may share a key; use one Limiter per key in a process,
+// so that its callers share the pre-check and the line of waiters. A
+// Limiter starts no goroutine: Wait sleeps in its caller. Blocking calls
+// take a context, fail at once if it is done, and return ctx.Err()
+// unchanged when it ends. Errors wrap the sentinels of package ratelimit
+// (ErrExceedsBurst, ErrExceedsDeadline) and of this package. Use
+// NewLimiter; the zero Limiter is not usable.
 type Limiter struct {
 	client redis.Scripter
+	keys   []string
 	key    string
 	limit  ratelimit.Limit
 	burst  int
 	inf    bool
-	tArg   string  // µs per token, formatted for the scripts
-	perTok float64 // ns per token
+	tArg   string        // µs per token, formatted for the scripts
+	perTok float64       // ns per token
+	tau    time.Duration // the time burst tokens take to come
+	within time.Duration // ReserveWithin
 
 	policy    policy
-	local     *ratelimit.Limiter // FailLocal's
+	replicas  int
 	onFailure func(error)
 
 	// clock reads the local clock; tests replace it to play a replica whose
@@ -102,18 +164,57 @@ type Limiter struct {
 	clock func() time.Time
 
 	mu sync.Mutex
-	// emptyAt is when, by this process's clock, the bucket was or will be
-	// empty, as far as the answers so far tell: no earlier than the truth,
-	// since others only take tokens. n tokens come no sooner than
-	// emptyAt + n×T.
+
+	// What the answers tell. emptyAt is when, by this process's clock, the
+	// bucket was or will be empty, counted from the sending of the request,
+	// so no later than the answer meant; redisAt is Redis's clock in that
+	// answer (µs since redisEpoch), which orders the answers; heardAt is when
+	// it arrived. probing says a call is asking Redis because the answer is
+	// older than trustFor, since probeAt.
+	known   bool
 	emptyAt time.Time
+	redisAt int64
+	heardAt time.Time
+	probing bool
+	probeAt time.Time
+
+	// inflight is the tokens of the calls asking Redis now; queued is the
+	// tokens of the WaitN calls in line in queue (of *waiter), for tokens
+	// beyond ReserveWithin.
+	inflight int64
+	queued   int64
+	queue    list.List
+
+	rtt rttEstimate
+
 	// failing is the latest failure, from it until Redis answers again:
 	// meanwhile the policy answers, without the pre-check, and Redis is
 	// asked again only from downUntil on.
 	failing   error
 	downUntil time.Time
 
-	calls, roundTrips, saved, failures atomic.Int64
+	// FailLocal's local limiter, and what Redis must be charged with when
+	// it answers again: the local limiter's tokens at the last failure
+	// (tokAtFail) less what it handed out since (localSince). owed says a
+	// charge is due, charging that a call carries it now; localSeq counts
+	// the local grants and failures, so that a charge that raced with one
+	// is charged again.
+	local      *ratelimit.Limiter
+	share      float64 // burst/replicas, exactly
+	tokAtFail  float64
+	localSince float64
+	owed       bool
+	charging   bool
+	localSeq   int64
+
+	calls, roundTrips, saved, failures, queuedCalls, late atomic.Int64
+}
+
+// A waiter is a WaitN call in a Limiter's line.
+type waiter struct {
+	n    int
+	turn chan struct{} // 1: look again (now first, or the bucket got fuller)
+	elem *list.Element
 }
 
 // NewLimiter returns a Limiter on key that allows events at rate r with
@@ -123,9 +224,10 @@ type Limiter struct {
 // The client is a go-redis client (*redis.Client, *redis.ClusterClient,
 // *redis.Ring, or anything with their scripting methods); it must have
 // ContextTimeoutEnabled, and NewLimiter panics if one of those three does
-// not. NewLimiter panics too if the client is nil, the key is empty, r is
-// not more than 0 (use ratelimit.Inf for no limit, which never asks Redis),
-// b is negative, or an option is nil or is for a Semaphore only.
+// not. NewLimiter panics too if the client is nil, the key is empty or
+// longer than MaxKeyLen, r is not more than 0 (use ratelimit.Inf for no
+// limit, which never asks Redis), b is negative, or an option is nil or is
+// for a Semaphore only.
 func NewLimiter(client redis.Scripter, key string, r ratelimit.Limit, b int, opts ...Option) *Limiter {
 	checkClient("NewLimiter", client)
 	checkKey("NewLimiter", key)
@@ -140,20 +242,30 @@ func NewLimiter(client redis.Scripter, key string, r ratelimit.Limit, b int, opt
 		panic("redislimit: NewLimiter: WithTTL is an option of NewSemaphore")
 	}
 	l := &Limiter{
-		client: client, key: key, limit: r, burst: b,
+		client: client, key: key, keys: []string{key}, limit: r, burst: b,
 		inf:    r == ratelimit.Inf,
-		policy: c.policy, onFailure: c.onFailure,
+		within: DefaultReserveWithin,
+		policy: c.policy, replicas: c.replicas, onFailure: c.onFailure,
 		clock: time.Now,
+	}
+	if c.within != 0 {
+		l.within = c.within
 	}
 	if !l.inf {
 		usPerToken := 1e6 / float64(r)
 		l.tArg = strconv.FormatFloat(usPerToken, 'g', -1, 64)
 		l.perTok = 1e9 / float64(r)
+		l.tau = duration(float64(b) * l.perTok)
 	}
 	if c.policy == failLocal {
-		l.local = ratelimit.NewLimiter(r/ratelimit.Limit(c.replicas), max(1, b/c.replicas))
+		l.share = float64(b) / float64(c.replicas)
+		l.local = l.newLocal()
 	}
 	return l
+}
+
+func (l *Limiter) newLocal() *ratelimit.Limiter {
+	return ratelimit.NewLimiter(l.limit/ratelimit.Limit(l.replicas), max(1, l.burst/l.replicas))
 }
 
 func checkN(fn string, n int) {
@@ -191,6 +303,13 @@ type Stats struct {
 	// those Redis failed, and those made after a failure before Redis
 	// answered again.
 	Failures int64
+	// Queued is the number of WaitN calls that waited in line in this
+	// process because their tokens were further ahead than ReserveWithin.
+	Queued int64
+	// Late is the number of grants that came back too late for their
+	// WaitN's deadline (the round trip took longer than its margin): their
+	// tokens were given back if no one had reserved since, else lost.
+	Late int64
 }
 
 // Stats returns the Limiter's counts so far.
@@ -200,16 +319,111 @@ func (l *Limiter) Stats() Stats {
 		RoundTrips: l.roundTrips.Load(),
 		Saved:      l.saved.Load(),
 		Failures:   l.failures.Load(),
+		Queued:     l.queuedCalls.Load(),
+		Late:       l.late.Load(),
 	}
 }
 
-// readyAt is the earliest time n tokens can be there, by what the answers so
-// far tell. It must be called with mu held.
-func (l *Limiter) readyAt(n int) time.Time {
-	if l.emptyAt.IsZero() {
-		return time.Time{}
+// tokens is the time k tokens take to come.
+func (l *Limiter) tokens(k int64) time.Duration { return duration(float64(k) * l.perTok) }
+
+// usable reports whether the latest answer may be used at now to refuse a
+// call or to plan a wait. It must be called with mu held.
+func (l *Limiter) usable(now time.Time) bool {
+	if !l.known {
+		return false
 	}
-	return l.emptyAt.Add(time.Duration(float64(n) * l.perTok))
+	if now.Sub(l.heardAt) < trustFor {
+		return true
+	}
+	return l.probing && now.Sub(l.probeAt) < trustFor
+}
+
+// readyAt is the earliest time n tokens can be there, with ahead tokens
+// taken before them, by what a usable answer tells (a full bucket if none
+// is). It must be called with mu held.
+func (l *Limiter) readyAt(now time.Time, n int, ahead int64) time.Time {
+	base := now.Add(-l.tau)
+	if l.usable(now) && l.emptyAt.After(base) {
+		base = l.emptyAt
+	}
+	return base.Add(l.tokens(ahead + int64(n)))
+}
+
+// learn replaces what the Limiter knows by an answer, sent at send and
+// received at recv, unless an answer Redis gave later is already known and
+// usable. A bucket a token or more fuller than thought wakes the first
+// waiter in line to look again. It must be called with mu held.
+func (l *Limiter) learn(send, recv time.Time, redisNow int64, empty time.Duration) {
+	if l.known && redisNow < l.redisAt && recv.Sub(l.heardAt) < trustFor {
+		return
+	}
+	e := send.Add(empty)
+	fuller := l.known && e.Before(l.emptyAt.Add(-l.tokens(1)))
+	l.known, l.emptyAt, l.redisAt, l.heardAt, l.probing = true, e, redisNow, recv, false
+	if fuller {
+		l.signalFront()
+	}
+}
+
+func (l *Limiter) signalFront() {
+	if e := l.queue.Front(); e != nil {
+		select {
+		case e.Value.(*waiter).turn <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (l *Limiter) enqueue(n int, front bool) *waiter {
+	w := &waiter{n: n, turn: make(chan struct{}, 1)}
+	if front {
+		w.elem = l.queue.PushFront(w)
+	} else {
+		w.elem = l.queue.PushBack(w)
+	}
+	l.queued += int64(n)
+	return w
+}
+
+// dequeue takes w, if any, out of the line; if it was first, the next one
+// is told. It must be called with mu held.
+func (l *Limiter) dequeue(w *waiter) {
+	if w == nil {
+		return
+	}
+	first := l.queue.Front() == w.elem
+	l.queue.Remove(w.elem)
+	l.queued -= int64(w.n)
+	if first {
+		l.signalFront()
+	}
+}
+
+// An asking is a call on its way to Redis.
+type asking struct {
+	n      int
+	charge int64 // tokens to charge first (FailLocal)
+	seq    int64 // localSeq when the charge was computed
+}
+
+// startAsk counts a call that goes to Redis at now. It must be called with
+// mu held.
+func (l *Limiter) startAsk(now time.Time, n int) asking {
+	l.inflight += int64(n)
+	if !l.usable(now) {
+		l.probing, l.probeAt = true, now
+	}
+	a := asking{n: n}
+	if l.owed && !l.charging {
+		c := math.Ceil(l.share - (l.tokAtFail - l.localSince))
+		if c <= 0 {
+			l.owed = false
+		} else {
+			a.charge, a.seq, l.charging = int64(min(c, 1e15)), l.localSeq, true
+		}
+	}
+	return a
 }
 
 // grant is an answer of gcraSrc.
@@ -218,83 +432,144 @@ type grant struct {
 	wait  time.Duration
 	empty time.Duration
 	tat   string
+	now   int64
 }
 
-// ask runs gcraSrc for n tokens within maxWait µs. On an answer it learns
-// from it for the pre-check; on a failure it records it, and says so with a
-// nil error and down set, unless ctx has ended.
-func (l *Limiter) ask(ctx context.Context, n int, maxWait int64) (g grant, recv time.Time, err error) {
+// ask runs gcraSrc for a, with maxWait µs. On an answer it learns from it;
+// on a failure it records it. Its error is ctx.Err() if ctx ended, else one
+// wrapping ErrUnavailable or ErrBadReply, for the policy (failed is true).
+func (l *Limiter) ask(ctx context.Context, op string, a asking, maxWait int64) (g grant, recv time.Time, failed bool, err error) {
 	send := l.clock()
-	v, trips, err := gcraScript.run(ctx, l.client, []string{l.key}, l.tArg, l.burst, n, maxWait)
-	l.roundTrips.Add(int64(trips))
+	v, trips, err := gcraScript.run(ctx, l.client, l.keys, l.tArg, l.burst, a.n, maxWait, a.charge)
 	recv = l.clock()
+	l.roundTrips.Add(int64(trips))
+	var bad error
 	if err == nil {
-		g, err = parseGrant(v)
+		g, bad = l.parseGrant(op, v, a.n, maxWait)
 	}
-	if err != nil {
-		return g, recv, err
-	}
-	// The answer's now lies between send and recv; counting from send
-	// puts emptyAt no later than the truth.
-	e := send.Add(g.empty)
 	l.mu.Lock()
-	if e.After(l.emptyAt) {
-		l.emptyAt = e
+	l.inflight -= int64(a.n)
+	if a.charge > 0 {
+		l.charging = false
 	}
-	l.failing = nil
+	if err == nil && bad == nil {
+		l.learn(send, recv, g.now, g.empty)
+		l.rtt.add(recv.Sub(send))
+		if a.charge > 0 && a.seq == l.localSeq {
+			// Redis holds what the local limiter handed out: the
+			// next outage starts from a full local bucket.
+			l.owed, l.local = false, l.newLocal()
+		}
+		l.failing = nil
+		l.mu.Unlock()
+		return g, recv, false, nil
+	}
+	l.probing = false
 	l.mu.Unlock()
-	return g, recv, nil
+	if bad != nil {
+		return g, recv, true, l.failed(bad)
+	}
+	if err := ended(ctx); err != nil {
+		return g, recv, false, err
+	}
+	return g, recv, true, l.failed(unavailable("Limiter."+op, l.key, err))
 }
 
-func parseGrant(v any) (grant, error) {
+// parseGrant checks an answer of gcraSrc for n tokens within maxWait µs
+// against what the script can return.
+func (l *Limiter) parseGrant(op string, v any, n int, maxWait int64) (grant, error) {
+	bad := func(what string) (grant, error) { return grant{}, badReply("Limiter."+op, l.key, what, v) }
 	a, ok := v.([]any)
-	if !ok || len(a) != 4 {
-		return grant{}, fmt.Errorf("redislimit: unexpected answer %v from the limiter's script", v)
+	if !ok || len(a) != 5 {
+		return bad("not the 5 values of the limiter's script")
 	}
 	granted, ok1 := a[0].(int64)
 	wait, ok2 := a[1].(int64)
 	empty, ok3 := a[2].(int64)
 	tat, ok4 := a[3].(string)
-	if !ok1 || !ok2 || !ok3 || !ok4 {
-		return grant{}, fmt.Errorf("redislimit: unexpected answer %v from the limiter's script", v)
+	now, ok5 := a[4].(int64)
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 {
+		return bad("a value of the wrong type")
+	}
+	usPerTok := l.perTok / 1e3
+	tau := float64(l.burst) * usPerTok
+	nT := float64(n) * usPerTok
+	const slack = 2 // µs of rounding
+	switch {
+	case granted != 0 && granted != 1:
+		return bad("granted is neither 0 nor 1")
+	case now <= 0 || now >= 1<<53:
+		return bad("Redis's clock out of range")
+	case wait < 0:
+		return bad("a negative wait")
+	case float64(empty) < -tau-slack:
+		return bad("a bucket fuller than its burst")
+	}
+	if granted == 0 {
+		if wait <= maxWait {
+			return bad("a refusal within the time asked for")
+		}
+		if d := float64(wait-empty) - nT; d < -slack || d > slack+1e-9*nT {
+			return bad("a refusal whose wait does not match its bucket")
+		}
+	} else {
+		if wait > maxWait+1 {
+			return bad("a grant later than the time asked for")
+		}
+		if empty > 0 && (wait < empty || wait > empty+1) || empty <= 0 && wait != 0 {
+			return bad("a grant whose wait does not match its bucket")
+		}
+		t, err := strconv.ParseFloat(tat, 64)
+		if err != nil || len(tat) > 32 || math.Abs(t-(float64(now)+float64(empty)+tau)) > slack+1e-9*t {
+			return bad("a grant whose TAT does not match its bucket")
+		}
 	}
 	return grant{
 		ok:    granted == 1,
 		wait:  time.Duration(wait) * time.Microsecond,
 		empty: time.Duration(empty) * time.Microsecond,
 		tat:   tat,
+		now:   now,
 	}, nil
 }
 
-// check says how to answer a call for n tokens at now, before asking
-// Redis: ruledOut if the answers so far rule it out (the pre-check), or
-// down, the failure to answer it with by the policy, if Redis failed less
-// than downFor ago; probing if Redis failed longer ago and has not answered
-// since, so that the pre-check does not apply.
-func (l *Limiter) check(now time.Time, n int, within time.Duration) (ruledOut bool, down error) {
+// failed records a failure, tells OnFailure, and returns it, to apply the
+// policy with.
+func (l *Limiter) failed(err error) error {
+	now := l.clock()
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.failing != nil {
-		if now.Before(l.downUntil) {
-			return false, l.failing
-		}
-		return false, nil
+	l.failing, l.downUntil = err, now.Add(downFor)
+	if l.local != nil {
+		l.owed, l.tokAtFail, l.localSince = true, l.local.Tokens(), 0
+		l.localSeq++
 	}
-	return now.Add(within).Before(l.readyAt(n)), nil
-}
-
-// failed records that Redis failed a call of op, and returns the error to
-// apply the policy with.
-func (l *Limiter) failed(op string, err error) error {
-	err = unavailable("Limiter."+op, l.key, err)
-	l.mu.Lock()
-	l.downUntil = l.clock().Add(downFor)
-	l.failing = err
 	l.mu.Unlock()
 	if l.onFailure != nil {
 		l.onFailure(err)
 	}
 	return err
+}
+
+// down returns the failure to answer a call at now with, if Redis failed
+// less than downFor ago. It must be called with mu held.
+func (l *Limiter) down(now time.Time) error {
+	if l.failing != nil && now.Before(l.downUntil) {
+		return l.failing
+	}
+	return nil
+}
+
+// localGrant counts n tokens the local limiter handed out. It must be
+// called with mu held.
+func (l *Limiter) localGrant(n int) {
+	l.localSince += float64(n)
+	l.owed = true
+	l.localSeq++
+}
+
+// opens reports whether FailOpen allows on err.
+func (l *Limiter) opens(err error) bool {
+	return l.policy == failOpen && !errors.Is(err, ErrBadReply)
 }
 
 // Allow is AllowN(ctx, 1).
@@ -303,7 +578,7 @@ func (l *Limiter) Allow(ctx context.Context) (bool, error) { return l.AllowN(ctx
 // AllowN reports whether n events may happen now, and takes n tokens if so;
 // if not, it takes none. Use it to drop or refuse events beyond the rate;
 // otherwise use Wait. AllowN is false for an n larger than the burst
-// (unless the limit is Inf), and false without asking Redis when the last
+// (unless the limit is Inf), and false without asking Redis when a recent
 // answer rules n tokens out (see Limiter).
 //
 // If ctx is done, AllowN returns false and ctx.Err(). If Redis is
@@ -323,31 +598,44 @@ func (l *Limiter) AllowN(ctx context.Context, n int) (bool, error) {
 		return false, err
 	}
 	l.calls.Add(1)
-	ruledOut, down := l.check(l.clock(), n, 0)
-	if ruledOut {
+	now := l.clock()
+	l.mu.Lock()
+	if err := l.down(now); err != nil {
+		l.mu.Unlock()
+		return l.allowFailed(n, err)
+	}
+	// The answer, if usable, and the calls under way rule it out: Redis
+	// would refuse it.
+	if l.failing == nil && l.readyAt(now, n, l.inflight).After(now) {
+		l.mu.Unlock()
 		l.saved.Add(1)
 		return false, nil
 	}
-	if down != nil {
-		return l.allowFailed(n, down)
+	a := l.startAsk(now, n)
+	l.mu.Unlock()
+	g, _, failed, err := l.ask(ctx, "AllowN", a, 0)
+	if failed {
+		return l.allowFailed(n, err)
 	}
-	g, _, err := l.ask(ctx, n, 0)
 	if err != nil {
-		if err := ended(ctx); err != nil {
-			return false, err
-		}
-		return l.allowFailed(n, l.failed("AllowN", err))
+		return false, err
 	}
 	return g.ok, nil
 }
 
 func (l *Limiter) allowFailed(n int, err error) (bool, error) {
 	l.failures.Add(1)
-	switch l.policy {
-	case failOpen:
+	switch {
+	case l.opens(err):
 		return true, nil
-	case failLocal:
-		return l.local.AllowN(n), nil
+	case l.policy == failLocal:
+		l.mu.Lock()
+		ok := l.local.AllowN(n)
+		if ok {
+			l.localGrant(n)
+		}
+		l.mu.Unlock()
+		return ok, nil
 	}
 	return false, err
 }
@@ -356,12 +644,14 @@ func (l *Limiter) allowFailed(n int, err error) (bool, error) {
 func (l *Limiter) Wait(ctx context.Context) error { return l.WaitN(ctx, 1) }
 
 // WaitN blocks until n events may happen, takes their tokens, and returns
-// nil. It reserves the tokens in one round trip and sleeps until they come.
-// It fails at once, taking nothing, with an error wrapping
-// ratelimit.ErrExceedsBurst if n is more than the burst (unless the limit is
-// Inf), and with one wrapping ratelimit.ErrExceedsDeadline if the tokens
-// would come only after ctx's deadline; when the last answer already says
-// so, without asking Redis.
+// nil. It reserves the tokens in one round trip and sleeps until they come;
+// tokens further ahead than ReserveWithin it first waits for in this
+// process, in line behind the earlier WaitN calls of the Limiter. It fails
+// at once, taking nothing, with an error wrapping ratelimit.ErrExceedsBurst
+// if n is more than the burst (unless the limit is Inf), and with one
+// wrapping ratelimit.ErrExceedsDeadline if the tokens would come only after
+// ctx's deadline, or so near it that the answer could not arrive in time;
+// when a recent answer already says so, without asking Redis.
 //
 // If ctx is done on entry, or ends while WaitN waits (or while its round
 // trip is under way), WaitN returns ctx.Err() unchanged, and gives its
@@ -382,31 +672,109 @@ func (l *Limiter) WaitN(ctx context.Context, n int) error {
 		return nil
 	}
 	l.calls.Add(1)
-	maxWait := noWait
-	within := time.Duration(noWait) * time.Microsecond
 	deadline, hasDeadline := ctx.Deadline()
-	if hasDeadline {
-		within = time.Until(deadline)
-		maxWait = max(0, micros(within))
-	}
-	ruledOut, down := l.check(l.clock(), n, within)
-	if ruledOut {
-		l.saved.Add(1)
-		return l.exceedsDeadline(n)
-	}
-	if down != nil {
-		return l.waitFailed(ctx, n, down)
-	}
-	g, recv, err := l.ask(ctx, n, maxWait)
-	if err != nil {
-		if err := ended(ctx); err != nil {
-			return err
+	var w *waiter // our place in line, while we have one
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
 		}
-		return l.waitFailed(ctx, n, l.failed("WaitN", err))
+	}()
+	sleep := func(d time.Duration) <-chan time.Time {
+		if timer == nil {
+			timer = time.NewTimer(d)
+		} else {
+			timer.Reset(d)
+		}
+		return timer.C
 	}
-	if !g.ok {
-		return l.exceedsDeadline(n)
+	for {
+		now := l.clock()
+		l.mu.Lock()
+		if err := l.down(now); err != nil {
+			l.dequeue(w)
+			l.mu.Unlock()
+			return l.waitFailed(ctx, n, err)
+		}
+		if w != nil && l.queue.Front() != w.elem {
+			// Not our turn: the first in line plans for the others.
+			l.mu.Unlock()
+			select {
+			case <-w.turn:
+				continue
+			case <-ctx.Done():
+				l.mu.Lock()
+				l.dequeue(w)
+				l.mu.Unlock()
+				return ctx.Err()
+			}
+		}
+		maxWait, byDeadline := l.within, false
+		if hasDeadline {
+			if left := time.Until(deadline) - l.rtt.margin(); left < maxWait {
+				maxWait, byDeadline = max(left, 0), true
+			}
+		}
+		ahead := l.inflight
+		if w == nil {
+			ahead += l.queued
+		}
+		wait := l.readyAt(now, n, ahead).Sub(now)
+		if wait <= maxWait || l.failing != nil {
+			// Within reach, or Redis is to be tried again: ask.
+			l.dequeue(w)
+			w = nil
+			a := l.startAsk(now, n)
+			l.mu.Unlock()
+			g, recv, failed, err := l.ask(ctx, "WaitN", a, micros(maxWait))
+			switch {
+			case failed:
+				return l.waitFailed(ctx, n, err)
+			case err != nil:
+				return err
+			case g.ok:
+				return l.sleepUntil(ctx, n, g, recv, deadline, hasDeadline)
+			case byDeadline:
+				return l.exceedsDeadline(n)
+			}
+			// Others took the tokens within reach: back to the front
+			// of the line.
+			l.mu.Lock()
+			w = l.enqueue(n, true)
+			l.mu.Unlock()
+			continue
+		}
+		if byDeadline {
+			l.dequeue(w)
+			l.mu.Unlock()
+			l.saved.Add(1)
+			return l.exceedsDeadline(n)
+		}
+		if w == nil {
+			l.queuedCalls.Add(1)
+			w = l.enqueue(n, false)
+			if l.queue.Front() != w.elem {
+				l.mu.Unlock()
+				continue
+			}
+		}
+		// First in line: sleep until the tokens are within reach, or
+		// for ReserveWithin at most, then look again.
+		l.mu.Unlock()
+		select {
+		case <-sleep(min(wait-maxWait, l.within)):
+		case <-w.turn:
+		case <-ctx.Done():
+			l.mu.Lock()
+			l.dequeue(w)
+			l.mu.Unlock()
+			return ctx.Err()
+		}
 	}
+}
+
+// sleepUntil waits until a grant may act, for WaitN.
+func (l *Limiter) sleepUntil(ctx context.Context, n int, g grant, recv, deadline time.Time, hasDeadline bool) error {
 	if g.wait <= 0 {
 		return nil
 	}
@@ -414,7 +782,10 @@ func (l *Limiter) WaitN(ctx context.Context, n int) error {
 	if hasDeadline && time.Until(deadline) < act.Sub(l.clock()) {
 		// The answer came back too late to wait: give the tokens back
 		// while there is time.
-		l.giveBack(ctx, n, g.tat)
+		l.late.Add(1)
+		gctx, stop := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+		l.giveBack(gctx, n, g.tat)
+		stop()
 		return l.exceedsDeadline(n)
 	}
 	timer := time.NewTimer(act.Sub(l.clock()))
@@ -423,13 +794,15 @@ func (l *Limiter) WaitN(ctx context.Context, n int) error {
 	case <-timer.C:
 		return nil
 	case <-ctx.Done():
+		left := act.Sub(l.clock())
+		if left <= 0 {
+			return nil // the tokens came as the context ended
+		}
 		// Giving back takes a round trip; worth it only if it ends
 		// before the tokens would have come anyway, so bound it by that.
-		if left := act.Sub(l.clock()); left > 0 {
-			gctx, stop := context.WithTimeout(context.WithoutCancel(ctx), left)
-			l.giveBack(gctx, n, g.tat)
-			stop()
-		}
+		gctx, stop := context.WithTimeout(context.WithoutCancel(ctx), left)
+		l.giveBack(gctx, n, g.tat)
+		stop()
 		return ctx.Err()
 	}
 }
@@ -440,32 +813,75 @@ func (l *Limiter) exceedsDeadline(n int) error {
 
 func (l *Limiter) waitFailed(ctx context.Context, n int, err error) error {
 	l.failures.Add(1)
-	switch l.policy {
-	case failOpen:
+	switch {
+	case l.opens(err):
 		return nil
-	case failLocal:
-		return l.local.WaitN(ctx, n)
+	case l.policy == failLocal:
+		return l.waitLocal(ctx, n)
 	}
 	return err
+}
+
+// waitLocal is WaitN on the local limiter. The tokens are taken with mu
+// held, so that a charge computed meanwhile counts them.
+func (l *Limiter) waitLocal(ctx context.Context, n int) error {
+	l.mu.Lock()
+	r := l.local.ReserveN(n)
+	if !r.OK() {
+		b := l.local.Burst()
+		l.mu.Unlock()
+		return fmt.Errorf("redislimit: Limiter.WaitN(n=%d) with Redis unavailable: the local limiter's burst is %d: %w",
+			n, b, ratelimit.ErrExceedsBurst)
+	}
+	d := r.Delay()
+	if deadline, ok := ctx.Deadline(); ok && d > time.Until(deadline) {
+		r.Cancel()
+		l.mu.Unlock()
+		return l.exceedsDeadline(n)
+	}
+	l.localGrant(n)
+	l.mu.Unlock()
+	if d <= 0 {
+		return nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		r.Cancel()
+		return ctx.Err()
+	}
 }
 
 // giveBack gives back the n tokens of a grant that set tat, if it can; it
 // reports whether it did. A failure is not the caller's: the tokens are
 // merely lost, as if used.
-func (l *Limiter) giveBack(ctx context.Context, n int, tat string) bool {
-	v, trips, err := giveBackScript.run(ctx, l.client, []string{l.key}, tat, l.tArg, l.burst, n)
+func (l *Limiter) giveBack(ctx context.Context, n int, tat string) (bool, error) {
+	send := l.clock()
+	v, trips, err := giveBackScript.run(ctx, l.client, l.keys, tat, l.tArg, l.burst, n)
+	recv := l.clock()
 	l.roundTrips.Add(int64(trips))
 	if err != nil {
-		return false
+		return false, err
 	}
-	if back, _ := v.(int64); back == 1 {
-		// The bucket is fuller than the answers said: forget them.
-		l.mu.Lock()
-		l.emptyAt = time.Time{}
-		l.mu.Unlock()
-		return true
+	a, ok := v.([]any)
+	var back, empty, now int64
+	var ok1, ok2, ok3 bool
+	if ok && len(a) == 3 {
+		back, ok1 = a[0].(int64)
+		empty, ok2 = a[1].(int64)
+		now, ok3 = a[2].(int64)
 	}
-	return false
+	tau := float64(l.burst) * l.perTok / 1e3
+	if !ok1 || !ok2 || !ok3 || back != 0 && back != 1 || now <= 0 || now >= 1<<53 || float64(empty) < -tau-2 {
+		return false, badReply("Reservation.Cancel", l.key, "not the answer of the give-back script", v)
+	}
+	l.mu.Lock()
+	l.learn(send, recv, now, time.Duration(empty)*time.Microsecond)
+	l.mu.Unlock()
+	return back == 1, nil
 }
 
 // Reserve is ReserveN(ctx, 1).
@@ -475,7 +891,8 @@ func (l *Limiter) Reserve(ctx context.Context) (*Reservation, error) { return l.
 // returns a Reservation saying when the n events may happen (Delay). The
 // caller must wait that long before acting, or Cancel the reservation. The
 // Reservation is not OK, and takes nothing, if n is more than the burst
-// (unless the limit is Inf). To wait with a context, use Wait.
+// (unless the limit is Inf). ReserveWithin does not bound it, and it does
+// not wait in line behind WaitN calls. To wait with a context, use Wait.
 //
 // If ctx is done, ReserveN returns ctx.Err(). If Redis is unavailable, the
 // policy answers: FailClosed returns an error wrapping ErrUnavailable,
@@ -494,17 +911,21 @@ func (l *Limiter) ReserveN(ctx context.Context, n int) (*Reservation, error) {
 		return nil, err
 	}
 	l.calls.Add(1)
-	if _, down := l.check(l.clock(), n, time.Duration(noWait)*time.Microsecond); down != nil {
-		return l.reserveFailed(n, down)
+	now := l.clock()
+	l.mu.Lock()
+	if err := l.down(now); err != nil {
+		l.mu.Unlock()
+		return l.reserveFailed(n, err)
 	}
-	g, recv, err := l.ask(ctx, n, noWait)
-	if err != nil {
-		if err := ended(ctx); err != nil {
-			return nil, err
-		}
-		return l.reserveFailed(n, l.failed("ReserveN", err))
-	}
-	if !g.ok { // only past noWait: a limit of less than 1 per 31 years
+	a := l.startAsk(now, n)
+	l.mu.Unlock()
+	g, recv, failed, err := l.ask(ctx, "ReserveN", a, noWait)
+	switch {
+	case failed:
+		return l.reserveFailed(n, err)
+	case err != nil:
+		return nil, err
+	case !g.ok: // only past noWait: a limit of less than 1 per 31 years
 		return &Reservation{lim: l, n: n}, nil
 	}
 	return &Reservation{lim: l, n: n, ok: true, act: recv.Add(g.wait), tat: g.tat}, nil
@@ -512,11 +933,16 @@ func (l *Limiter) ReserveN(ctx context.Context, n int) (*Reservation, error) {
 
 func (l *Limiter) reserveFailed(n int, err error) (*Reservation, error) {
 	l.failures.Add(1)
-	switch l.policy {
-	case failOpen:
+	switch {
+	case l.opens(err):
 		return &Reservation{lim: l, n: n, ok: true}, nil
-	case failLocal:
+	case l.policy == failLocal:
+		l.mu.Lock()
 		r := l.local.ReserveN(n)
+		if r.OK() {
+			l.localGrant(n)
+		}
+		l.mu.Unlock()
 		return &Reservation{lim: l, n: n, ok: r.OK(), local: r}, nil
 	}
 	return nil, err
@@ -561,8 +987,8 @@ func (r *Reservation) Delay() time.Duration {
 // if the reservation had never been made; otherwise they count as used, so
 // that no later grant moves earlier than the rate allows. Cancel takes a
 // round trip and reports whether it gave the tokens back; its error is
-// ctx.Err() or one wrapping ErrUnavailable. Cancel is idempotent: only the
-// first call does anything. It panics if ctx is nil.
+// ctx.Err(), or one wrapping ErrUnavailable or ErrBadReply. Cancel is
+// idempotent: only the first call does anything. It panics if ctx is nil.
 func (r *Reservation) Cancel(ctx context.Context) (bool, error) {
 	checkCtx("Reservation.Cancel", ctx)
 	if !r.ok || !r.cancelled.CompareAndSwap(false, true) {
@@ -578,22 +1004,37 @@ func (r *Reservation) Cancel(ctx context.Context) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	l := r.lim
-	v, trips, err := giveBackScript.run(ctx, l.client, []string{l.key}, r.tat, l.tArg, l.burst, r.n)
-	l.roundTrips.Add(int64(trips))
-	if err != nil {
+	back, err := r.lim.giveBack(ctx, r.n, r.tat)
+	if err != nil && !errors.Is(err, ErrBadReply) {
 		if err := ended(ctx); err != nil {
 			return false, err
 		}
-		return false, unavailable("Reservation.Cancel", l.key, err)
+		return false, unavailable("Reservation.Cancel", r.lim.key, err)
 	}
-	if back, _ := v.(int64); back == 1 {
-		l.mu.Lock()
-		l.emptyAt = time.Time{}
-		l.mu.Unlock()
-		return true, nil
-	}
-	return false, nil
+	return back, err
 }
+
+// rttEstimate keeps the mean and mean deviation of the recent round trips,
+// as TCP does for its retransmission timer; a WaitN keeps their margin
+// (the mean and four deviations) before its deadline for its own.
+type rttEstimate struct {
+	srtt, rttvar time.Duration
+	seen         bool
+}
+
+func (e *rttEstimate) add(d time.Duration) {
+	if !e.seen {
+		e.srtt, e.rttvar, e.seen = d, d/2, true
+		return
+	}
+	diff := e.srtt - d
+	if diff < 0 {
+		diff = -diff
+	}
+	e.rttvar += (diff - e.rttvar) / 4
+	e.srtt += (d - e.srtt) / 8
+}
+
+func (e *rttEstimate) margin() time.Duration { return min(e.srtt+4*e.rttvar, maxMargin) }
 
 var _ ratelimit.Waiter = (*Limiter)(nil)

@@ -26,6 +26,7 @@ type config struct {
 	replicas  int
 	onFailure func(error)
 	ttl       time.Duration
+	within    time.Duration // 0: not set
 }
 
 type optionFunc func(*config)
@@ -45,18 +46,23 @@ func FailClosed() Option {
 // ReserveN returns a reservation with no delay. Stats counts these calls as
 // Failures, and OnFailure hears of every error. A context that ends is not a
 // failure of Redis: a call whose deadline cuts its round trip short returns
-// ctx.Err() under every policy. Use FailOpen where the limit protects
-// something that can take a burst, and an outage of Redis must not become an
-// outage of the service.
+// ctx.Err() under every policy. Nor is a reply that cannot be right: on
+// ErrBadReply, FailOpen fails the call as FailClosed does, so that no server
+// can switch the limit off by answering garbage. Use FailOpen where the
+// limit protects something that can take a burst, and an outage of Redis
+// must not become an outage of the service.
 func FailOpen() Option {
 	return optionFunc(func(c *config) { c.policy, c.policySet = failOpen, true })
 }
 
-// FailLocal makes a Limiter fall back, while Redis is unavailable, to a
-// limiter in this process at limit/replicas with a burst of burst/replicas
-// (at least 1): if the replicas sharing the key are about that many, the
-// whole stays near the limit. The local limiter keeps its state across
-// outages. FailLocal panics if replicas < 1.
+// FailLocal makes a Limiter fall back, while Redis is unavailable or
+// answers with a reply that cannot be right, to a limiter in this process
+// at limit/replicas with a burst of burst/replicas (at least 1): if the
+// replicas sharing the key are that many, the whole keeps the limit (see
+// Limiter, "When Redis is unavailable", for the exact bound through the
+// switches). When Redis answers again, the first call charges it with what
+// the local limiter handed out and had not earned back. FailLocal panics if
+// replicas < 1.
 func FailLocal(replicas int) Option {
 	if replicas < 1 {
 		panic(fmt.Sprintf("redislimit: FailLocal(%d): the number of replicas must be at least 1", replicas))
@@ -66,7 +72,8 @@ func FailLocal(replicas int) Option {
 
 // OnFailure calls fn with the error, wrapping ErrUnavailable and Redis's
 // own error, each time a call of a Limiter or a Semaphore finds Redis
-// unavailable, whatever the policy. It runs in the goroutine of that call,
+// unavailable, whatever the policy; or wrapping ErrBadReply, each time Redis
+// answers with a reply that cannot be right. It runs in the goroutine of that call,
 // before the call returns; it must not block for long. OnFailure panics if
 // fn is nil.
 func OnFailure(fn func(err error)) Option {
@@ -74,6 +81,25 @@ func OnFailure(fn func(err error)) Option {
 		panic("redislimit: OnFailure called with a nil function")
 	}
 	return optionFunc(func(c *config) { c.onFailure = fn })
+}
+
+// DefaultReserveWithin is how far ahead a Limiter's Wait may reserve
+// tokens in Redis unless ReserveWithin says otherwise.
+const DefaultReserveWithin = time.Second
+
+// ReserveWithin sets how far ahead a Limiter's WaitN may reserve its tokens
+// in Redis: a WaitN whose tokens would come later waits in this process, in
+// line behind the other WaitN calls of its Limiter, until they are that
+// near, and only then reserves them. A reservation that is abandoned (its
+// context cancelled after others reserved behind it) keeps the key empty
+// for at most that long, so d bounds what a crowd of abandoned WaitN calls
+// can cost every replica. ReserveWithin is an option of NewLimiter;
+// ReserveN is not bounded by it. It panics if d is less than a millisecond.
+func ReserveWithin(d time.Duration) Option {
+	if d < time.Millisecond {
+		panic(fmt.Sprintf("redislimit: ReserveWithin(%v): the time must be at least 1ms", d))
+	}
+	return optionFunc(func(c *config) { c.within = d })
 }
 
 // DefaultTTL is a Semaphore's lease time unless WithTTL says otherwise.

@@ -1,6 +1,7 @@
 package redislimit
 
 import (
+	"container/list"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -12,17 +13,23 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// patience is how long a waiter stays queued without asking again. Waiters
-// ask at least every maxPoll, so only a waiter that has crashed, or whose
-// host stalled for that long, loses its place.
+// patience is how long a group of waiters (a Semaphore value) stays queued
+// without polling. Groups poll at least every maxPoll, so only a process
+// that has crashed, or stalled for that long, loses its waiters' places.
 const patience = 2 * time.Second
 
-// The first waiter in the queue asks again every minPoll, the k-th every
-// k×minPoll, up to maxPoll; none later than when the first lease expires.
+// A Semaphore's poller asks again every minPoll while one of its waiters is
+// first in the queue, every k×minPoll while the first of them is k-th, up
+// to maxPoll; none later than when the first lease expires, and never more
+// often than every minPoll.
 const (
 	minPoll = 2 * time.Millisecond
 	maxPoll = 100 * time.Millisecond
 )
+
+// pollBatch is how many of its first waiters a poll asks slots for: the
+// most it can grant at once.
+const pollBatch = 64
 
 // cleanupTimeout bounds the round trip that takes a cancelled waiter out of
 // the queue after its context has ended.
@@ -44,13 +51,23 @@ const cleanupTimeout = 100 * time.Millisecond
 // Waiters are served in the order in which their first request reached
 // Redis, whichever replica they are in: a slot goes to a later waiter only
 // when enough slots are free for every earlier one too, so nobody overtakes.
-// Waiters ask Redis again from time to time: the first in the queue every
-// 2ms, the k-th every k×2ms up to every 100ms, and all when the first lease
-// expires; a freed slot is taken by the first waiter within 2ms and a round
-// trip. A waiter that stops asking for 2s (its process
-// crashed, or stalled) loses its place, and asks afresh at the back of the
-// queue if it comes back; a dead waiter holds the queue up for those 2s at
-// most.
+//
+// # One poller per Semaphore
+//
+// A waiter queues in Redis with one round trip; then one poller per
+// Semaphore value, one of its waiters, asks Redis for all of them (for the
+// first 64 in one round trip), and wakes those it got a slot for. It asks
+// every 2ms while one of them is first in the queue, every k×2ms while the
+// first of them is k-th, up to every 100ms, and when the first lease
+// expires; a Release in the same process makes it ask at once. So a
+// Semaphore's calls to Redis grow with the waiters that arrive, not with
+// those that wait: at most 500 polls a second, however many wait, and a
+// freed slot is taken by the first waiter within 2ms and a round trip. A
+// Semaphore whose poller stops asking for 2s (its process crashed, or
+// stalled) loses its waiters' places; they ask afresh at the back of the
+// queue if they come back, and a dead process holds the queue up for those
+// 2s at most. Use one Semaphore per key in a process, so that its waiters
+// share a poller.
 //
 // # Expiry
 //
@@ -63,11 +80,14 @@ const cleanupTimeout = 100 * time.Millisecond
 // # When Redis is unavailable
 //
 // A Semaphore fails closed: Acquire, Renew and Release fail with an error
-// wrapping ErrUnavailable, and OnFailure hears of it. Do goes on renewing
-// while its function runs, and cancels it once the lease may have expired.
+// wrapping ErrUnavailable, or ErrBadReply for a reply that cannot be right,
+// and OnFailure hears of it. When a poll fails, every waiter of the
+// Semaphore fails with it. Do goes on renewing while its function runs, and
+// cancels it once the lease may have expired.
 //
-// All methods are safe for concurrent use. Use NewSemaphore; the zero
-// Semaphore is not usable.
+// All methods are safe for concurrent use. A Semaphore starts no goroutine
+// beyond Do's renewals: its poller is one of the waiting callers. Use
+// NewSemaphore; the zero Semaphore is not usable.
 type Semaphore struct {
 	client    redis.Scripter
 	key       string
@@ -75,13 +95,37 @@ type Semaphore struct {
 	n         int64
 	ttl       time.Duration
 	onFailure func(error)
+	group     string
+
+	mu       sync.Mutex
+	waiters  list.List // *semWaiter, in the order of their tickets
+	byID     map[string]*semWaiter
+	polling  bool      // one of the waiters polls for all
+	lastPoll time.Time // when the latest poll was sent
+	kick     chan struct{}
+}
+
+// A semWaiter is an Acquire waiting for the poller.
+type semWaiter struct {
+	id     string
+	ticket int64
+	elem   *list.Element
+	done   chan semResult // 1; sent with mu held
+}
+
+// A semResult is what the poller tells a waiter: its lease, or that it
+// polls now, or the failure that ends its wait.
+type semResult struct {
+	lease *Lease
+	lead  bool
+	err   error
 }
 
 // NewSemaphore returns a Semaphore of n slots on key, shared by every
 // Semaphore on the same key of the same Redis. The client must be as for
 // NewLimiter. NewSemaphore panics if the client is nil or lacks
-// ContextTimeoutEnabled, the key is empty, n < 1, or an option is nil or is
-// for a Limiter only.
+// ContextTimeoutEnabled, the key is empty or longer than MaxKeyLen, n < 1,
+// or an option is nil or is for a Limiter only.
 func NewSemaphore(client redis.Scripter, key string, n int64, opts ...Option) *Semaphore {
 	checkClient("NewSemaphore", client)
 	checkKey("NewSemaphore", key)
@@ -92,9 +136,15 @@ func NewSemaphore(client redis.Scripter, key string, n int64, opts ...Option) *S
 	if c.policySet {
 		panic("redislimit: NewSemaphore: FailClosed, FailOpen and FailLocal are options of NewLimiter; a Semaphore always fails closed")
 	}
+	if c.within != 0 {
+		panic("redislimit: NewSemaphore: ReserveWithin is an option of NewLimiter")
+	}
 	return &Semaphore{
 		client: client, key: key, n: n, ttl: c.ttl, onFailure: c.onFailure,
-		keys: []string{key + ":holders", key + ":queue", key + ":waiting", key + ":ticket"},
+		keys:  []string{key + ":holders", key + ":queue", key + ":waiting", key + ":ticket"},
+		group: newID(),
+		byID:  map[string]*semWaiter{},
+		kick:  make(chan struct{}, 1),
 	}
 }
 
@@ -105,7 +155,9 @@ func (s *Semaphore) Capacity() int64 { return s.n }
 func (s *Semaphore) TTL() time.Duration { return s.ttl }
 
 func (s *Semaphore) failed(op string, err error) error {
-	err = unavailable("Semaphore."+op, s.key, err)
+	if !errors.Is(err, ErrBadReply) {
+		err = unavailable("Semaphore."+op, s.key, err)
+	}
 	if s.onFailure != nil {
 		s.onFailure(err)
 	}
@@ -124,7 +176,7 @@ type Lease struct {
 }
 
 func newID() string {
-	var b [16]byte
+	var b [8]byte
 	rand.Read(b[:]) // never fails (crypto/rand)
 	return hex.EncodeToString(b[:])
 }
@@ -159,57 +211,227 @@ func (s *Semaphore) acquire(ctx context.Context, mode string) (*Lease, error) {
 	if mode == "try" {
 		op = "TryAcquire"
 	}
-	id := newID()
-	var timer *time.Timer
-	for {
-		send := time.Now()
-		v, _, err := acquireScript.run(ctx, s.client, s.keys, id, s.n, micros(s.ttl), micros(patience), mode)
-		if err != nil {
-			// The grant may have been made and its answer lost: leave,
-			// if Redis lets us, rather than hold a slot until it expires.
+	id := s.group + "/" + newID()
+	send := time.Now()
+	v, _, err := acquireScript.run(ctx, s.client, s.keys, id, s.n, micros(s.ttl), micros(patience), mode, s.group)
+	if err != nil {
+		// The grant may have been made and its answer lost: leave,
+		// if Redis lets us, rather than hold a slot until it expires.
+		s.leave(ctx, id)
+		if err := ended(ctx); err != nil {
+			return nil, err
+		}
+		return nil, s.failed(op, err)
+	}
+	a, err := s.parseAcquire(op, v)
+	if err != nil {
+		s.leave(ctx, id)
+		return nil, s.failed(op, err)
+	}
+	if a.granted {
+		return &Lease{sem: s, id: id, expires: send.Add(a.left)}, nil
+	}
+	if mode == "try" {
+		return nil, nil
+	}
+	w := &semWaiter{id: id, ticket: a.ticket, done: make(chan semResult, 1)}
+	s.mu.Lock()
+	s.insert(w)
+	lead := !s.polling
+	s.polling = true
+	s.mu.Unlock()
+	if lead {
+		return s.lead(ctx, w, a.rank, a.hint)
+	}
+	select {
+	case r := <-w.done:
+		if r.lead {
+			return s.lead(ctx, w, -1, -1)
+		}
+		if r.err != nil {
 			s.leave(ctx, id)
-			if err := ended(ctx); err != nil {
-				return nil, err
-			}
-			return nil, s.failed(op, err)
+			return nil, s.failed(op, r.err)
 		}
-		a, ok := v.([]any)
-		if !ok || len(a) < 2 {
-			return nil, s.failed(op, fmt.Errorf("unexpected answer %v from the semaphore's script", v))
-		}
-		if granted, _ := a[0].(int64); granted == 1 {
-			ttl, _ := a[1].(int64)
-			return &Lease{sem: s, id: id, expires: send.Add(time.Duration(ttl) * time.Microsecond)}, nil
-		}
-		if mode == "try" {
-			return nil, nil
-		}
-		// The first in the queue asks most often, since it goes next;
-		// the k-th, k times less often: a waiter that moved up faster
-		// than it asked holds the queue up by no more than its last
-		// interval.
-		d := maxPoll
-		if len(a) == 3 {
-			if rank, _ := a[1].(int64); rank >= 0 && rank < int64(maxPoll/minPoll) {
-				d = minPoll * time.Duration(rank+1)
-			}
-			if hint, _ := a[2].(int64); hint >= 0 {
-				d = min(d, time.Duration(hint)*time.Microsecond)
-			}
-		}
-		if timer == nil {
-			timer = time.NewTimer(d)
-			defer timer.Stop()
-		} else {
-			timer.Reset(d)
-		}
-		select {
-		case <-timer.C:
-		case <-ctx.Done():
-			s.leave(ctx, id)
-			return nil, ctx.Err()
+		return r.lease, nil
+	case <-ctx.Done():
+		return nil, s.quit(ctx, w)
+	}
+}
+
+// insert puts w in line by its ticket. It must be called with mu held.
+func (s *Semaphore) insert(w *semWaiter) {
+	s.byID[w.id] = w
+	for e := s.waiters.Back(); e != nil; e = e.Prev() {
+		if e.Value.(*semWaiter).ticket < w.ticket {
+			w.elem = s.waiters.InsertAfter(w, e)
+			return
 		}
 	}
+	w.elem = s.waiters.PushFront(w)
+}
+
+// remove takes w out of line. It must be called with mu held.
+func (s *Semaphore) remove(w *semWaiter) {
+	if w.elem != nil {
+		s.waiters.Remove(w.elem)
+		w.elem = nil
+		delete(s.byID, w.id)
+	}
+}
+
+// handOver makes the first waiter in line the poller, or nobody if none is
+// left. It must be called with mu held.
+func (s *Semaphore) handOver() {
+	if e := s.waiters.Front(); e != nil {
+		e.Value.(*semWaiter).done <- semResult{lead: true}
+		return
+	}
+	s.polling = false
+}
+
+// quit ends the wait of w, whose context has ended: it takes w out of line,
+// gives back a lease the poller got for it meanwhile, hands the polling
+// over if it was given it, and takes its place out of the queue.
+func (s *Semaphore) quit(ctx context.Context, w *semWaiter) error {
+	s.mu.Lock()
+	s.remove(w)
+	var r semResult
+	select {
+	case r = <-w.done:
+	default:
+	}
+	if r.lead {
+		s.handOver()
+	}
+	s.mu.Unlock()
+	s.leave(ctx, w.id) // also releases r.lease, if any
+	return ctx.Err()
+}
+
+// lead polls for every waiter of s until w, the poller, has a slot or its
+// context ends; then it hands the polling over.
+func (s *Semaphore) lead(ctx context.Context, w *semWaiter, rank, hint int64) (*Lease, error) {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	<-timer.C
+	for {
+		d := pollDelay(rank, hint)
+		s.mu.Lock()
+		d = max(d, time.Until(s.lastPoll.Add(minPoll)))
+		s.mu.Unlock()
+		timer.Reset(d)
+		select {
+		case <-timer.C:
+		case <-s.kick:
+			timer.Stop()
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, s.quitPolling(ctx, w)
+		}
+		s.mu.Lock()
+		if d := time.Until(s.lastPoll.Add(minPoll)); d > 0 {
+			s.mu.Unlock() // a kick too soon after the last poll
+			rank, hint = 0, int64(d/time.Microsecond)
+			continue
+		}
+		ids := make([]any, 0, 4+pollBatch)
+		ids = append(ids, s.group, s.n, micros(s.ttl), micros(patience))
+		for e := s.waiters.Front(); e != nil && len(ids) < 4+pollBatch; e = e.Next() {
+			ids = append(ids, e.Value.(*semWaiter).id)
+		}
+		send := time.Now()
+		s.lastPoll = send
+		s.mu.Unlock()
+		v, _, err := pollScript.run(ctx, s.client, s.keys, ids...)
+		var p poll
+		if err == nil {
+			p, err = s.parsePoll(v, len(ids)-4)
+		}
+		if err != nil {
+			if !errors.Is(err, ErrBadReply) && ended(ctx) != nil {
+				return nil, s.quitPolling(ctx, w)
+			}
+			return nil, s.failAll(ctx, w, err)
+		}
+		var mine *Lease
+		var orphans []string
+		rank, hint = -1, p.hint
+		s.mu.Lock()
+		for i, r := range p.ids {
+			id := ids[4+i].(string)
+			o := s.byID[id]
+			switch {
+			case o == nil:
+				orphans = append(orphans, id) // it left meanwhile
+			case !r.granted:
+				if rank < 0 || r.rank < rank {
+					rank = r.rank
+				}
+			case o == w:
+				s.remove(w)
+				mine = &Lease{sem: s, id: id, expires: send.Add(r.left)}
+			default:
+				s.remove(o)
+				o.done <- semResult{lease: &Lease{sem: s, id: id, expires: send.Add(r.left)}}
+			}
+		}
+		if rank < 0 && s.waiters.Len() > 0 {
+			rank = 0 // more waiters than one poll asks for: at once
+		}
+		if mine != nil {
+			s.handOver()
+		}
+		s.mu.Unlock()
+		for _, id := range orphans {
+			s.leave(ctx, id)
+		}
+		if mine != nil {
+			return mine, nil
+		}
+	}
+}
+
+// pollDelay is how long the poller waits before it asks again, with the
+// first of its waiters rank-th in the queue (-1: not known, ask at once)
+// and the first lease expiring in hint µs (-1: none held).
+func pollDelay(rank, hint int64) time.Duration {
+	if rank < 0 {
+		return 0
+	}
+	d := maxPoll
+	if rank < int64(maxPoll/minPoll) {
+		d = minPoll * time.Duration(rank+1)
+	}
+	if hint >= 0 {
+		d = min(d, max(time.Duration(hint)*time.Microsecond, minPoll))
+	}
+	return d
+}
+
+// quitPolling ends the wait of the poller w, whose context has ended.
+func (s *Semaphore) quitPolling(ctx context.Context, w *semWaiter) error {
+	s.mu.Lock()
+	s.remove(w)
+	s.handOver()
+	s.mu.Unlock()
+	s.leave(ctx, w.id)
+	return ctx.Err()
+}
+
+// failAll ends the wait of every waiter of s with err, a failed poll of w.
+func (s *Semaphore) failAll(ctx context.Context, w *semWaiter, err error) error {
+	s.mu.Lock()
+	for e := s.waiters.Front(); e != nil; e = s.waiters.Front() {
+		o := e.Value.(*semWaiter)
+		s.remove(o)
+		if o != w {
+			o.done <- semResult{err: err}
+		}
+	}
+	s.polling = false
+	s.mu.Unlock()
+	s.leave(ctx, w.id)
+	return s.failed("Acquire", err)
 }
 
 // leave takes id out of the queue, and out of the holders in case a grant
@@ -218,6 +440,97 @@ func (s *Semaphore) leave(ctx context.Context, id string) {
 	lctx, stop := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer stop()
 	releaseScript.run(lctx, s.client, s.keys, id)
+}
+
+// acquired is an answer of acquireSrc.
+type acquired struct {
+	granted    bool
+	left       time.Duration
+	rank, hint int64
+	ticket     int64
+}
+
+func (s *Semaphore) parseAcquire(op string, v any) (acquired, error) {
+	bad := func(what string) (acquired, error) { return acquired{}, badReply("Semaphore."+op, s.key, what, v) }
+	a, ok := v.([]any)
+	if !ok || len(a) < 2 {
+		return bad("not the answer of the semaphore's script")
+	}
+	x := make([]int64, len(a))
+	for i, e := range a {
+		if x[i], ok = e.(int64); !ok {
+			return bad("a value of the wrong type")
+		}
+	}
+	switch {
+	case x[0] == 1 && len(x) == 2:
+		left, err := s.leaseLeft(x[1])
+		if err != nil {
+			return bad(err.Error())
+		}
+		return acquired{granted: true, left: left}, nil
+	case x[0] != 0 || len(x) != 4:
+		return bad("not the answer of the semaphore's script")
+	case x[1] < -1 || x[2] < -1 || x[3] < 0 || x[1] >= 0 && x[3] == 0:
+		return bad("a place, hint or ticket out of range")
+	}
+	return acquired{rank: x[1], hint: x[2], ticket: x[3]}, nil
+}
+
+// leaseLeft checks the µs a granted lease has left.
+func (s *Semaphore) leaseLeft(us int64) (time.Duration, error) {
+	if us <= 0 || us > micros(s.ttl) {
+		return 0, errors.New("a lease time out of range")
+	}
+	return time.Duration(us) * time.Microsecond, nil
+}
+
+// poll is an answer of pollSrc.
+type poll struct {
+	hint int64
+	ids  []struct {
+		granted bool
+		left    time.Duration
+		rank    int64
+	}
+}
+
+func (s *Semaphore) parsePoll(v any, n int) (poll, error) {
+	bad := func(what string) (poll, error) { return poll{}, badReply("Semaphore.Acquire", s.key, what, v) }
+	a, ok := v.([]any)
+	if !ok || len(a) != 1+2*n {
+		return bad("not the answer of the semaphore's poll")
+	}
+	x := make([]int64, len(a))
+	for i, e := range a {
+		if x[i], ok = e.(int64); !ok {
+			return bad("a value of the wrong type")
+		}
+	}
+	if x[0] < -1 {
+		return bad("a hint out of range")
+	}
+	p := poll{hint: x[0], ids: make([]struct {
+		granted bool
+		left    time.Duration
+		rank    int64
+	}, n)}
+	for i := range n {
+		st, val := x[1+2*i], x[2+2*i]
+		switch {
+		case st == 1:
+			left, err := s.leaseLeft(val)
+			if err != nil {
+				return bad(err.Error())
+			}
+			p.ids[i].granted, p.ids[i].left = true, left
+		case st == 0 && val >= 0:
+			p.ids[i].rank = val
+		default:
+			return bad("a status or place out of range")
+		}
+	}
+	return p, nil
 }
 
 // Expires returns when the lease expires unless renewed, by this process's
@@ -231,8 +544,8 @@ func (l *Lease) Expires() time.Time {
 // Renew extends the lease by the Semaphore's TTL from now. It fails with an
 // error wrapping ErrLeaseLost if the lease has expired or been released (so
 // that another holder may have had the slot), with one wrapping
-// ErrUnavailable if Redis is, and with ctx.Err() if ctx ends first. Renew
-// panics if ctx is nil.
+// ErrUnavailable if Redis is (or ErrBadReply), and with ctx.Err() if ctx
+// ends first. Renew panics if ctx is nil.
 func (l *Lease) Renew(ctx context.Context) error {
 	checkCtx("Lease.Renew", ctx)
 	if err := ctx.Err(); err != nil {
@@ -253,7 +566,11 @@ func (l *Lease) Renew(ctx context.Context) error {
 		}
 		return s.failed("Lease.Renew", err)
 	}
-	if ok, _ := v.(int64); ok != 1 {
+	ok, isInt := v.(int64)
+	if !isInt || ok != 0 && ok != 1 {
+		return s.failed("Lease.Renew", badReply("Lease.Renew", s.key, "not 0 or 1", v))
+	}
+	if ok != 1 {
 		return l.lost("Renew", "it had expired")
 	}
 	l.mu.Lock()
@@ -268,8 +585,9 @@ func (l *Lease) lost(op, why string) error {
 	return fmt.Errorf("%w (Lease.%s, key %q): %s", ErrLeaseLost, op, l.sem.key, why)
 }
 
-// Release gives the slot back, waking no one: waiters find it free when
-// they next ask. It returns an error wrapping ErrLeaseLost if the lease had
+// Release gives the slot back. The poller of its Semaphore, if any of its
+// waiters waits, asks for it at once; other processes' waiters find it free
+// when their pollers next ask. It returns an error wrapping ErrLeaseLost if the lease had
 // already expired, so that another holder may have had the slot while this
 // one thought it held it; one wrapping ErrUnavailable if Redis is (the slot
 // then comes back when the lease expires); or ctx.Err(). Releasing twice
@@ -296,7 +614,16 @@ func (l *Lease) Release(ctx context.Context) error {
 		}
 		return s.failed("Lease.Release", err)
 	}
-	if held, _ := v.(int64); held != 1 {
+	held, isInt := v.(int64)
+	if !isInt || held != 0 && held != 1 {
+		return s.failed("Lease.Release", badReply("Lease.Release", s.key, "not 0 or 1", v))
+	}
+	// The poller of this process, if any, asks for the slot at once.
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+	if held != 1 {
 		return l.lost("Release", "it had expired")
 	}
 	return nil
