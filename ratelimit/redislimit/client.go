@@ -66,14 +66,20 @@ func newScript(src string) *script {
 	return &script{src: src, hash: redis.NewScript(src).Hash()}
 }
 
-// run runs s and reports the round trips it took.
+// run runs s and reports the round trips it took. A nil reply, which no
+// script returns, comes back as a nil value for the caller's check to
+// reject, not as an error of Redis.
 func (s *script) run(ctx context.Context, c redis.Scripter, keys []string, args ...any) (any, int, error) {
+	trips := 1
 	v, err := c.EvalSha(ctx, s.hash, keys, args...).Result()
-	if err == nil || !redis.HasErrorPrefix(err, "NOSCRIPT") {
-		return v, 1, err
+	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		trips = 2
+		v, err = c.Eval(ctx, s.src, keys, args...).Result()
 	}
-	v, err = c.Eval(ctx, s.src, keys, args...).Result()
-	return v, 2, err
+	if err == redis.Nil {
+		return nil, trips, nil
+	}
+	return v, trips, err
 }
 
 // redisEpoch is where the scripts count time from, in Redis's clock: µs

@@ -3,6 +3,8 @@ package redislimit_test
 import (
 	"context"
 	"errors"
+	"math"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/structured-go/structured/ratelimit"
 	"github.com/structured-go/structured/ratelimit/redislimit"
 	"github.com/structured-go/structured/ratelimit/redislimit/redistest"
 )
@@ -28,58 +31,69 @@ func ownServer(t *testing.T) *redistest.Server {
 
 // A call is one Allow or Wait of a replica, as the test saw it.
 type call struct {
+	replica    int
 	start, end time.Time
 	wait       bool // Wait, else Allow
 	granted    bool
 	err        error
 }
 
-// outage runs 2 replicas (a Limiter each, with its own client) of 100/s,
+// outage runs replicas (a Limiter each, with its own client) of 100/s,
 // burst 4, with opt, each with a worker calling Wait (300ms deadline) and
-// one calling Allow, while the test kills Redis after 300ms and restarts it
-// 500ms later, then lets them run 700ms more.
+// one calling Allow. Each phase ends on a condition, not after a time: the
+// test kills Redis once every replica has had answers from it, restarts it
+// once every replica has found it down and answered calls by its policy,
+// and stops once every replica has had answers again with no failure
+// between.
 type outage struct {
-	calls                  []call
-	created                time.Time // the limiters are made
-	killed, restartBegan   time.Time // the kill is done; the restart begins
-	restarted              time.Time // it answers again
-	redisAfterRestart      time.Time // Redis's clock, once restarted
-	redisEnd               time.Time
-	failures               atomic.Int64 // OnFailure's calls
-	failuresAtRecovery     int64        // OnFailure's calls 400ms after the restart
-	stats, statsAtRecovery redislimit.Stats
+	replicas          int
+	calls             []call
+	killed            time.Time   // the kill is done
+	restartBegan      time.Time   // the restart begins
+	redisAfterRestart time.Time   // Redis's clock, once restarted
+	redisEnd          time.Time   // Redis's clock at the end
+	firstDown         []time.Time // per replica, its first failure after the kill
+	lastDown          []time.Time // per replica, its last failure
+	failures          []int64     // per replica, OnFailure's calls
+	stats             []redislimit.Stats
 }
 
-const (
-	recovery      = 400 * time.Millisecond
-	learnedWithin = 150 * time.Millisecond
-)
+// phaseTimeout bounds each phase: a phase that does not end is a hang.
+const phaseTimeout = 20 * time.Second
 
 func runOutage(t *testing.T, opt redislimit.Option) *outage {
 	srv := ownServer(t)
-	o := &outage{}
 	const replicas = 2
+	o := &outage{replicas: replicas, firstDown: make([]time.Time, replicas), lastDown: make([]time.Time, replicas),
+		failures: make([]int64, replicas), stats: make([]redislimit.Stats, replicas)}
 	key := newKey(t)
+	var mu sync.Mutex // guards o's failure fields, and o.calls
+	var afterKill atomic.Bool
 	lims := make([]*redislimit.Limiter, replicas)
-	o.created = time.Now()
 	for i := range lims {
 		onFailure := redislimit.OnFailure(func(err error) {
 			if !errors.Is(err, redislimit.ErrUnavailable) {
 				t.Errorf("OnFailure got %v, which does not wrap ErrUnavailable", err)
 			}
-			o.failures.Add(1)
+			now := time.Now()
+			mu.Lock()
+			defer mu.Unlock()
+			o.failures[i]++
+			o.lastDown[i] = now
+			if afterKill.Load() && o.firstDown[i].IsZero() {
+				o.firstDown[i] = now
+			}
 		})
 		lims[i] = redislimit.NewLimiter(newClient(t, srv.Addr()), key, 100, 4, opt, onFailure)
 	}
-	var mu sync.Mutex
 	var stop atomic.Bool
 	var wg sync.WaitGroup
-	for _, l := range lims {
+	for i, l := range lims {
 		for _, wait := range []bool{true, false} {
 			wg.Go(func() {
 				var mine []call
 				for !stop.Load() {
-					c := call{start: time.Now(), wait: wait}
+					c := call{replica: i, start: time.Now(), wait: wait}
 					if wait {
 						ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 						c.err = l.Wait(ctx)
@@ -98,129 +112,165 @@ func runOutage(t *testing.T, opt redislimit.Option) *outage {
 			})
 		}
 	}
-	sum := func() (s redislimit.Stats) {
-		for _, l := range lims {
-			x := l.Stats()
-			s.Calls += x.Calls
-			s.RoundTrips += x.RoundTrips
-			s.Saved += x.Saved
-			s.Failures += x.Failures
-		}
-		return s
-	}
-	ref := newClient(t, srv.Addr())
-	time.Sleep(300 * time.Millisecond)
-	srv.Kill()
-	o.killed = time.Now()
-	time.Sleep(500 * time.Millisecond)
-	o.restartBegan = time.Now()
-	if err := srv.Restart(); err != nil {
+	fail := func(format string, args ...any) {
 		stop.Store(true)
 		wg.Wait()
-		t.Fatalf("restart: %v", err)
+		t.Fatalf(format, args...)
 	}
-	o.restarted = time.Now()
+	// until waits for cond, checked every millisecond.
+	until := func(what string, cond func() bool) {
+		deadline := time.Now().Add(phaseTimeout)
+		for !cond() {
+			if time.Now().After(deadline) {
+				fail("no %s within %v", what, phaseTimeout)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	each := func(f func(i int, s redislimit.Stats) bool) func() bool {
+		return func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			for i, l := range lims {
+				if !f(i, l.Stats()) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	ref := newClient(t, srv.Addr())
+	until("answers from Redis on every replica", each(func(_ int, s redislimit.Stats) bool { return s.RoundTrips >= 20 }))
+	afterKill.Store(true)
+	srv.Kill()
+	o.killed = time.Now()
+	atKill := make([]int64, replicas)
+	for i, l := range lims {
+		atKill[i] = l.Stats().Calls
+	}
+	until("failure heard and 20 calls answered by the policy on every replica", each(func(i int, s redislimit.Stats) bool {
+		return !o.firstDown[i].IsZero() && s.Failures >= 20
+	}))
+	o.restartBegan = time.Now()
+	if err := srv.Restart(); err != nil {
+		fail("restart: %v", err)
+	}
 	o.redisAfterRestart = redisNow(t, ref)
-	time.Sleep(recovery)
-	o.statsAtRecovery, o.failuresAtRecovery = sum(), o.failures.Load()
-	time.Sleep(300 * time.Millisecond)
+	// Recovered: 20 round trips in a row without a failure, on each.
+	marks := make([]redislimit.Stats, replicas)
+	for i, l := range lims {
+		marks[i] = l.Stats()
+	}
+	until("20 answers in a row without a failure after the restart, on every replica", each(func(i int, s redislimit.Stats) bool {
+		if s.Failures != marks[i].Failures {
+			marks[i] = s
+			return false
+		}
+		return s.RoundTrips-marks[i].RoundTrips >= 20
+	}))
 	stop.Store(true)
 	wg.Wait()
 	o.redisEnd = redisNow(t, ref)
-	o.stats = sum()
+	for i, l := range lims {
+		o.stats[i] = l.Stats()
+	}
 	return o
 }
 
-// phase returns the calls that started after from and ended before to.
-func (o *outage) phase(from, to time.Time) []call {
+// phase returns the calls of replica i (-1: any) that started after from
+// and ended before to.
+func (o *outage) phase(i int, from, to time.Time) []call {
 	var cs []call
 	for _, c := range o.calls {
-		if c.start.After(from) && c.end.Before(to) {
+		if (i < 0 || c.replica == i) && c.start.After(from) && c.end.Before(to) {
 			cs = append(cs, c)
 		}
 	}
 	return cs
 }
 
-// checkCommon checks what every policy does: no call hangs, calls before
-// the kill all succeed, and calls from 400ms after the restart on are
-// answered by Redis again (no failure counted since), within the rate.
-func (o *outage) checkCommon(t *testing.T) (down []call) {
+// checkCommon checks what every policy does, and returns the calls each
+// replica made while it knew Redis was down: no call hangs, calls before
+// the kill all succeed, and calls from DownFor after a replica's last
+// failure on are answered by Redis again, within the rate.
+func (o *outage) checkCommon(t *testing.T) (down [][]call) {
 	t.Helper()
 	for _, c := range o.calls {
-		if d := c.end.Sub(c.start); d > time.Second {
+		// A Wait ends by its 300ms deadline, an Allow by the dial's
+		// 200ms; a second more is for a loaded host, not a hang.
+		if d := c.end.Sub(c.start); d > 1300*time.Millisecond {
 			t.Errorf("a call took %v (wait %v, err %v): it hung", d, c.wait, c.err)
 		}
 	}
-	first := o.calls[0].start
-	for _, c := range o.phase(first.Add(-time.Hour), o.killed.Add(-50*time.Millisecond)) {
+	for _, c := range o.phase(-1, time.Time{}, o.killed) {
 		if c.err != nil {
 			t.Fatalf("a call before the kill failed: %v", c.err)
 		}
 	}
-	// A replica learns that Redis is down from a call that fails; until
-	// then, a call the last answer ruled out is refused without asking,
-	// for as long as that answer said (a few tokens' time here).
-	down = o.phase(o.killed.Add(learnedWithin), o.restartBegan)
-	if len(down) == 0 {
-		t.Fatal("no call ran while Redis was down")
-	}
-	if o.failures.Load() == 0 || o.stats.Failures == 0 {
-		t.Fatalf("OnFailure called %d times, Stats %+v: the outage went unreported", o.failures.Load(), o.stats)
-	}
-	if o.stats.Failures != o.statsAtRecovery.Failures || o.failures.Load() != o.failuresAtRecovery {
-		t.Fatalf("failures went on %v after the restart: %d then %d", recovery, o.statsAtRecovery.Failures, o.stats.Failures)
-	}
-	if o.stats.RoundTrips <= o.statsAtRecovery.RoundTrips {
-		t.Fatal("no round trip to Redis after the restart")
-	}
-	// Every grant after the restart came from Redis (closed) or, within
-	// the 400ms, maybe the policy; from then on only Redis, whose fresh
-	// bucket bounds them.
-	after := o.phase(o.restarted.Add(recovery), o.calls[0].start.Add(time.Hour))
 	var granted int
-	for _, c := range after {
-		if c.err != nil {
-			t.Fatalf("a call %v after the restart failed: %v", recovery, c.err)
+	for i := range o.replicas {
+		// From its first failure after the kill to the restart, a
+		// replica answers every call by its policy.
+		d := o.phase(i, o.firstDown[i], o.restartBegan)
+		if len(d) == 0 {
+			t.Fatalf("replica %d made no call while it knew Redis was down", i)
 		}
-		if c.granted {
-			granted++
+		down = append(down, d)
+		if o.failures[i] == 0 || o.stats[i].Failures == 0 {
+			t.Fatalf("replica %d: OnFailure called %d times, Stats %+v: the outage went unreported", i, o.failures[i], o.stats[i])
+		}
+		// From DownFor after its last failure on, Redis answers.
+		for _, c := range o.phase(i, o.lastDown[i].Add(redislimit.DownFor), o.calls[0].start.Add(time.Hour)) {
+			if c.err != nil {
+				t.Fatalf("replica %d: a call after its last failure failed: %v", i, c.err)
+			}
+			if c.start.After(o.restartBegan) && c.granted {
+				granted++
+			}
 		}
 	}
+	// Grants after the restart came from the fresh bucket in Redis, or,
+	// until DownFor after each replica's last failure, from its policy;
+	// those after, only from Redis, whose fresh bucket bounds them.
 	if most := 4 + 100*o.redisEnd.Sub(o.redisAfterRestart).Seconds(); float64(granted) > most {
-		t.Fatalf("%d grants after the restart, more than burst + rate × elapsed = %.1f", granted, most)
+		t.Fatalf("%d grants by Redis after the restart, more than burst + rate × elapsed = %.1f", granted, most)
 	}
 	return down
 }
 
-func (o *outage) logPhases(t *testing.T, down []call) {
-	var grantedDown, errsDown int
-	for _, c := range down {
-		if c.granted {
-			grantedDown++
+func (o *outage) logPhases(t *testing.T, down [][]call) {
+	for i, d := range down {
+		var granted, errs int
+		for _, c := range d {
+			if c.granted {
+				granted++
+			}
+			if c.err != nil {
+				errs++
+			}
 		}
-		if c.err != nil {
-			errsDown++
-		}
+		t.Logf("replica %d, while it knew Redis was down (%v): %d calls, %d granted, %d errors; %d failures heard; %+v",
+			i, o.restartBegan.Sub(o.firstDown[i]).Round(time.Millisecond), len(d), granted, errs, o.failures[i], o.stats[i])
 	}
-	t.Logf("while down (%v, from %v after the kill): %d calls, %d granted, %d errors; recovered within %v of the restart; %+v",
-		o.restartBegan.Sub(o.killed).Round(time.Millisecond), learnedWithin, len(down), grantedDown, errsDown, recovery, o.stats)
 }
 
 // Redis killed mid-run and restarted, under each failure policy: each does
 // what it says while Redis is down, nothing hangs, and once Redis is back
-// the limiters use it again.
+// the limiters use it again. Every phase ends on a condition, so the test
+// does not depend on how fast the host is.
 func TestRedisKilledAndRestarted(t *testing.T) {
 	t.Run("FailClosed", func(t *testing.T) {
 		o := runOutage(t, redislimit.FailClosed())
 		down := o.checkCommon(t)
 		o.logPhases(t, down)
-		for _, c := range down {
-			if c.granted || !errors.Is(c.err, redislimit.ErrUnavailable) {
-				t.Fatalf("while down: granted %v, err %v; want false and ErrUnavailable", c.granted, c.err)
-			}
-			if msg := c.err.Error(); !strings.Contains(msg, "Limiter.") || !strings.Contains(msg, "key ") {
-				t.Fatalf("error %q does not say which call and key", msg)
+		for _, d := range down {
+			for _, c := range d {
+				if c.granted || !errors.Is(c.err, redislimit.ErrUnavailable) {
+					t.Fatalf("while down: granted %v, err %v; want false and ErrUnavailable", c.granted, c.err)
+				}
+				if msg := c.err.Error(); !strings.Contains(msg, "Limiter.") || !strings.Contains(msg, "key ") {
+					t.Fatalf("error %q does not say which call and key", msg)
+				}
 			}
 		}
 	})
@@ -228,9 +278,11 @@ func TestRedisKilledAndRestarted(t *testing.T) {
 		o := runOutage(t, redislimit.FailOpen())
 		down := o.checkCommon(t)
 		o.logPhases(t, down)
-		for _, c := range down {
-			if !c.granted || c.err != nil {
-				t.Fatalf("while down: granted %v, err %v; want true, nil", c.granted, c.err)
+		for _, d := range down {
+			for _, c := range d {
+				if !c.granted || c.err != nil {
+					t.Fatalf("while down: granted %v, err %v; want true, nil", c.granted, c.err)
+				}
 			}
 		}
 	})
@@ -238,21 +290,22 @@ func TestRedisKilledAndRestarted(t *testing.T) {
 		o := runOutage(t, redislimit.FailLocal(2))
 		down := o.checkCommon(t)
 		o.logPhases(t, down)
-		var granted int
-		for _, c := range down {
-			if c.err != nil {
-				t.Fatalf("while down: err %v; want the local limiter's answer", c.err)
+		for i, d := range down {
+			var granted int
+			for _, c := range d {
+				if c.err != nil {
+					t.Fatalf("while down: err %v; want the local limiter's answer", c.err)
+				}
+				if c.granted {
+					granted++
+				}
 			}
-			if c.granted {
-				granted++
+			// Each replica's local limiter, 50/s with a burst of 2,
+			// grants at most burst + rate × the time it answered.
+			s := o.restartBegan.Sub(o.firstDown[i]).Seconds()
+			if most := 2 + 50*s; granted == 0 || float64(granted) > most {
+				t.Fatalf("replica %d while down: %d granted; want some, and at most 2 + 50/s × %.3fs = %.1f", i, granted, s, most)
 			}
-		}
-		// Each replica's local limiter, 50/s with a burst of 2, never
-		// grants more than burst + rate × the time since its creation.
-		d := o.restartBegan.Sub(o.created).Seconds()
-		most := 2 * (2 + 50*d)
-		if granted == 0 || float64(granted) > most {
-			t.Fatalf("while down: %d granted; want some, and at most 2 × (2 + 50/s × %.3fs) = %.1f", granted, d, most)
 		}
 	})
 }
@@ -371,4 +424,165 @@ func TestSemaphoreWhenRedisIsKilled(t *testing.T) {
 			t.Fatal("OnFailure did not hear of the failed Acquire")
 		}
 	})
+}
+
+// maxExcess returns the most that grants (sorted times) exceed
+// burst + rate × (b − a) over the windows [a, b] between two of them with
+// a at or after from.
+func maxExcess(grants []time.Time, from time.Time, burst, rate float64) (excess float64, at time.Time, n int, span time.Duration) {
+	excess = math.Inf(-1)
+	for j, a := range grants {
+		if a.Before(from) {
+			continue
+		}
+		for k := j; k < len(grants); k++ {
+			d := grants[k].Sub(a)
+			if e := float64(k-j+1) - burst - rate*d.Seconds(); e > excess {
+				excess, at, n, span = e, a, k-j+1, d
+			}
+		}
+	}
+	return excess, at, n, span
+}
+
+// Two replicas under FailLocal(2) whose callers ask for more than the rate,
+// through Redis's death and its return, restarted empty: over every
+// interval that begins once both replicas have found Redis unavailable, they
+// grant at most burst + limit × interval, as the doc says: the local
+// limiters share the limit while Redis is down, and on its return each
+// replica's first call charges Redis with what its local limiter handed
+// out. Over an interval that spans the failure itself, at most one burst
+// more. Grants are timed when the calls return, so each bound has a slack
+// of limit × 20ms for a loaded host's late timers.
+func TestFailLocalKeepsTheBoundThroughRedisReturn(t *testing.T) {
+	srv := ownServer(t)
+	const replicas, rate, burst = 2, 200, 100
+	const slack = rate * 0.020
+	key := newKey(t)
+	var mu sync.Mutex
+	var grants []time.Time
+	firstDown := make([]time.Time, replicas)
+	var afterKill atomic.Bool
+	lims := make([]*redislimit.Limiter, replicas)
+	for i := range lims {
+		lims[i] = redislimit.NewLimiter(newClient(t, srv.Addr()), key, rate, burst, redislimit.FailLocal(replicas),
+			redislimit.OnFailure(func(error) {
+				now := time.Now()
+				mu.Lock()
+				if afterKill.Load() && firstDown[i].IsZero() {
+					firstDown[i] = now
+				}
+				mu.Unlock()
+			}))
+	}
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	granted := func() {
+		now := time.Now()
+		mu.Lock()
+		grants = append(grants, now)
+		mu.Unlock()
+	}
+	for _, l := range lims {
+		for range 3 {
+			wg.Go(func() {
+				for !stop.Load() {
+					ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+					err := l.Wait(ctx)
+					cancel()
+					if err == nil {
+						granted()
+					} else if !errors.Is(err, ratelimit.ErrExceedsDeadline) && err != context.DeadlineExceeded {
+						t.Errorf("Wait = %v", err)
+						return
+					}
+				}
+			})
+		}
+		wg.Go(func() {
+			for !stop.Load() {
+				if ok, err := l.Allow(context.Background()); err != nil {
+					t.Errorf("Allow = %v", err)
+					return
+				} else if ok {
+					granted()
+				} else {
+					time.Sleep(time.Millisecond)
+				}
+			}
+		})
+	}
+	fail := func(format string, args ...any) {
+		stop.Store(true)
+		wg.Wait()
+		t.Fatalf(format, args...)
+	}
+	until := func(what string, cond func() bool) {
+		deadline := time.Now().Add(phaseTimeout)
+		for !cond() {
+			if time.Now().After(deadline) {
+				fail("no %s within %v", what, phaseTimeout)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(grants)
+	}
+	until("200 grants from Redis", func() bool { return count() >= 200 })
+	afterKill.Store(true)
+	srv.Kill()
+	killed := count()
+	until("both replicas on their local limiters, with 100 grants", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return !firstDown[0].IsZero() && !firstDown[1].IsZero() && len(grants) >= killed+100
+	})
+	if err := srv.Restart(); err != nil {
+		fail("restart: %v", err)
+	}
+	returned := time.Now()
+	back := count()
+	marks := make([]redislimit.Stats, replicas)
+	until("both replicas back on Redis, with a second of grants", func() bool {
+		done := true
+		for i, l := range lims {
+			s := l.Stats()
+			if s.Failures != marks[i].Failures {
+				marks[i] = s
+			}
+			done = done && s.RoundTrips-marks[i].RoundTrips >= 20
+		}
+		return done && time.Since(returned) > time.Second
+	})
+	stop.Store(true)
+	wg.Wait()
+	slices.SortFunc(grants, func(a, b time.Time) int { return a.Compare(b) })
+	bothDown := firstDown[0]
+	if firstDown[1].After(bothDown) {
+		bothDown = firstDown[1]
+	}
+	var inSecond int
+	for _, g := range grants {
+		if !g.Before(returned) && g.Before(returned.Add(time.Second)) {
+			inSecond++
+		}
+	}
+	t.Logf("%d grants: %d before the kill, %d while Redis was down, %d after; %d in the second after Redis returned, against rate + burst = %d",
+		len(grants), killed, back-killed, len(grants)-back, inSecond, rate+burst)
+	e, at, n, span := maxExcess(grants, bothDown, burst, rate)
+	t.Logf("from both replicas' failure on, the most over burst + rate × interval: %.1f (%d grants in %v, %v after the failure)",
+		e, n, span.Round(time.Millisecond), at.Sub(bothDown).Round(time.Millisecond))
+	if e > slack {
+		t.Errorf("%d grants in %v from %v after both replicas found Redis down: %.1f over burst + rate × interval (slack %.0f)",
+			n, span.Round(time.Millisecond), at.Sub(bothDown).Round(time.Millisecond), e, slack)
+	}
+	// Over the whole run, the bound is 2 × burst + rate × interval; the
+	// local limiters' own idle over-grant (the issue "ratelimit: limits
+	// that hold") exceeds it until package ratelimit's fix lands, so it
+	// is only reported here.
+	e2, _, n2, span2 := maxExcess(grants, time.Time{}, 2*burst, rate)
+	t.Logf("over the whole run, the most over 2 × burst + rate × interval: %.1f (%d grants in %v)", e2, n2, span2.Round(time.Millisecond))
 }

@@ -187,6 +187,8 @@ type Limiter struct {
 
 	rtt rttEstimate
 
+	spares []spare
+
 	// failing is the latest failure, from it until Redis answers again:
 	// meanwhile the policy answers, without the pre-check, and Redis is
 	// asked again only from downUntil on.
@@ -207,7 +209,7 @@ type Limiter struct {
 	charging   bool
 	localSeq   int64
 
-	calls, roundTrips, saved, failures, queuedCalls, late atomic.Int64
+	calls, roundTrips, saved, failures, queuedCalls, late, tookSpare atomic.Int64
 }
 
 // A waiter is a WaitN call in a Limiter's line.
@@ -307,9 +309,10 @@ type Stats struct {
 	// process because their tokens were further ahead than ReserveWithin.
 	Queued int64
 	// Late is the number of grants that came back too late for their
-	// WaitN's deadline (the round trip took longer than its margin): their
-	// tokens were given back if no one had reserved since, else lost.
-	Late int64
+	// WaitN's deadline (the round trip took longer than its margin); Spares
+	// is the number of WaitN calls that took such a grant, or one whose
+	// WaitN's context ended, without a round trip of their own.
+	Late, Spares int64
 }
 
 // Stats returns the Limiter's counts so far.
@@ -321,6 +324,7 @@ func (l *Limiter) Stats() Stats {
 		Failures:   l.failures.Load(),
 		Queued:     l.queuedCalls.Load(),
 		Late:       l.late.Load(),
+		Spares:     l.tookSpare.Load(),
 	}
 }
 
@@ -696,6 +700,18 @@ func (l *Limiter) WaitN(ctx context.Context, n int) error {
 			l.mu.Unlock()
 			return l.waitFailed(ctx, n, err)
 		}
+		if w == nil || l.queue.Front() == w.elem {
+			var by time.Time
+			if hasDeadline {
+				by = now.Add(time.Until(deadline))
+			}
+			if act, ok := l.takeSpare(now, by, n); ok {
+				l.dequeue(w)
+				l.mu.Unlock()
+				l.tookSpare.Add(1)
+				return l.sleepUntil(ctx, n, act, "", deadline, hasDeadline)
+			}
+		}
 		if w != nil && l.queue.Front() != w.elem {
 			// Not our turn: the first in line plans for the others.
 			l.mu.Unlock()
@@ -733,7 +749,7 @@ func (l *Limiter) WaitN(ctx context.Context, n int) error {
 			case err != nil:
 				return err
 			case g.ok:
-				return l.sleepUntil(ctx, n, g, recv, deadline, hasDeadline)
+				return l.sleepUntil(ctx, n, recv.Add(g.wait), g.tat, deadline, hasDeadline)
 			case byDeadline:
 				return l.exceedsDeadline(n)
 			}
@@ -773,22 +789,23 @@ func (l *Limiter) WaitN(ctx context.Context, n int) error {
 	}
 }
 
-// sleepUntil waits until a grant may act, for WaitN.
-func (l *Limiter) sleepUntil(ctx context.Context, n int, g grant, recv, deadline time.Time, hasDeadline bool) error {
-	if g.wait <= 0 {
+// sleepUntil waits until a grant of n tokens may act at act, for WaitN. A
+// grant it cannot use (it would act after the deadline, or ctx ends first)
+// it leaves to the other WaitN calls of the process (see spare).
+func (l *Limiter) sleepUntil(ctx context.Context, n int, act time.Time, tat string, deadline time.Time, hasDeadline bool) error {
+	left := act.Sub(l.clock())
+	if left <= 0 {
 		return nil
 	}
-	act := recv.Add(g.wait)
-	if hasDeadline && time.Until(deadline) < act.Sub(l.clock()) {
-		// The answer came back too late to wait: give the tokens back
-		// while there is time.
+	if hasDeadline && time.Until(deadline) < left {
+		// The answer came back too late to wait.
 		l.late.Add(1)
-		gctx, stop := context.WithDeadline(context.WithoutCancel(ctx), deadline)
-		l.giveBack(gctx, n, g.tat)
-		stop()
+		l.mu.Lock()
+		l.offer(spare{act: act, n: n, tat: tat})
+		l.mu.Unlock()
 		return l.exceedsDeadline(n)
 	}
-	timer := time.NewTimer(act.Sub(l.clock()))
+	timer := time.NewTimer(left)
 	defer timer.Stop()
 	select {
 	case <-timer.C:
@@ -800,11 +817,73 @@ func (l *Limiter) sleepUntil(ctx context.Context, n int, g grant, recv, deadline
 		}
 		// Giving back takes a round trip; worth it only if it ends
 		// before the tokens would have come anyway, so bound it by that.
-		gctx, stop := context.WithTimeout(context.WithoutCancel(ctx), left)
-		l.giveBack(gctx, n, g.tat)
-		stop()
+		// If it cannot, another WaitN of the process may take them.
+		back := false
+		if tat != "" {
+			gctx, stop := context.WithTimeout(context.WithoutCancel(ctx), left)
+			back, _ = l.giveBack(gctx, n, tat)
+			stop()
+		}
+		if !back {
+			l.mu.Lock()
+			l.offer(spare{act: act, n: n})
+			l.mu.Unlock()
+		}
 		return ctx.Err()
 	}
+}
+
+// A spare is a grant that the WaitN which asked for it cannot use: its
+// answer came back too late, or its context ended. Until it may act,
+// another WaitN of the Limiter whose deadline allows takes it instead of
+// asking Redis, and acts at its time; so a grant made is a grant used, when
+// others wait, however slow the round trips.
+type spare struct {
+	act time.Time
+	n   int
+	tat string // to give it back; "" once split
+}
+
+// maxSpares bounds the spares kept.
+const maxSpares = 1024
+
+// offer keeps s for another WaitN. It must be called with mu held.
+func (l *Limiter) offer(s spare) {
+	now := l.clock()
+	kept := l.spares[:0]
+	for _, o := range l.spares {
+		if o.act.After(now) {
+			kept = append(kept, o)
+		}
+	}
+	l.spares = kept
+	if len(l.spares) < maxSpares {
+		l.spares = append(l.spares, s)
+	}
+}
+
+// takeSpare takes n tokens of the earliest spare that acts from now to by
+// (by zero: any time from now on), and returns when they act. It must be
+// called with mu held.
+func (l *Limiter) takeSpare(now, by time.Time, n int) (act time.Time, ok bool) {
+	best := -1
+	for i, s := range l.spares {
+		if s.n >= n && !s.act.Before(now) && (by.IsZero() || !s.act.After(by)) &&
+			(best < 0 || s.act.Before(l.spares[best].act)) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return time.Time{}, false
+	}
+	s := &l.spares[best]
+	act = s.act
+	if s.n -= n; s.n == 0 {
+		l.spares = append(l.spares[:best], l.spares[best+1:]...)
+	} else {
+		s.tat = ""
+	}
+	return act, true
 }
 
 func (l *Limiter) exceedsDeadline(n int) error {
