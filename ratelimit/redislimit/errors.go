@@ -1,6 +1,10 @@
 package redislimit
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
 
 var (
 	// ErrUnavailable is wrapped by the error of a call that needed Redis and
@@ -29,3 +33,24 @@ var (
 	// function, cancelled when the lease is lost while the function runs.
 	ErrLeaseLost = errors.New("redislimit: the lease was lost")
 )
+
+// A wrapError wraps a sentinel of package ratelimit with the words of this
+// package's call before the sentinel's own: one prefix, "redislimit: ",
+// and the sentinel's words, which errors.Is and a grep both find.
+type wrapError struct {
+	msg string
+	err error
+}
+
+func (e *wrapError) Error() string { return e.msg }
+func (e *wrapError) Unwrap() error { return e.err }
+
+// wrapf returns an error wrapping err whose message is "redislimit: ", the
+// formatted text, ": " and err's words without their package's prefix.
+func wrapf(err error, format string, args ...any) error {
+	words := err.Error()
+	if i := strings.Index(words, ": "); i >= 0 && !strings.Contains(words[:i], " ") {
+		words = words[i+2:]
+	}
+	return &wrapError{msg: "redislimit: " + fmt.Sprintf(format, args...) + ": " + words, err: err}
+}

@@ -171,6 +171,20 @@ func TestRepliesThatCannotBeRightAreFailuresThePolicySees(t *testing.T) {
 			}
 		})
 	}
+	t.Run("replies that are right", func(t *testing.T) {
+		// The bucket empties within the next µs: wait 1, empty 0.
+		for _, reply := range [][]any{
+			{int64(1), int64(1), int64(0), strconv.FormatFloat(float64(now)+100_000.44, 'f', -1, 64), now},
+			{int64(1), int64(0), int64(-1), strconv.FormatFloat(float64(now)+99_999.5, 'f', -1, 64), now},
+			{int64(1), int64(3), int64(2), strconv.FormatFloat(float64(now)+100_002.5, 'f', -1, 64), now},
+		} {
+			f := startFake(t, func(string, []string) any { return reply })
+			l := redislimit.NewLimiter(f.client(t), "right", 10, 1)
+			if err := l.Wait(t.Context()); err != nil {
+				t.Errorf("Wait on %v = %v, want nil", reply, err)
+			}
+		}
+	})
 	t.Run("an error reply", func(t *testing.T) {
 		f := startFake(t, func(string, []string) any { return respError("ERR the proxy lost its backend") })
 		l := redislimit.NewLimiter(f.client(t), "error-reply", 10, 1, redislimit.FailOpen())

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -520,7 +521,8 @@ func (l *Limiter) parseGrant(op string, v any, n int, maxWait int64) (grant, err
 		if wait > maxWait+1 {
 			return bad("a grant later than the time asked for")
 		}
-		if empty > 0 && (wait < empty || wait > empty+1) || empty <= 0 && wait != 0 {
+		// wait = ceil(x) and empty = floor(x) for x > 0; else wait = 0.
+		if !(wait == 0 && empty <= 0 || wait > 0 && empty >= 0 && wait-empty <= 1 && wait >= empty) {
 			return bad("a grant whose wait does not match its bucket")
 		}
 		t, err := strconv.ParseFloat(tat, 64)
@@ -571,6 +573,17 @@ func (l *Limiter) localGrant(n int) {
 	l.localSeq++
 }
 
+// yield lets other goroutines run before a refusal without Redis returns.
+// Callers that retry a refused call at once, in a loop, would otherwise
+// keep every processor busy; Go then polls the network only every 10ms,
+// and a processor looks at the goroutines whose answers came only every
+// 61 of its scheduling rounds, which busy callers stretch to 10ms each:
+// the Limiter's own round trips would take tens or hundreds of
+// milliseconds, long enough to miss their callers' deadlines. With the
+// yield, 200 such callers with 50ms deadlines get 96% of the rate, not 44%
+// (see contention_test.go).
+func yield() { runtime.Gosched() }
+
 // opens reports whether FailOpen allows on err.
 func (l *Limiter) opens(err error) bool {
 	return l.policy == failOpen && !errors.Is(err, ErrBadReply)
@@ -613,6 +626,7 @@ func (l *Limiter) AllowN(ctx context.Context, n int) (bool, error) {
 	if l.failing == nil && l.readyAt(now, n, l.inflight).After(now) {
 		l.mu.Unlock()
 		l.saved.Add(1)
+		yield()
 		return false, nil
 	}
 	a := l.startAsk(now, n)
@@ -667,7 +681,7 @@ func (l *Limiter) WaitN(ctx context.Context, n int) error {
 	checkCtx("Limiter.WaitN", ctx)
 	checkN("WaitN", n)
 	if n > l.burst && !l.inf {
-		return fmt.Errorf("redislimit: Limiter.WaitN(n=%d) with a burst of %d: %w", n, l.burst, ratelimit.ErrExceedsBurst)
+		return wrapf(ratelimit.ErrExceedsBurst, "Limiter.WaitN(n=%d) with a burst of %d", n, l.burst)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -764,6 +778,7 @@ func (l *Limiter) WaitN(ctx context.Context, n int) error {
 			l.dequeue(w)
 			l.mu.Unlock()
 			l.saved.Add(1)
+			yield()
 			return l.exceedsDeadline(n)
 		}
 		if w == nil {
@@ -886,8 +901,15 @@ func (l *Limiter) takeSpare(now, by time.Time, n int) (act time.Time, ok bool) {
 	return act, true
 }
 
+// errExceedsDeadline1 is exceedsDeadline(1), made once: refusing costs no
+// allocation.
+var errExceedsDeadline1 = wrapf(ratelimit.ErrExceedsDeadline, "Limiter.WaitN(n=1)")
+
 func (l *Limiter) exceedsDeadline(n int) error {
-	return fmt.Errorf("redislimit: Limiter.WaitN(n=%d): %w", n, ratelimit.ErrExceedsDeadline)
+	if n == 1 {
+		return errExceedsDeadline1
+	}
+	return wrapf(ratelimit.ErrExceedsDeadline, "Limiter.WaitN(n=%d)", n)
 }
 
 func (l *Limiter) waitFailed(ctx context.Context, n int, err error) error {
@@ -909,8 +931,7 @@ func (l *Limiter) waitLocal(ctx context.Context, n int) error {
 	if !r.OK() {
 		b := l.local.Burst()
 		l.mu.Unlock()
-		return fmt.Errorf("redislimit: Limiter.WaitN(n=%d) with Redis unavailable: the local limiter's burst is %d: %w",
-			n, b, ratelimit.ErrExceedsBurst)
+		return wrapf(ratelimit.ErrExceedsBurst, "Limiter.WaitN(n=%d) with Redis unavailable: the local limiter's burst is %d", n, b)
 	}
 	d := r.Delay()
 	if deadline, ok := ctx.Deadline(); ok && d > time.Until(deadline) {

@@ -452,3 +452,28 @@ func TestBadInputPanics(t *testing.T) {
 		}
 	}
 }
+
+// Errors carry this package's prefix once, and the words of package
+// ratelimit's sentinels that errors.Is matches.
+func TestErrorsHaveOnePrefix(t *testing.T) {
+	l := redislimit.NewLimiter(newClient(t, redisAddr), newKey(t), 10, 1)
+	if err := l.Wait(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithTimeout(t.Context(), 10*time.Millisecond)
+	defer stop()
+	for _, err := range []error{l.WaitN(t.Context(), 2), l.Wait(ctx), l.WaitN(ctx, 1)} {
+		msg := err.Error()
+		if strings.Count(msg, "limit: ") != 1 || !strings.HasPrefix(msg, "redislimit: ") {
+			t.Errorf("error %q: want one prefix, redislimit's", msg)
+		}
+		var sentinel error = ratelimit.ErrExceedsBurst
+		if !errors.Is(err, sentinel) {
+			sentinel = ratelimit.ErrExceedsDeadline
+		}
+		words := strings.TrimPrefix(sentinel.Error(), "ratelimit: ")
+		if !errors.Is(err, sentinel) || !strings.HasSuffix(msg, ": "+words) {
+			t.Errorf("error %q: want it to wrap %v and end with its words", msg, sentinel)
+		}
+	}
+}
