@@ -19,14 +19,17 @@ import (
 
 // The randomized test: 3 replicas, each a nursery of workers sharing a
 // Limiter and a Semaphore with the other replicas, do random mixes of what
-// users do — Wait with deadlines that are often too short, Allow, Reserve
-// then act or Cancel, Do that succeeds, fails, panics or outlasts its
-// context, a Wait nested inside a Do — and one replica is cancelled midway.
-// Invariants: never more than the Semaphore's slots in use, never more than
-// burst + rate × elapsed granted, every error a worker made comes out of
-// its nursery exactly once and nothing else does, every panic comes out of
-// its Do unchanged, and nothing is left running (a live counter, and goleak
-// in TestMain).
+// users do — Wait with deadlines that are often too short, Wait with no
+// deadline that is cancelled while it waits (in line beyond ReserveWithin,
+// or sleeping on its grant), Allow, Reserve then act or Cancel, Do that
+// succeeds, fails, panics or outlasts its context, a Wait nested inside a
+// Do, an Acquire given up while the poller asks for it — and one replica is
+// cancelled midway. Invariants: never more than the Semaphore's slots in
+// use, never more than burst + rate × elapsed granted, every error a worker
+// made comes out of its nursery exactly once and nothing else does, every
+// panic comes out of its Do unchanged, nothing is left running (a live
+// counter, and goleak in TestMain), and nothing is left in Redis: no
+// holder, nobody in the queue.
 func TestRandomReplicas(t *testing.T) {
 	const (
 		replicas = 3
@@ -45,7 +48,8 @@ func TestRandomReplicas(t *testing.T) {
 	for i := range reps {
 		c := newClient(t, redisAddr)
 		reps[i] = replica{
-			lim: redislimit.NewLimiter(c, limKey, rate, burst, redislimit.FailLocal(replicas)),
+			lim: redislimit.NewLimiter(c, limKey, rate, burst, redislimit.FailLocal(replicas),
+				redislimit.ReserveWithin(time.Duration(5+10*i)*time.Millisecond)),
 			sem: redislimit.NewSemaphore(c, semKey, slots, redislimit.WithTTL(300*time.Millisecond)),
 		}
 	}
@@ -145,7 +149,19 @@ func TestRandomReplicas(t *testing.T) {
 	if most := burst + rate*elapsed.Seconds(); float64(granted.Load()) > most {
 		t.Fatalf("granted %d in %v, more than burst + rate × elapsed = %.1f", granted.Load(), elapsed, most)
 	}
-	t.Logf("%d errors made and returned, %d tokens granted in %v, at most %d in a slot at once", len(made), granted.Load(), elapsed.Round(time.Millisecond), peak.Load())
+	for _, k := range []string{":holders", ":queue"} {
+		if n, err := ref.ZCard(t.Context(), semKey+k).Result(); err != nil || n != 0 {
+			t.Errorf("%s%s holds %d (%v) after every replica is done, want 0", semKey, k, n, err)
+		}
+	}
+	var queued, spares int64
+	for _, r := range reps {
+		s := r.lim.Stats()
+		queued += s.Queued
+		spares += s.Spares
+	}
+	t.Logf("%d errors made and returned, %d tokens granted in %v, at most %d in a slot at once; %d Waits in line, %d spares taken",
+		len(made), granted.Load(), elapsed.Round(time.Millisecond), peak.Load(), queued, spares)
 }
 
 var errWorker = errors.New("a worker's own error")
@@ -169,9 +185,37 @@ func randomOp(ctx context.Context, t *testing.T, rng *rand.Rand, lim *redislimit
 		}
 		return err
 	}
-	switch rng.IntN(6) {
+	switch rng.IntN(8) {
 	case 0: // Wait with a deadline that is often too short
 		return waitFor(ctx, time.Duration(rng.IntN(20))*time.Millisecond)
+	case 6: // Wait with no deadline, given up after a while
+		wctx, stop := context.WithCancel(ctx)
+		timer := time.AfterFunc(time.Duration(rng.IntN(30))*time.Millisecond, stop)
+		defer timer.Stop()
+		defer stop()
+		switch err := lim.Wait(wctx); {
+		case err == nil:
+			granted.Add(1)
+		case err == context.Canceled && ctx.Err() == nil:
+		default:
+			return err
+		}
+		return nil
+	case 7: // Acquire, given up while waiting, or held a moment
+		actx, stop := context.WithTimeout(ctx, time.Duration(rng.IntN(10))*time.Millisecond)
+		defer stop()
+		lease, err := sem.Acquire(actx)
+		switch {
+		case err == nil:
+			werr := work(ctx)
+			if rerr := lease.Release(context.WithoutCancel(ctx)); rerr != nil {
+				return fmt.Errorf("Release = %w", rerr)
+			}
+			return werr
+		case err == context.DeadlineExceeded && ctx.Err() == nil:
+			return nil
+		}
+		return err
 	case 1: // Allow, dropping what it refuses
 		ok, err := lim.Allow(ctx)
 		if ok {

@@ -3,11 +3,14 @@ package redislimit_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/structured-go/structured/ratelimit/redislimit"
 )
@@ -253,5 +256,100 @@ func TestCancelledAcquireLeavesTheQueue(t *testing.T) {
 	l.Release(t.Context())
 	if d := time.Since(start); d > 100*time.Millisecond {
 		t.Fatalf("Acquire of a free slot took %v: a departed waiter held it up", d)
+	}
+}
+
+// commandCounter is a go-redis hook counting the commands a client sends.
+type commandCounter struct{ n atomic.Int64 }
+
+func (c *commandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (c *commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		c.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		c.n.Add(int64(len(cmds)))
+		return next(ctx, cmds)
+	}
+}
+
+// countingClient returns a client of addr and the count of its commands.
+func countingClient(t *testing.T, addr string) (*redis.Client, *atomic.Int64) {
+	c := newClient(t, addr)
+	counter := &commandCounter{}
+	c.AddHook(counter)
+	return c, &counter.n
+}
+
+// The waiters of a Semaphore wait on one poller: its calls to Redis while
+// they wait do not grow with their number. Each waiter costs one round
+// trip to join the queue and one to leave it; in between, at most one
+// poll every MinPoll for all of them. (Before, each waiter polled: 500
+// waiters made 6,700 calls a second.)
+func TestSemaphoreWaitersShareOnePoller(t *testing.T) {
+	for _, tc := range []struct{ replicas, waiters int }{{1, 1}, {1, 100}, {1, 500}, {2, 250}} {
+		t.Run(fmt.Sprintf("%d replicas, %d waiters each", tc.replicas, tc.waiters), func(t *testing.T) {
+			key := newKey(t)
+			ref := newClient(t, redisAddr)
+			holder, err := redislimit.NewSemaphore(ref, key, 1).Acquire(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, stop := context.WithCancel(t.Context())
+			var wg sync.WaitGroup
+			counts := make([]*atomic.Int64, tc.replicas)
+			for r := range tc.replicas {
+				c, n := countingClient(t, redisAddr)
+				counts[r] = n
+				sem := redislimit.NewSemaphore(c, key, 1)
+				for range tc.waiters {
+					wg.Go(func() {
+						if l, err := sem.Acquire(ctx); err != context.Canceled {
+							t.Errorf("Acquire = %v, %v; want context.Canceled", l, err)
+						}
+					})
+				}
+			}
+			all := int64(tc.replicas * tc.waiters)
+			for {
+				n, err := ref.ZCard(t.Context(), key+":queue").Result()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n == all {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+			before := make([]int64, tc.replicas)
+			for r, n := range counts {
+				before[r] = n.Load()
+			}
+			start := time.Now()
+			time.Sleep(300 * time.Millisecond) // the window in which the calls are counted
+			window := time.Since(start)
+			for r, n := range counts {
+				calls := n.Load() - before[r]
+				most := int64(window/redislimit.MinPoll) + 2
+				t.Logf("replica %d: %d calls in %v with %d waiters: %.0f a second", r, calls, window.Round(time.Millisecond), tc.waiters, float64(calls)/window.Seconds())
+				if calls > most {
+					t.Errorf("replica %d: %d calls in %v with %d waiters, more than one poll every %v (%d)", r, calls, window, tc.waiters, redislimit.MinPoll, most)
+				}
+			}
+			stop()
+			wg.Wait()
+			if err := holder.Release(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := ref.ZCard(t.Context(), key+":queue").Result(); n != 0 {
+				t.Fatalf("%d left in the queue after every waiter left", n)
+			}
+			if n, _ := ref.ZCard(t.Context(), key+":holders").Result(); n != 0 {
+				t.Fatalf("%d holders after every waiter left and the holder released", n)
+			}
+		})
 	}
 }
