@@ -35,12 +35,18 @@
 // The Limiter keeps redis_rate's core, the generic cell rate algorithm in one
 // Lua script (EVALSHA, with EVAL when Redis does not have the script) on
 // Redis's own clock, and adds: a Wait that reserves in one round trip and
-// sleeps until its tokens come, ending with its context; a pre-check, so
-// that a call the last answer already rules out does not go to Redis at all;
-// n events per call; and a failure policy per limiter for when Redis is down
-// (FailClosed, FailOpen, FailLocal). The Semaphore is new: leases that
-// expire, so a crashed replica's slots come back; first come, first served
-// across replicas; and Do, which renews its lease while its function runs
+// sleeps until its tokens come, ending with its context, and that never
+// reserves more than a second ahead (ReserveWithin), so that abandoned
+// Waits cannot lock a key; a pre-check, so that a call a recent answer
+// already rules out does not go to Redis at all, and many callers do not
+// all ask at once; grants that come back too late for their caller go to
+// the next caller of the process; n events per call; replies checked
+// against what the script can return (ErrBadReply); and a failure policy
+// per limiter for when Redis is down (FailClosed, FailOpen, FailLocal),
+// with FailLocal keeping the bound through Redis's return. The Semaphore
+// is new: leases that expire, so a crashed replica's slots come back;
+// first come, first served across replicas; one poller per Semaphore for
+// all its waiters; and Do, which renews its lease while its function runs
 // and cancels the function's context if the lease is lost.
 //
 // # Keys
@@ -49,7 +55,22 @@
 // with its key (key+":holders", ":queue", ":waiting", ":ticket"); on a Redis
 // Cluster put the key in braces ("{licences:render}") so they share a slot.
 // Every key expires when idle. Every process sharing a key must use the same
-// limit and burst, or the same capacity.
+// limit and burst, or the same capacity. A key is at most MaxKeyLen (512)
+// bytes; the constructors panic beyond.
+//
+// A key built from what a client sends (a user name, an IP address, an API
+// key) must not be the raw input: its length would be the sender's to
+// choose, and on a Cluster braces in it would choose the shard (the part
+// between the first "{" and the next "}" is all that is hashed), so one
+// sender could pile every key on one node. Hash it, and put braces only
+// around text of your own:
+//
+//	sum := sha256.Sum256([]byte(user))
+//	id := hex.EncodeToString(sum[:16])
+//	lim := redislimit.NewLimiter(rdb, "login:"+id, ratelimit.Every(time.Minute), 5)
+//	sem := redislimit.NewSemaphore(rdb, "{exports:"+id+"}", 2)
+//
+// Errors quote keys (%q), so a key cannot forge a line in a log.
 //
 // # Rules
 //
@@ -57,14 +78,15 @@
 // client with ContextTimeoutEnabled (constructors panic otherwise, for the
 // client types they can inspect), so that a context's deadline bounds each
 // round trip. No call starts a goroutine that outlives it: Wait sleeps in
-// its caller, and Do's renewals stop before Do returns, also when the
-// function panics (the panic goes on unchanged, once the slot is released).
+// its caller, a Semaphore's poller is one of its waiting callers, and Do's
+// renewals stop before Do returns, also when the function panics (the panic
+// goes on unchanged, once the slot is released).
 // Blocking calls take a context first, fail at once if it is done, and
 // return ctx.Err() unchanged when it ends.
 //
 // A Lease must be released (Do does it); a lease that is not renewed expires
 // after its TTL all the same. A nil client, context or function, an empty
-// key, or a limit, burst or capacity out of range panics with a message
-// naming the function and the argument. The zero values are not usable: use
+// key or one longer than MaxKeyLen, or a limit, burst or capacity out of
+// range panics with a message naming the function and the argument. The zero values are not usable: use
 // the constructors.
 package redislimit

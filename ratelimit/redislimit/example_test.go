@@ -2,8 +2,11 @@ package redislimit_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/structured-go/structured/nursery"
+	"github.com/structured-go/structured/ratelimit"
 	"github.com/structured-go/structured/ratelimit/redislimit"
 )
 
@@ -145,4 +149,33 @@ func ExampleSemaphore_Acquire() {
 	// renewed: true
 	// released: true
 	// another holder once released: true
+}
+
+// Keys built from what clients send: hashed, so that their length is fixed
+// and braces in the input cannot choose a Cluster shard; braces only around
+// text of our own, for the Semaphore's four keys.
+func ExampleNewLimiter_userKeys() {
+	ctx := context.Background()
+	rdb := redis.NewClient(&redis.Options{Addr: redisAddr, ContextTimeoutEnabled: true})
+	defer rdb.Close()
+	keyOf := func(user string) string {
+		sum := sha256.Sum256([]byte(user))
+		return hex.EncodeToString(sum[:16])
+	}
+	for _, user := range []string{"alice", "{mallory}\nFAKE LOG LINE", strings.Repeat("x", 1<<20)} {
+		id := keyOf(user)
+		rdb.Del(ctx, "example-login:"+id) // a fresh bucket
+		lim := redislimit.NewLimiter(rdb, "example-login:"+id, ratelimit.Every(time.Minute), 1)
+		sem := redislimit.NewSemaphore(rdb, "{example-exports:"+id+"}", 1)
+		ok, _ := lim.Allow(ctx)
+		lease, _ := sem.TryAcquire(ctx)
+		fmt.Println(len(lim.Key()), ok, lease != nil)
+		if lease != nil {
+			lease.Release(ctx)
+		}
+	}
+	// Output:
+	// 46 true true
+	// 46 true true
+	// 46 true true
 }

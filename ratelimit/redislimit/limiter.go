@@ -74,18 +74,25 @@ const noWait = int64(1e15)
 //
 // A WaitN with a deadline asks Redis only for tokens that would come, and
 // the answer arrive, before the deadline: it keeps a margin for the round
-// trip (the mean and four deviations of the recent ones), so that a grant is
-// not wasted on a caller that can no longer use it. Under contention with
-// short deadlines the rate is then still granted in full: callers that
-// cannot be served in time are refused at once, and those that can are.
+// trip (the mean and four deviations of the recent ones). A grant whose
+// answer comes back too late all the same is not lost: the next WaitN of
+// the process whose deadline allows takes it, without a round trip, and
+// acts at its time (Stats.Late, Stats.Spares). So under contention with
+// short deadlines the rate is still granted: 200 callers looping on Wait
+// with 50ms deadlines get 90% of it or more, with about one round trip a
+// grant. What no design that asks Redis for each grant can serve is a
+// deadline shorter than the round trip itself; and callers that retry a
+// refusal at once, in a loop, keep a Go process's processors busy, which
+// stretches its round trips to 10ms or more (the runtime then polls the
+// network every 10ms).
 //
 // A WaitN reserves its tokens in Redis at most one second ahead
 // (ReserveWithin sets it): one whose tokens would come later waits in this
 // process, behind the earlier WaitN calls of its Limiter, until they are
 // that near. Waits that are abandoned (their contexts cancelled) give their
-// tokens back when nobody has reserved since; otherwise those tokens are
-// lost, and the bound keeps the loss to one second of the rate, however many
-// are abandoned.
+// tokens back when nobody has reserved since, or to another WaitN of the
+// process; otherwise those tokens are lost, and the bound keeps the loss to
+// one second of the rate (and one token), however many are abandoned.
 //
 // # Never more than the rate
 //
@@ -123,9 +130,9 @@ const noWait = int64(1e15)
 // not). Over one that spans the failure itself they may grant up to one
 // burst more (the sum of the local bursts, each full when Redis fails),
 // and when burst is less than replicas, up to replicas − burst more (each
-// local burst is at least 1). The price: after a short outage Redis may be
-// charged for tokens it had already counted, so callers may wait up to
-// burst/limit longer than needed.
+// local burst is at least 1). A charge is rounded up to whole tokens, so a
+// replica whose share of the burst is not whole charges up to one token
+// more than it handed out.
 //
 // A call's round trip ends by its context's deadline (that is why the client
 // must have ContextTimeoutEnabled), so a Redis that is slow cannot make Wait

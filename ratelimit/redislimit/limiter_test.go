@@ -420,6 +420,10 @@ func TestBadInputPanics(t *testing.T) {
 		{"nil *redis.Client", func() { redislimit.NewLimiter(nilClient, "k", 1, 1) }, "NewLimiter called with a nil client"},
 		{"no ContextTimeoutEnabled", func() { redislimit.NewLimiter(noCtxTimeout, "k", 1, 1) }, "ContextTimeoutEnabled"},
 		{"empty key", func() { redislimit.NewLimiter(c, "", 1, 1) }, "NewLimiter called with an empty key"},
+		{"1 MiB key", func() { redislimit.NewLimiter(c, strings.Repeat("k", 1<<20), 1, 1) }, "NewLimiter called with a key of 1048576 bytes, more than MaxKeyLen (512)"},
+		{"semaphore key of MaxKeyLen+1", func() { redislimit.NewSemaphore(c, strings.Repeat("k", redislimit.MaxKeyLen+1), 1) }, "NewSemaphore called with a key of 513 bytes"},
+		{"ReserveWithin(0)", func() { redislimit.ReserveWithin(0) }, "ReserveWithin(0s)"},
+		{"ReserveWithin for a semaphore", func() { redislimit.NewSemaphore(c, "k", 1, redislimit.ReserveWithin(time.Second)) }, "ReserveWithin is an option of NewLimiter"},
 		{"zero rate", func() { redislimit.NewLimiter(c, "k", 0, 1) }, "NewLimiter(r=0)"},
 		{"negative rate", func() { redislimit.NewLimiter(c, "k", -1, 1) }, "NewLimiter(r=-1)"},
 		{"NaN rate", func() { redislimit.NewLimiter(c, "k", ratelimit.Limit(math.NaN()), 1) }, "NewLimiter(r=NaN)"},
@@ -475,5 +479,21 @@ func TestErrorsHaveOnePrefix(t *testing.T) {
 		if !errors.Is(err, sentinel) || !strings.HasSuffix(msg, ": "+words) {
 			t.Errorf("error %q: want it to wrap %v and end with its words", msg, sentinel)
 		}
+	}
+}
+
+// A key of MaxKeyLen bytes is accepted, and works.
+func TestAKeyOfMaxKeyLenWorks(t *testing.T) {
+	key := newKey(t)
+	key += strings.Repeat("k", redislimit.MaxKeyLen-len(key))
+	l := redislimit.NewLimiter(newClient(t, redisAddr), key, 10, 1)
+	if ok, err := l.Allow(t.Context()); !ok || err != nil {
+		t.Fatalf("Allow on a key of MaxKeyLen bytes = %v, %v", ok, err)
+	}
+	s := redislimit.NewSemaphore(newClient(t, redisAddr), key, 1)
+	if lease, err := s.TryAcquire(t.Context()); lease == nil || err != nil {
+		t.Fatalf("TryAcquire on a key of MaxKeyLen bytes = %v, %v", lease, err)
+	} else if err := lease.Release(t.Context()); err != nil {
+		t.Fatal(err)
 	}
 }

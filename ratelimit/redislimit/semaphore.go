@@ -59,10 +59,10 @@ const cleanupTimeout = 100 * time.Millisecond
 // first 64 in one round trip), and wakes those it got a slot for. It asks
 // every 2ms while one of them is first in the queue, every k×2ms while the
 // first of them is k-th, up to every 100ms, and when the first lease
-// expires; a Release in the same process makes it ask at once. So a
-// Semaphore's calls to Redis grow with the waiters that arrive, not with
-// those that wait: at most 500 polls a second, however many wait, and a
-// freed slot is taken by the first waiter within 2ms and a round trip. A
+// expires. So a Semaphore's calls to Redis grow with the waiters that
+// arrive, not with those that wait: at most 500 polls a second, however
+// many wait, and a freed slot is taken by the first waiter within 2ms and
+// a round trip. A
 // Semaphore whose poller stops asking for 2s (its process crashed, or
 // stalled) loses its waiters' places; they ask afresh at the back of the
 // queue if they come back, and a dead process holds the queue up for those
@@ -585,9 +585,8 @@ func (l *Lease) lost(op, why string) error {
 	return fmt.Errorf("%w (Lease.%s, key %q): %s", ErrLeaseLost, op, l.sem.key, why)
 }
 
-// Release gives the slot back. The poller of its Semaphore, if any of its
-// waiters waits, asks for it at once; other processes' waiters find it free
-// when their pollers next ask. It returns an error wrapping ErrLeaseLost if the lease had
+// Release gives the slot back; waiters find it free when their pollers next
+// ask. It returns an error wrapping ErrLeaseLost if the lease had
 // already expired, so that another holder may have had the slot while this
 // one thought it held it; one wrapping ErrUnavailable if Redis is (the slot
 // then comes back when the lease expires); or ctx.Err(). Releasing twice
@@ -618,7 +617,8 @@ func (l *Lease) Release(ctx context.Context) error {
 	if !isInt || held != 0 && held != 1 {
 		return s.failed("Lease.Release", badReply("Lease.Release", s.key, "not 0 or 1", v))
 	}
-	// The poller of this process, if any, asks for the slot at once.
+	// The poller of this Semaphore, if any, asks for the slot at once
+	// (no sooner than minPoll after its last poll).
 	select {
 	case s.kick <- struct{}{}:
 	default:
