@@ -35,9 +35,16 @@ import (
 	"github.com/structured-go/structured/ratelimit/redislimit/redistest"
 )
 
+// quiet drops go-redis's log lines: a pool dialing in the background after
+// a benchmark's server has stopped would print into the results.
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
 // startRedis starts a redis-server for one benchmark.
 func startRedis(b *testing.B) string {
 	b.Helper()
+	redis.SetLogger(quiet{})
 	s, err := redistest.Start()
 	if err != nil {
 		b.Fatalf("the redislimit benchmarks need a real redis-server: %v", err)
@@ -295,5 +302,103 @@ func BenchmarkAllocsRedis(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkRedisContended: 200 callers on 2 clients (replicas), each
+// looping on a wait for one event with a 50ms deadline, more than a limit
+// of 1200/s, burst 12, can serve, for 500ms from a fresh key each time:
+// ours with Wait, redis_rate with Allow and a sleep of RetryAfter when it
+// fits the deadline (else the caller gives up, as Wait does). Reports the
+// rate achieved as a fraction of 1200/s and the round trips per grant of
+// each.
+func BenchmarkRedisContended(b *testing.B) {
+	addr := startRedis(b)
+	const rate, burst, callers, replicas = 1200, 12, 200, 2
+	const deadline, runFor = 50 * time.Millisecond, 500 * time.Millisecond
+	contenders := []struct {
+		name string
+		make func(clients []*redis.Client) func(ctx context.Context, i int) bool
+	}{
+		{"ours", func(clients []*redis.Client) func(context.Context, int) bool {
+			key := benchKey("ours-contended")
+			lims := make([]*redislimit.Limiter, len(clients))
+			for i, c := range clients {
+				lims[i] = redislimit.NewLimiter(c, key, rate, burst)
+			}
+			return func(ctx context.Context, i int) bool { return lims[i].Wait(ctx) == nil }
+		}},
+		{"redis_rate", func(clients []*redis.Client) func(context.Context, int) bool {
+			key := benchKey("redis_rate-contended")
+			lim := redis_rate.Limit{Rate: rate, Burst: burst, Period: time.Second}
+			lims := make([]*redis_rate.Limiter, len(clients))
+			for i, c := range clients {
+				lims[i] = redis_rate.NewLimiter(c)
+			}
+			return func(ctx context.Context, i int) bool {
+				for {
+					res, err := lims[i].Allow(ctx, key, lim)
+					if err != nil {
+						return false
+					}
+					if res.Allowed > 0 {
+						return true
+					}
+					d, _ := ctx.Deadline()
+					if res.RetryAfter > time.Until(d) {
+						return false
+					}
+					time.Sleep(res.RetryAfter)
+				}
+			}
+		}},
+	}
+	counters := make([]*counter, len(contenders))
+	clients := make([][]*redis.Client, len(contenders))
+	for k := range contenders {
+		counters[k] = &counter{}
+		for range replicas {
+			c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true, PoolSize: 100})
+			c.AddHook(counters[k])
+			b.Cleanup(func() { c.Close() })
+			clients[k] = append(clients[k], c)
+		}
+		warm := contenders[k].make(clients[k])
+		for c := range replicas {
+			warm(context.Background(), c)
+		}
+	}
+	granted := make([]int64, len(contenders))
+	rts := make([]int64, len(contenders))
+	spent := make([]time.Duration, len(contenders))
+	for i := 0; i < b.N; i++ {
+		for j := range contenders {
+			k := (i + j) % len(contenders)
+			f := contenders[k].make(clients[k])
+			rt0 := counters[k].n.Load()
+			var n atomic.Int64
+			var wg sync.WaitGroup
+			t0 := time.Now()
+			stopAt := t0.Add(runFor)
+			for c := range callers {
+				wg.Go(func() {
+					for time.Now().Before(stopAt) {
+						ctx, stop := context.WithTimeout(context.Background(), deadline)
+						if f(ctx, c%replicas) {
+							n.Add(1)
+						}
+						stop()
+					}
+				})
+			}
+			wg.Wait()
+			spent[k] += time.Since(t0)
+			granted[k] += n.Load()
+			rts[k] += counters[k].n.Load() - rt0
+		}
+	}
+	for k, c := range contenders {
+		b.ReportMetric(float64(granted[k])/spent[k].Seconds()/rate, c.name+"-of-rate")
+		b.ReportMetric(float64(rts[k])/float64(max(granted[k], 1)), c.name+"-roundtrips/grant")
 	}
 }
