@@ -209,9 +209,10 @@ func TestAZeroHintDoesNotMakeTheSemaphoreSpin(t *testing.T) {
 		switch script {
 		case "acquire":
 			return []any{int64(0), int64(0), int64(0), int64(1)} // first in line; a lease expires now
-		case "poll":
+		case "poll": // group, capacity, TTL, patience, g, g ids that left, the waiters
+			gone, _ := strconv.Atoi(args[4])
 			out := []any{int64(0)}
-			for range len(args) - 4 {
+			for range len(args) - 5 - gone {
 				out = append(out, int64(0), int64(0))
 			}
 			return out

@@ -930,36 +930,27 @@ func (l *Limiter) waitFailed(ctx context.Context, n int, err error) error {
 	return err
 }
 
-// waitLocal is WaitN on the local limiter. The tokens are taken with mu
-// held, so that a charge computed meanwhile counts them.
+// waitLocal is WaitN on the local limiter. Its tokens are counted for the
+// charge before it takes them, so that a charge computed meanwhile counts
+// them; a refusal, which takes nothing, is counted out again.
 func (l *Limiter) waitLocal(ctx context.Context, n int) error {
 	l.mu.Lock()
-	r := l.local.ReserveN(n)
-	if !r.OK() {
-		b := l.local.Burst()
-		l.mu.Unlock()
-		return wrapf(ratelimit.ErrExceedsBurst, "Limiter.WaitN(n=%d) with Redis unavailable: the local limiter's burst is %d", n, b)
-	}
-	d := r.Delay()
-	if deadline, ok := ctx.Deadline(); ok && d > time.Until(deadline) {
-		r.Cancel()
-		l.mu.Unlock()
-		return l.exceedsDeadline(n)
-	}
+	local := l.local
 	l.localGrant(n)
 	l.mu.Unlock()
-	if d <= 0 {
-		return nil
+	err := local.WaitN(ctx, n)
+	if errors.Is(err, ratelimit.ErrExceedsBurst) || errors.Is(err, ratelimit.ErrExceedsDeadline) {
+		l.mu.Lock()
+		if l.local == local {
+			l.localSince -= float64(n)
+		}
+		l.mu.Unlock()
+		if errors.Is(err, ratelimit.ErrExceedsBurst) {
+			return wrapf(ratelimit.ErrExceedsBurst, "Limiter.WaitN(n=%d) with Redis unavailable: the local limiter's burst is %d", n, local.Burst())
+		}
+		return l.exceedsDeadline(n)
 	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		r.Cancel()
-		return ctx.Err()
-	}
+	return err
 }
 
 // giveBack gives back the n tokens of a grant that set tat, if it can; it

@@ -460,17 +460,18 @@ func TestForgottenWaitersDoNotHoldTheQueue(t *testing.T) {
 // Redis when nobody has reserved since; when someone has, the next Wait of
 // the process takes them, without a round trip.
 func TestACancelledWaitsGrantGoesToTheNextWait(t *testing.T) {
-	l := redislimit.NewLimiter(newClient(t, redisAddr), newKey(t), 10, 1)
+	l := redislimit.NewLimiter(newClient(t, redisAddr), newKey(t), 2, 1)
 	if err := l.Wait(t.Context()); err != nil { // the bucket empty
 		t.Fatal(err)
 	}
 	ctx, stop := context.WithCancel(t.Context())
 	done := make(chan error)
-	go func() { done <- l.Wait(ctx) }() // sleeps on its grant, 100ms ahead
-	for l.Stats().RoundTrips < 2 { // its answer is in: it sleeps, or is about to
+	go func() { done <- l.Wait(ctx) }() // sleeps on its grant, 500ms ahead
+	// Once its answer is in, it sleeps, or is about to.
+	for l.Stats().RoundTrips < 2 {
 		time.Sleep(time.Millisecond)
 	}
-	other := redislimit.NewLimiter(newClient(t, redisAddr), l.Key(), 10, 1)
+	other := redislimit.NewLimiter(newClient(t, redisAddr), l.Key(), 2, 1)
 	if _, err := other.Reserve(t.Context()); err != nil { // reserved behind it
 		t.Fatal(err)
 	}

@@ -182,6 +182,8 @@ func randomOp(ctx context.Context, t *testing.T, rng *rand.Rand, lim *redislimit
 			return nil
 		case errors.Is(err, ratelimit.ErrExceedsDeadline), err == context.DeadlineExceeded && ctx.Err() == nil:
 			return nil // too short a deadline: the caller's choice
+		case ctx.Err() != nil:
+			return ctx.Err() // the nursery's own end, whatever ended first
 		}
 		return err
 	}
@@ -214,6 +216,8 @@ func randomOp(ctx context.Context, t *testing.T, rng *rand.Rand, lim *redislimit
 			return werr
 		case err == context.DeadlineExceeded && ctx.Err() == nil:
 			return nil
+		case ctx.Err() != nil:
+			return ctx.Err()
 		}
 		return err
 	case 1: // Allow, dropping what it refuses

@@ -31,6 +31,10 @@ const (
 // most it can grant at once.
 const pollBatch = 64
 
+// maxGone is how many places of waiters that left one call takes out of
+// the queue.
+const maxGone = 256
+
 // cleanupTimeout bounds the round trip that takes a cancelled waiter out of
 // the queue after its context has ended.
 const cleanupTimeout = 100 * time.Millisecond
@@ -100,8 +104,10 @@ type Semaphore struct {
 	mu       sync.Mutex
 	waiters  list.List // *semWaiter, in the order of their tickets
 	byID     map[string]*semWaiter
-	polling  bool      // one of the waiters polls for all
-	lastPoll time.Time // when the latest poll was sent
+	polling  bool       // one of the waiters polls for all
+	poller   *semWaiter // that waiter, or nil while it is being told
+	lastPoll time.Time  // when the latest poll was sent
+	gone     []string   // ids that left, to take out of Redis
 	kick     chan struct{}
 }
 
@@ -186,10 +192,13 @@ func newID() string {
 // renewed. The caller must Release it.
 //
 // If ctx is done on entry, or ends while Acquire waits, Acquire returns
-// ctx.Err() unchanged and holds nothing: it takes its place out of the queue
-// (one round trip, of at most 100ms, after ctx has ended). If Redis is
-// unavailable it fails with an error wrapping ErrUnavailable; its place in
-// the queue is then forgotten after 2s. Acquire panics if ctx is nil.
+// ctx.Err() unchanged and holds nothing. Its place in the queue is taken
+// out by the Semaphore's next poll, if other waiters are left, or else by
+// one round trip (of at most 100ms, after ctx has ended) that takes out the
+// places of every waiter of the Semaphore that left: a crowd of cancelled
+// waiters costs one round trip, not one each. If Redis is unavailable
+// Acquire fails with an error wrapping ErrUnavailable; its place in the
+// queue is then forgotten after 2s. Acquire panics if ctx is nil.
 func (s *Semaphore) Acquire(ctx context.Context) (*Lease, error) {
 	checkCtx("Semaphore.Acquire", ctx)
 	return s.acquire(ctx, "wait")
@@ -238,7 +247,9 @@ func (s *Semaphore) acquire(ctx context.Context, mode string) (*Lease, error) {
 	s.mu.Lock()
 	s.insert(w)
 	lead := !s.polling
-	s.polling = true
+	if lead {
+		s.polling, s.poller = true, w
+	}
 	s.mu.Unlock()
 	if lead {
 		return s.lead(ctx, w, a.rank, a.hint)
@@ -249,7 +260,6 @@ func (s *Semaphore) acquire(ctx context.Context, mode string) (*Lease, error) {
 			return s.lead(ctx, w, -1, -1)
 		}
 		if r.err != nil {
-			s.leave(ctx, id)
 			return nil, s.failed(op, r.err)
 		}
 		return r.lease, nil
@@ -283,15 +293,17 @@ func (s *Semaphore) remove(w *semWaiter) {
 // left. It must be called with mu held.
 func (s *Semaphore) handOver() {
 	if e := s.waiters.Front(); e != nil {
-		e.Value.(*semWaiter).done <- semResult{lead: true}
+		s.poller = e.Value.(*semWaiter)
+		s.poller.done <- semResult{lead: true}
 		return
 	}
-	s.polling = false
+	s.polling, s.poller = false, nil
 }
 
 // quit ends the wait of w, whose context has ended: it takes w out of line,
-// gives back a lease the poller got for it meanwhile, hands the polling
-// over if it was given it, and takes its place out of the queue.
+// gives back a lease the poller got for it meanwhile, and hands the polling
+// over if it was given it or had it. Its place in the queue is taken out by
+// the next poll, or at once if no waiter is left to poll.
 func (s *Semaphore) quit(ctx context.Context, w *semWaiter) error {
 	s.mu.Lock()
 	s.remove(w)
@@ -300,12 +312,27 @@ func (s *Semaphore) quit(ctx context.Context, w *semWaiter) error {
 	case r = <-w.done:
 	default:
 	}
-	if r.lead {
+	// Its id leaves the queue, and the holders if the poller got it a
+	// lease meanwhile (r.lease: the same id).
+	s.gone = append(s.gone, w.id)
+	if r.lead || s.poller == w {
 		s.handOver()
 	}
+	flush := s.lastOut()
 	s.mu.Unlock()
-	s.leave(ctx, w.id) // also releases r.lease, if any
+	s.release(ctx, flush)
 	return ctx.Err()
+}
+
+// lastOut takes the ids that left, to be taken out of Redis now, if no
+// waiter is left to poll. It must be called with mu held.
+func (s *Semaphore) lastOut() []string {
+	if s.polling {
+		return nil
+	}
+	gone := s.gone
+	s.gone = nil
+	return gone
 }
 
 // lead polls for every waiter of s until w, the poller, has a slot or its
@@ -326,7 +353,7 @@ func (s *Semaphore) lead(ctx context.Context, w *semWaiter, rank, hint int64) (*
 			timer.Stop()
 		case <-ctx.Done():
 			timer.Stop()
-			return nil, s.quitPolling(ctx, w)
+			return nil, s.quit(ctx, w)
 		}
 		s.mu.Lock()
 		if d := time.Until(s.lastPoll.Add(minPoll)); d > 0 {
@@ -334,35 +361,43 @@ func (s *Semaphore) lead(ctx context.Context, w *semWaiter, rank, hint int64) (*
 			rank, hint = 0, int64(d/time.Microsecond)
 			continue
 		}
-		ids := make([]any, 0, 4+pollBatch)
-		ids = append(ids, s.group, s.n, micros(s.ttl), micros(patience))
-		for e := s.waiters.Front(); e != nil && len(ids) < 4+pollBatch; e = e.Next() {
-			ids = append(ids, e.Value.(*semWaiter).id)
+		gone := s.gone[:min(len(s.gone), maxGone)]
+		s.gone = s.gone[len(gone):]
+		args := make([]any, 0, 5+len(gone)+pollBatch)
+		args = append(args, s.group, s.n, micros(s.ttl), micros(patience), len(gone))
+		for _, id := range gone {
+			args = append(args, id)
+		}
+		first := len(args) // of the waiters' ids
+		for e := s.waiters.Front(); e != nil && len(args) < first+pollBatch; e = e.Next() {
+			args = append(args, e.Value.(*semWaiter).id)
 		}
 		send := time.Now()
 		s.lastPoll = send
 		s.mu.Unlock()
-		v, _, err := pollScript.run(ctx, s.client, s.keys, ids...)
+		v, _, err := pollScript.run(ctx, s.client, s.keys, args...)
 		var p poll
 		if err == nil {
-			p, err = s.parsePoll(v, len(ids)-4)
+			p, err = s.parsePoll(v, len(args)-first)
 		}
 		if err != nil {
+			s.mu.Lock()
+			s.gone = append(s.gone, gone...) // not taken out: try again
+			s.mu.Unlock()
 			if !errors.Is(err, ErrBadReply) && ended(ctx) != nil {
-				return nil, s.quitPolling(ctx, w)
+				return nil, s.quit(ctx, w)
 			}
 			return nil, s.failAll(ctx, w, err)
 		}
 		var mine *Lease
-		var orphans []string
 		rank, hint = -1, p.hint
 		s.mu.Lock()
 		for i, r := range p.ids {
-			id := ids[4+i].(string)
+			id := args[first+i].(string)
 			o := s.byID[id]
 			switch {
 			case o == nil:
-				orphans = append(orphans, id) // it left meanwhile
+				s.gone = append(s.gone, id) // it left meanwhile
 			case !r.granted:
 				if rank < 0 || r.rank < rank {
 					rank = r.rank
@@ -375,16 +410,16 @@ func (s *Semaphore) lead(ctx context.Context, w *semWaiter, rank, hint int64) (*
 				o.done <- semResult{lease: &Lease{sem: s, id: id, expires: send.Add(r.left)}}
 			}
 		}
-		if rank < 0 && s.waiters.Len() > 0 {
+		if rank < 0 && (s.waiters.Len() > 0 || len(s.gone) > 0) {
 			rank = 0 // more waiters than one poll asks for: at once
 		}
+		var flush []string
 		if mine != nil {
 			s.handOver()
+			flush = s.lastOut()
 		}
 		s.mu.Unlock()
-		for _, id := range orphans {
-			s.leave(ctx, id)
-		}
+		s.release(ctx, flush)
 		if mine != nil {
 			return mine, nil
 		}
@@ -408,30 +443,39 @@ func pollDelay(rank, hint int64) time.Duration {
 	return d
 }
 
-// quitPolling ends the wait of the poller w, whose context has ended.
-func (s *Semaphore) quitPolling(ctx context.Context, w *semWaiter) error {
-	s.mu.Lock()
-	s.remove(w)
-	s.handOver()
-	s.mu.Unlock()
-	s.leave(ctx, w.id)
-	return ctx.Err()
-}
-
-// failAll ends the wait of every waiter of s with err, a failed poll of w.
+// failAll ends the wait of every waiter of s with err, a failed poll of w,
+// and tries to take their places out of the queue.
 func (s *Semaphore) failAll(ctx context.Context, w *semWaiter, err error) error {
 	s.mu.Lock()
 	for e := s.waiters.Front(); e != nil; e = s.waiters.Front() {
 		o := e.Value.(*semWaiter)
 		s.remove(o)
+		s.gone = append(s.gone, o.id)
 		if o != w {
 			o.done <- semResult{err: err}
 		}
 	}
-	s.polling = false
+	s.polling, s.poller = false, nil
+	flush := s.lastOut()
 	s.mu.Unlock()
-	s.leave(ctx, w.id)
+	s.release(ctx, flush)
 	return s.failed("Acquire", err)
+}
+
+// release takes ids out of the queue and the holders in one round trip,
+// after ctx has ended, for cleanupTimeout at most.
+func (s *Semaphore) release(ctx context.Context, ids []string) {
+	for len(ids) > 0 {
+		batch := ids[:min(len(ids), maxGone)]
+		ids = ids[len(batch):]
+		args := make([]any, len(batch))
+		for i, id := range batch {
+			args[i] = id
+		}
+		lctx, stop := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+		releaseScript.run(lctx, s.client, s.keys, args...)
+		stop()
+	}
 }
 
 // leave takes id out of the queue, and out of the holders in case a grant

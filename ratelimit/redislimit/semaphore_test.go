@@ -353,3 +353,58 @@ func TestSemaphoreWaitersShareOnePoller(t *testing.T) {
 		})
 	}
 }
+
+// A waiter that gives up while others of its Semaphore wait leaves the
+// queue with the poller's next poll; the others go on waiting, in order.
+func TestACancelledWaiterLeavesWithTheNextPoll(t *testing.T) {
+	key := newKey(t)
+	ref := newClient(t, redisAddr)
+	holder, err := redislimit.NewSemaphore(ref, key, 1).Acquire(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sem := redislimit.NewSemaphore(newClient(t, redisAddr), key, 1)
+	queued := func(want int64) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			n, err := ref.ZCard(t.Context(), key+":queue").Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d in the queue, want %d", n, want)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	ctx, stop := context.WithCancel(t.Context())
+	first := make(chan error, 1)
+	go func() { _, err := sem.Acquire(ctx); first <- err }()
+	queued(1)
+	second := make(chan *redislimit.Lease, 1)
+	go func() {
+		l, err := sem.Acquire(t.Context())
+		if err != nil {
+			t.Error(err)
+		}
+		second <- l
+	}()
+	queued(2)
+	stop()
+	if err := <-first; err != context.Canceled {
+		t.Fatalf("cancelled Acquire = %v, want context.Canceled", err)
+	}
+	queued(1)
+	if err := holder.Release(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if l := <-second; l == nil {
+		t.Fatal("the waiter left behind got no slot")
+	} else if err := l.Release(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -91,7 +91,8 @@ keep(KEYS[4], life)
 return {0, rank, hint, tonumber(redis.call('ZSCORE', KEYS[2], id))}
 `
 
-// pollSrc renews a group's patience and asks for slots for its first
+// pollSrc renews a group's patience, takes the ids of its waiters that
+// left out of the queue and the holders, and asks for slots for its first
 // waiters, in the order of their tickets; a waiter that is no longer queued
 // (Redis restarted, or the group was forgotten) is queued again, at the
 // back.
@@ -101,7 +102,8 @@ return {0, rank, hint, tonumber(redis.call('ZSCORE', KEYS[2], id))}
 //	ARGV[2]  capacity
 //	ARGV[3]  the lease's TTL, µs
 //	ARGV[4]  how long a group that does not poll stays queued, µs
-//	ARGV[5…] the ids
+//	ARGV[5]  g, the number of ids that left
+//	ARGV[6…] the g ids that left, then the waiters' ids
 //
 // It returns {hint, s1, v1, s2, v2, …}: hint as acquireSrc's; for each id,
 // s = 1 and v the µs its lease has left if it holds a slot, or s = 0 and v
@@ -112,8 +114,13 @@ local ttl = tonumber(ARGV[3])
 local patience = tonumber(ARGV[4])
 local life = math.ceil((ttl + patience) / 1000) + 1
 redis.call('ZADD', KEYS[3], now + patience, ARGV[1])
+local gone = tonumber(ARGV[5])
+for i = 6, 5 + gone do
+	redis.call('ZREM', KEYS[2], ARGV[i])
+	redis.call('ZREM', KEYS[1], ARGV[i])
+end
 local out = {-1}
-for i = 5, #ARGV do
+for i = 6 + gone, #ARGV do
 	local id = ARGV[i]
 	local exp = redis.call('ZSCORE', KEYS[1], id)
 	if exp then
@@ -161,16 +168,20 @@ keep(KEYS[1], math.ceil((tonumber(ARGV[2]) + tonumber(ARGV[3])) / 1000) + 1)
 return 1
 `
 
-// releaseSrc gives a lease's slot back, or a waiter's place in the queue.
+// releaseSrc gives leases' slots back, or waiters' places in the queue.
 //
 //	KEYS  holders, queue, waiting, ticket
-//	ARGV[1]  the lease id
+//	ARGV[1…] the ids
 //
-// It returns 1 if the id held a slot that had not expired, else 0.
+// It returns 1 if the first id held a slot that had not expired, else 0.
 const releaseSrc = semPrelude + `
-local id = ARGV[1]
-redis.call('ZREM', KEYS[2], id)
-return redis.call('ZREM', KEYS[1], id)
+local held = 0
+for i = 1, #ARGV do
+	redis.call('ZREM', KEYS[2], ARGV[i])
+	local h = redis.call('ZREM', KEYS[1], ARGV[i])
+	if i == 1 then held = h end
+end
+return held
 `
 
 var (
