@@ -84,8 +84,16 @@ func runContention(t *testing.T, callers int, deadline time.Duration, rate ratel
 // The callers loop without pausing, as a gateway's handlers might, which
 // keeps every processor busy: the figures depend on the host, so each
 // configuration has three runs to reach 90% (a limiter that loses grants,
-// as this one did at 10%, reaches it in none), and every run is logged.
+// as this one did at 10–16%, reaches it in none), and every run is logged.
+// Under the race detector, which slows every goroutine several times over
+// and so stretches the round trips toward the deadlines, the floor is 50%:
+// it still fails the limiter as it was; .ci/run runs this test once more
+// without the detector, for the 90%.
 func TestWaitUnderContentionGrantsTheRate(t *testing.T) {
+	floor := 0.9
+	if raceDetector {
+		floor = 0.5
+	}
 	for _, tc := range []struct {
 		callers  int
 		deadline time.Duration
@@ -101,7 +109,7 @@ func TestWaitUnderContentionGrantsTheRate(t *testing.T) {
 		t.Run(fmt.Sprintf("%d callers, deadline %v, %v a second", tc.callers, tc.deadline, float64(tc.rate)), func(t *testing.T) {
 			rate := float64(tc.rate)
 			var best float64
-			for attempt := 1; attempt <= 3 && best < 0.9; attempt++ {
+			for attempt := 1; attempt <= 3 && best < floor; attempt++ {
 				c := runContention(t, tc.callers, tc.deadline, tc.rate, tc.burst, tc.run)
 				most := float64(tc.burst) + rate*c.elapsed.Seconds()
 				share := float64(c.granted) / (rate * c.asking.Seconds())
@@ -114,8 +122,8 @@ func TestWaitUnderContentionGrantsTheRate(t *testing.T) {
 					t.Fatalf("%d granted, more than burst + rate × elapsed = %.1f", c.granted, most)
 				}
 			}
-			if best < 0.9 {
-				t.Fatalf("at most %.1f%% of the rate granted in 3 runs, want 90%%", 100*best)
+			if best < floor {
+				t.Fatalf("at most %.1f%% of the rate granted in 3 runs, want %.0f%%", 100*best, 100*floor)
 			}
 		})
 	}

@@ -74,10 +74,11 @@ const noWait = int64(1e15)
 //
 // A WaitN with a deadline asks Redis only for tokens that would come, and
 // the answer arrive, before the deadline: it keeps a margin for the round
-// trip (the mean and four deviations of the recent ones). A grant whose
-// answer comes back too late all the same is not lost: the next WaitN of
-// the process whose deadline allows takes it, without a round trip, and
-// acts at its time (Stats.Late, Stats.Spares). So under contention with
+// trip (the mean of the recent ones). A grant whose answer comes back too
+// late all the same is not lost: the next WaitN of the process whose
+// deadline allows takes it, without a round trip, and acts at its time
+// (Stats.Late, Stats.Spares); or, when no other call of the process is
+// asking Redis, its tokens go back to Redis if no one has reserved since. So under contention with
 // short deadlines the rate is still granted: 200 callers looping on Wait
 // with 50ms deadlines get 90% of it or more, with about one round trip a
 // grant. What no design that asks Redis for each grant can serve is a
@@ -820,11 +821,25 @@ func (l *Limiter) sleepUntil(ctx context.Context, n int, act time.Time, tat stri
 		return nil
 	}
 	if hasDeadline && time.Until(deadline) < left {
-		// The answer came back too late to wait.
+		// The answer came back too late to wait. With other calls of
+		// the process asking, another WaitN is likely to take the tokens:
+		// offer them at once. Alone, give them back while there is time.
 		l.late.Add(1)
 		l.mu.Lock()
-		l.offer(spare{act: act, n: n, tat: tat})
+		alone := l.inflight == 0
+		if !alone || tat == "" {
+			l.offer(spare{act: act, n: n})
+		}
 		l.mu.Unlock()
+		if alone && tat != "" {
+			gctx, stop := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+			if back, _ := l.giveBack(gctx, n, tat); !back {
+				l.mu.Lock()
+				l.offer(spare{act: act, n: n})
+				l.mu.Unlock()
+			}
+			stop()
+		}
 		return l.exceedsDeadline(n)
 	}
 	timer := time.NewTimer(left)
@@ -1113,8 +1128,14 @@ func (r *Reservation) Cancel(ctx context.Context) (bool, error) {
 }
 
 // rttEstimate keeps the mean and mean deviation of the recent round trips,
-// as TCP does for its retransmission timer; a WaitN keeps their margin
-// (the mean and four deviations) before its deadline for its own.
+// as TCP does for its retransmission timer; a WaitN keeps their mean before
+// its deadline for its own round trip. A larger margin would make fewer
+// answers late, but a late answer is not lost (its tokens go back to Redis,
+// or to the next WaitN: see spare), and a margin near the deadline lets a
+// WaitN take only tokens that are there already, burst tokens a round
+// trip: with round trips of 5–45ms and 50ms deadlines, the mean and one
+// deviation granted 90–93% of the rate in the simulation, the mean alone
+// 94% and more.
 type rttEstimate struct {
 	srtt, rttvar time.Duration
 	seen         bool
@@ -1133,6 +1154,6 @@ func (e *rttEstimate) add(d time.Duration) {
 	e.srtt += (d - e.srtt) / 8
 }
 
-func (e *rttEstimate) margin() time.Duration { return min(e.srtt+4*e.rttvar, maxMargin) }
+func (e *rttEstimate) margin() time.Duration { return min(e.srtt, maxMargin) }
 
 var _ ratelimit.Waiter = (*Limiter)(nil)
