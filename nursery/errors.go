@@ -10,8 +10,7 @@ import (
 
 var (
 	// ErrClosed is wrapped by the panic of Go and Spawn, and returned by
-	// Start, when they are called after Run has returned. It is also the
-	// cause of the nursery's context once Run has returned.
+	// Start, when they are called after Run has returned.
 	ErrClosed = errors.New("nursery: closed")
 
 	// ErrCancelled is context.Canceled: the cause of a nursery's (or a

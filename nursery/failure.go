@@ -34,9 +34,9 @@ func (n *Nursery) recordUnwound(p *PanicError, goexit error, o origin) error {
 		n.recordPanic(p, o)
 		return p
 	}
-	n.sc.Lock()
+	n.mu.Lock()
 	n.appendLocked(goexit, goexit, o.handed, true)
-	n.sc.Unlock()
+	n.mu.Unlock()
 	return goexit
 }
 
@@ -51,13 +51,13 @@ func (n *Nursery) cancelWith(cause error) {
 // also in collect-all mode: a panic is a bug, not a result. Later panics are
 // kept as errors and end up in the first one's Suppressed.
 func (n *Nursery) recordPanic(p *PanicError, o origin) {
-	n.sc.Lock()
+	n.mu.Lock()
 	if st := n.stateLocked(); st.panic == nil {
 		st.panic = p
 	} else {
 		n.appendLocked(p, p, o.handed, false)
 	}
-	n.sc.Unlock()
+	n.mu.Unlock()
 }
 
 // appendLocked records a real error at the end.
@@ -88,9 +88,7 @@ func (n *Nursery) fail(ctx context.Context, err error, o origin) (cause error) {
 	own := ctx == n.ctx()
 	var isEcho bool
 	if own {
-		// Without context.Cause, which would make the scope a carrier of
-		// its cause.
-		if cerr, ccause := n.sc.State(); cerr != nil {
+		if cerr := n.c.Context.Err(); cerr != nil {
 			if err == context.Canceled && cerr == context.Canceled {
 				// The commonest echo, bare: nothing more to learn from it
 				// (at best it equals the parent's error, which Run reports
@@ -98,7 +96,7 @@ func (n *Nursery) fail(ctx context.Context, err error, o origin) (cause error) {
 				n.canceledEcho.Store(true)
 				return nil
 			}
-			isEcho = echo.Match(err, cerr, ccause)
+			isEcho = echo.Match(err, cerr, context.Cause(n.c.Context))
 		}
 	} else {
 		isEcho = echo.Of(ctx, err)
@@ -107,7 +105,7 @@ func (n *Nursery) fail(ctx context.Context, err error, o origin) (cause error) {
 	nodes := echo.Nodes(buf[:0], err, 64)
 	var parentEcho, words bool
 	if isEcho {
-		parent := n.sc.Parent()
+		parent := n.parent
 		if perr := parent.Err(); perr != nil {
 			pcause := context.Cause(parent)
 			parentEcho = echo.Match(err, perr, pcause)
@@ -119,8 +117,8 @@ func (n *Nursery) fail(ctx context.Context, err error, o origin) (cause error) {
 		reported = fmt.Errorf("task %q: %w", o.name, err)
 	}
 
-	n.sc.Lock()
-	defer n.sc.Unlock()
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	cause, drop := n.judgeLocked(err, reported, nodes, isEcho, o)
 	if drop && isEcho {
 		n.echoed = true

@@ -32,11 +32,10 @@ type config struct {
 	firstError bool
 	name       string
 	signals    []os.Signal
-	track      bool            // WithTracking
-	stuck      *stuckReport    // WithStuckReport
-	tr         *tracker        // the nursery's record in the tree, if tracked
-	trCtx      context.Context // then: the nursery's context, holding tr for nested nurseries
-	trk        tracker         // what tr points to
+	track      bool         // WithTracking
+	stuck      *stuckReport // WithStuckReport
+	tr         *tracker     // the nursery's record in the tree, if tracked
+	trk        tracker      // what tr points to
 }
 
 // limited reports whether a task needs a slot to run.

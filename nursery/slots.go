@@ -122,7 +122,7 @@ func (n *Nursery) refuse(t queued, err error) {
 			t.s.hook.settle(err)
 		}
 		if t.s.stop != nil {
-			t.s.stop(ErrClosed)
+			t.s.stop(nil)
 		}
 	}
 	n.cancelWith(cause)
@@ -150,12 +150,12 @@ type taskQueue struct {
 // enqueue queues t, whose count is already taken, and starts the feeder if
 // none is running.
 func (n *Nursery) enqueue(t queued) {
-	n.sc.Lock()
+	n.mu.Lock()
 	q := &n.stateLocked().queue
 	q.items = append(q.items, t)
 	start := !q.feeding
 	q.feeding = true
-	n.sc.Unlock()
+	n.mu.Unlock()
 	if start {
 		n.live.Add(1) // the feeder keeps the nursery open while it runs
 		go n.feed()
@@ -181,11 +181,11 @@ func (n *Nursery) feed() {
 			}
 			refused = c.shared.Acquire(bg, 1)
 		}
-		n.sc.Lock()
+		n.mu.Lock()
 		q := &n.st.queue
 		if q.head == len(q.items) {
 			q.items, q.head, q.feeding = nil, 0, false
-			n.sc.Unlock()
+			n.mu.Unlock()
 			if refused == nil && c.shared != nil {
 				c.shared.Release(1)
 			}
@@ -197,7 +197,7 @@ func (n *Nursery) feed() {
 		t := q.items[q.head]
 		q.items[q.head] = queued{}
 		q.head++
-		n.sc.Unlock()
+		n.mu.Unlock()
 		if refused != nil {
 			if c.slots != nil {
 				<-c.slots
