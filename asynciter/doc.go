@@ -85,6 +85,12 @@
 // A Queue is asyncio.Queue: Put, Get, TaskDone, Join, and Shutdown with
 // Python 3.13's semantics.
 //
+// Sizes follow each one's original, so 0 means two things: OpenChannel(0)
+// is a rendezvous (trio's open_memory_channel(0)), NewQueue(0) is unbounded
+// (asyncio's Queue(maxsize=0)). Unbounded means unbounded to both; write it
+// rather than 0 for a queue. An unbounded buffer gives its memory back as it
+// drains.
+//
 // The module's cookbook, in its docs directory, has recipes for these patterns
 // beside their Python originals: docs/async-iteration.md (async iteration, and
 // producer-consumer.md for channels and queues).
