@@ -161,6 +161,14 @@ func (m *merger[T]) wakeInputs() {
 	}
 }
 
+// ended reports whether the sequence is over for the inputs: an error is
+// queued, or the loop has ended.
+func (m *merger[T]) ended() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.failed || m.stopped
+}
+
 func (m *merger[T]) stop() {
 	m.mu.Lock()
 	m.stopped = true
