@@ -48,24 +48,9 @@ func FlatMapConcurrent[T, U any](ctx context.Context, in iter.Seq2[T, error], fn
 		}
 		// A merger of k+1 inputs: one for each goroutine that reads a
 		// stream, reused from stream to stream, and one for in's error.
-		m := &merger[U]{
-			ahead:    mergeAhead,
-			pending:  make([]int, k+1),
-			inputs:   make([]*waker, k+1),
-			consumer: newWaker(),
-		}
-		for i := range m.inputs {
-			m.inputs[i] = newWaker()
-		}
-		m.sup.start(ctx, func(ctx context.Context, n *nursery.Nursery) error {
+		runMerger(ctx, k+1, func(ctx context.Context, n *nursery.Nursery, m *merger[U]) error {
 			return flatten(ctx, n, m, k, in, fn)
-		}, func() {
-			m.mu.Lock()
-			m.over = true
-			m.mu.Unlock()
-			m.consumer.wake()
-		})
-		m.consume(ctx, yield)
+		}, yield)
 	}
 }
 
