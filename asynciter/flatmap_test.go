@@ -189,3 +189,27 @@ func TestFlatMapConcurrentMisuse(t *testing.T) {
 		t.Fatalf("panic %v", got)
 	}
 }
+
+// Each stream runs at most 16 values ahead of the loop.
+func TestFlatMapConcurrentStreamsRunAtMost16Ahead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var made atomic.Int64
+		endless := func(ctx context.Context, src int) iter.Seq2[int, error] {
+			return func(yield func(int, error) bool) {
+				for i := 0; ; i++ {
+					made.Add(1)
+					if !yield(i, nil) {
+						return
+					}
+				}
+			}
+		}
+		for range asynciter.FlatMapConcurrent(t.Context(), asynciter.FromSeq(slices.Values([]int{0})), endless) {
+			synctest.Wait() // the stream runs as far ahead as it may
+			if n := made.Load(); n > 1+16+1 {
+				t.Fatalf("%d values made while the loop holds its first", n)
+			}
+			break
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"runtime"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -254,5 +255,88 @@ func stream(from, n int, d time.Duration, err error) iter.Seq2[int, error] {
 		if err != nil {
 			yield(0, err)
 		}
+	}
+}
+
+// FromChan starts no goroutine: the loop's receives are the only reader.
+func TestFromChanStartsNoGoroutine(t *testing.T) {
+	ch := make(chan int, 3)
+	ch <- 1
+	ch <- 2
+	close(ch)
+	before := runtime.NumGoroutine()
+	for range asynciter.FromChan(t.Context(), ch, asynciter.DrainOnStop) {
+		if n := runtime.NumGoroutine(); n != before {
+			t.Fatalf("%d goroutines in the loop, %d before it", n, before)
+		}
+	}
+}
+
+// ToChan returns the errors of both, combined as nursery.Run does, and
+// re-raises a panic of in.
+func TestToChanCombinesErrorsAndReraisesAPanicOfIn(t *testing.T) {
+	errBody := errors.New("body failed")
+	failing := func(yield func(int, error) bool) {
+		yield(1, nil)
+		yield(0, errBoom)
+	}
+	err := asynciter.ToChan(t.Context(), failing, func(ctx context.Context, ch <-chan int) error {
+		for range ch {
+		}
+		return errBody // fails on its own, after in has failed
+	})
+	if !errors.Is(err, errBoom) || !errors.Is(err, errBody) {
+		t.Fatalf("ToChan = %v, want both errors", err)
+	}
+	panicking := func(yield func(int, error) bool) {
+		yield(1, nil)
+		panic("in")
+	}
+	v := mustPanic(t, func() {
+		_ = asynciter.ToChan(t.Context(), panicking, func(ctx context.Context, ch <-chan int) error {
+			for range ch {
+			}
+			return nil
+		})
+	})
+	if panicValue(t, v) != "in" {
+		t.Fatalf("panic %v, want in's", v)
+	}
+}
+
+// A call that ctx cut short comes as an item whose Err is ctx's error,
+// before the stream ends with it; a panic of fn is not a value.
+func TestSettledCutShortAndPanics(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Millisecond)
+		defer cancel()
+		waits := func(ctx context.Context, x int) (int, error) {
+			if x == 2 {
+				<-ctx.Done()
+				return 0, ctx.Err()
+			}
+			return x, nil
+		}
+		var items []error
+		var last error
+		for r, err := range asynciter.Map(ctx, slices.Values(ints(10)), asynciter.Settled(waits), asynciter.WithLimit(1)) {
+			if err != nil {
+				last = err
+				continue
+			}
+			items = append(items, r.Err)
+		}
+		if len(items) != 3 || items[2] != context.DeadlineExceeded || last != context.DeadlineExceeded {
+			t.Fatalf("items %v, last %v; want two values, the cut-short call's DeadlineExceeded, then the stream's", items, last)
+		}
+	})
+	v := mustPanic(t, func() {
+		for range asynciter.Map(t.Context(), slices.Values(ints(3)), asynciter.Settled(func(ctx context.Context, x int) (int, error) {
+			panic("fn")
+		})) {
+		}
+	})
+	if panicValue(t, v) != "fn" {
+		t.Fatalf("panic %v, want fn's", v)
 	}
 }
