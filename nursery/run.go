@@ -2,6 +2,7 @@ package nursery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/pprof"
 	"sync"
@@ -244,8 +245,7 @@ func (n *Nursery) bodyUnwound(r any, stuck *stuckWatch) {
 	var goexit error
 	if r != nil {
 		p := newPanicError(r, origin{body: true})
-		n.recordPanic(p, origin{body: true})
-		n.cancel(p)
+		n.cancel(n.recordPanic(p, origin{body: true}))
 	} else {
 		goexit = goexitError(origin{body: true})
 		n.cancel(goexit)
@@ -289,13 +289,31 @@ func (n *Nursery) result() error {
 // parentEcho is the error that reports the parent's cancellation: the first
 // echo of it that a task returned, or the parent's own error; nil if the
 // parent is not done.
+//
+// An echo that is the parent's cause and does not match its error (a
+// CancelCauseFunc given errors.New("user pressed stop")) keeps its words and
+// is wrapped so that errors.Is(err, ctx.Err()) holds, as Run promises.
 func (n *Nursery) parentEcho() error {
 	err := n.parent.Err()
 	if err != nil && n.st != nil && n.st.echo != nil {
+		if !errors.Is(n.st.echo, err) {
+			return &causeEcho{cause: n.st.echo, ctxErr: err}
+		}
 		return n.st.echo
 	}
 	return err
 }
+
+// A causeEcho is the cause of a parent's cancellation, reported by Run as
+// the echo of that cancellation: its words, and errors.Is matches both the
+// cause and the parent's context error.
+type causeEcho struct {
+	cause, ctxErr error
+}
+
+func (e *causeEcho) Error() string        { return e.cause.Error() }
+func (e *causeEcho) Unwrap() error        { return e.cause }
+func (e *causeEcho) Is(target error) bool { return target == e.ctxErr }
 
 // errors returns the real errors, in order.
 func (n *Nursery) errors() []error {
