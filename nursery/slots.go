@@ -21,19 +21,46 @@ import (
 // caller's goroutine: Go's caller, which the nursery then reports as
 // panicking.
 func (n *Nursery) acquire(t queued) bool {
-	c := n.cfg
-	if c.slots != nil && !n.takeToken() {
+	normal := false
+	defer func() {
+		if !normal {
+			n.discard(t)
+		}
+	}()
+	r, err := n.takeSlot()
+	normal = true
+	switch r {
+	case slotQueue:
 		n.enqueue(t)
 		return false
+	case slotRefused:
+		n.refuse(t, err)
+		return false
+	}
+	return true
+}
+
+// What takeSlot did.
+type slotResult uint8
+
+const (
+	slotTaken   slotResult = iota
+	slotQueue              // the nursery was cancelled while the task waited: queue it
+	slotRefused            // the shared limit refused the slot, with the error
+)
+
+// takeSlot takes a slot under the nursery's limits. A panic in the shared
+// Semaphore's Acquire goes on, with the nursery's own token given back.
+func (n *Nursery) takeSlot() (slotResult, error) {
+	c := n.cfg
+	if c.slots != nil && !n.takeToken() {
+		return slotQueue, nil
 	}
 	if c.shared != nil {
 		normal := false
 		defer func() {
-			if !normal {
-				if c.slots != nil {
-					<-c.slots
-				}
-				n.discard(t)
+			if !normal && c.slots != nil {
+				<-c.slots
 			}
 		}()
 		err := c.shared.Acquire(n.ctx(), 1)
@@ -43,14 +70,12 @@ func (n *Nursery) acquire(t queued) bool {
 				<-c.slots
 			}
 			if n.ctx().Err() != nil {
-				n.enqueue(t)
-			} else {
-				n.refuse(t, err)
+				return slotQueue, nil
 			}
-			return false
+			return slotRefused, err
 		}
 	}
-	return true
+	return slotTaken, nil
 }
 
 // takeToken takes a token of the nursery's own limit. It reports false,
@@ -61,6 +86,9 @@ func (n *Nursery) takeToken() bool {
 	case slots <- struct{}{}:
 		return true
 	default:
+	}
+	if n.c.Context.Err() != nil {
+		return false // full, and cancelled: queue at once
 	}
 	// Full. Let the running tasks run once before blocking: short tasks
 	// often free a slot meanwhile, which saves parking in the select below
