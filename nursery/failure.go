@@ -111,7 +111,7 @@ func (n *Nursery) fail(ctx context.Context, err error, o origin) (cause error) {
 	own := ctx == n.ctx()
 	var isEcho bool
 	if own {
-		if cerr := n.c.Context.Err(); cerr != nil {
+		if cerr := n.c.Err(); cerr != nil {
 			if err == context.Canceled && cerr == context.Canceled {
 				// The commonest echo, bare: nothing more to learn from it
 				// (at best it equals the parent's error, which Run reports
@@ -119,7 +119,7 @@ func (n *Nursery) fail(ctx context.Context, err error, o origin) (cause error) {
 				n.canceledEcho.Store(true)
 				return nil
 			}
-			isEcho = echo.Match(err, cerr, context.Cause(n.c.Context))
+			isEcho = echo.Match(err, cerr, context.Cause(&n.c))
 		}
 	} else {
 		isEcho = echo.Of(ctx, err)

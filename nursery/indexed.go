@@ -48,7 +48,7 @@ func (n *Nursery) acquireIndexed(job indexed, i int) bool {
 		n.refuse(queued{}, err)
 		return false
 	}
-	if n.failsFast() && n.c.Context.Err() != nil {
+	if n.failsFast() && n.c.Err() != nil {
 		n.leave() // the slot came after the cancellation: the item does not start
 		return false
 	}

@@ -22,16 +22,24 @@ const closedBit = 1 << 62
 // goroutine, as long as the nursery is open. A Nursery is not valid unless
 // Run made it: the zero value must not be used.
 type Nursery struct {
-	// c is the nursery's context: a standard cancelCtx, cancelled by
-	// Cancel, by the first failure, by the parent, and when Run returns,
-	// seen through a front that names it and answers the nursery's own
-	// keys (see nctx).
+	// c is the nursery's context (see nctx): cancelled by Cancel, by the
+	// first failure, by the parent, and when Run returns.
 	c      nctx
 	parent context.Context
-	stop   context.CancelCauseFunc
 
-	// mu guards the fields below from first on, and what st holds.
+	// mu guards inner, stop and cause, the fields from first on, and what
+	// st holds.
 	mu sync.Mutex
+
+	// inner is the standard context behind c, made on first use, and stop
+	// its cancel func; innerMade says they are set. cancelled says the
+	// nursery cancelled itself (Cancel, a failure, the end of Run), with
+	// cause.
+	inner     context.Context
+	stop      context.CancelCauseFunc
+	innerMade atomic.Bool
+	cancelled atomic.Bool
+	cause     error
 
 	// live counts the body, the tasks that have not returned yet, and the
 	// goroutine that feeds queued tasks to a full limit. When it drops to

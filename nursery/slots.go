@@ -87,7 +87,7 @@ func (n *Nursery) takeToken() bool {
 		return true
 	default:
 	}
-	if n.c.Context.Err() != nil {
+	if n.c.Err() != nil {
 		return false // full, and cancelled: queue at once
 	}
 	// Full. Let the running tasks run once before blocking: short tasks
