@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // An Option configures a Keyed limiter.
@@ -51,9 +52,10 @@ type Keyed[K comparable] struct {
 	limit   Limit
 	burst   int
 	maxKeys int
+	epoch   time.Time
 
 	mu      sync.Mutex
-	keys    map[K]*Limiter
+	keys    map[K]*state
 	sweepAt int // sweep when the map reaches this size
 	refused int // new keys refused since the last sweep
 }
@@ -72,60 +74,49 @@ func NewKeyed[K comparable](r Limit, b int, opts ...Option) *Keyed[K] {
 		o.apply(&c)
 	}
 	return &Keyed[K]{
-		limit: r, burst: b, maxKeys: c.maxKeys,
-		keys:    make(map[K]*Limiter),
+		limit: r, burst: b, maxKeys: c.maxKeys, epoch: time.Now(),
+		keys:    make(map[K]*state),
 		sweepAt: min(minSweep, c.maxKeys),
 	}
 }
 
 const minSweep = 64
 
-// get returns key's limiter, made if need be.
-func (k *Keyed[K]) get(key K) (*Limiter, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if l, ok := k.keys[key]; ok {
-		return l, nil
+func (k *Keyed[K]) params() params {
+	c := capOf(k.burst)
+	return params{limit: k.limit, cap: c, capAt: c}
+}
+
+// get returns key's bucket, made if need be. It must be called with mu held.
+func (k *Keyed[K]) get(t int64, key K, pr *params) (*state, error) {
+	if s, ok := k.keys[key]; ok {
+		return s, nil
 	}
 	if len(k.keys) >= k.sweepAt {
-		// At the cap, a sweep that finds nothing to drop would be repeated by
-		// every new key; sweep again only after refusing an eighth of the
-		// cap's worth, which keeps the cost of a refusal O(1) on average.
 		if len(k.keys) < k.maxKeys || k.refused >= len(k.keys)/8 {
-			k.sweep()
+			k.sweep(t, pr)
 		}
 	}
 	if len(k.keys) >= k.maxKeys {
 		k.refused++
 		return nil, fmt.Errorf("ratelimit: Keyed: key %v would be number %d: %w", key, k.maxKeys+1, ErrTooManyKeys)
 	}
-	l := NewLimiter(k.limit, k.burst)
-	k.keys[key] = l
-	return l, nil
+	s := &state{}
+	s.lv.set(t, pr.cap)
+	k.keys[key] = s
+	return s, nil
 }
 
 // sweep drops the keys whose bucket is full. It must be called with mu held.
-func (k *Keyed[K]) sweep() {
-	for key, l := range k.keys {
-		l.mu.Lock()
-		if l.full() {
-			l.dead = true
+func (k *Keyed[K]) sweep(t int64, pr *params) {
+	for key, s := range k.keys {
+		s.settle(t, pr)
+		if k.limit == Inf || s.full(t, pr) {
 			delete(k.keys, key)
 		}
-		l.mu.Unlock()
 	}
 	k.refused = 0
 	k.sweepAt = min(max(2*len(k.keys), minSweep), k.maxKeys)
-}
-
-// full reports whether the bucket is as a new one's: full, no debt. It must
-// be called with mu held.
-func (l *Limiter) full() bool {
-	if l.limit == Inf {
-		return true
-	}
-	l.refresh(l.now())
-	return l.avail >= float64(l.burst)
 }
 
 // Allow is AllowN(key, 1).
@@ -134,21 +125,23 @@ func (k *Keyed[K]) Allow(key K) bool { return k.AllowN(key, 1) }
 // AllowN is Limiter.AllowN for key's limiter. It reports false if key is
 // new and the limiter holds its maximum of keys. It panics if n is negative.
 func (k *Keyed[K]) AllowN(key K, n int) bool {
-	checkN("AllowN", n)
-	for {
-		l, err := k.get(key)
-		if err != nil {
-			return false
-		}
-		l.mu.Lock()
-		if l.dead { // dropped since get: look again
-			l.mu.Unlock()
-			continue
-		}
-		ok := l.allow(n)
-		l.mu.Unlock()
-		return ok
+	checkN("Keyed.AllowN", n)
+	if k.limit == Inf {
+		return true
 	}
+	if n > k.burst {
+		return false
+	}
+	pr := k.params()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	t := int64(time.Since(k.epoch))
+	s, err := k.get(t, key, &pr)
+	if err != nil {
+		return false
+	}
+	s.settle(t, &pr)
+	return s.allow(t, int64(n)*nano, &pr)
 }
 
 // Wait is WaitN(ctx, key, 1).
@@ -161,28 +154,71 @@ func (k *Keyed[K]) WaitN(ctx context.Context, key K, n int) error {
 	if ctx == nil {
 		panic("ratelimit: Keyed.WaitN called with a nil context")
 	}
-	checkN("WaitN", n)
-	for {
-		l, err := k.get(key)
-		if err != nil {
-			return err
+	checkN("Keyed.WaitN", n)
+	if n > k.burst && k.limit != Inf {
+		return errorf(ErrExceedsBurst, "Keyed.WaitN(n=%d) exceeds limiter's burst %d", n, k.burst)
+	}
+	if done := ctx.Done(); done != nil {
+		select {
+		case <-done:
+			return ctx.Err()
+		default:
 		}
-		if gone, err := l.waitN(ctx, n); !gone {
-			return err
-		}
+	}
+	if k.limit == Inf {
+		return nil
+	}
+	pr := k.params()
+	k.mu.Lock()
+	t := int64(time.Since(k.epoch))
+	s, err := k.get(t, key, &pr)
+	if err != nil {
+		k.mu.Unlock()
+		return err
+	}
+	s.settle(t, &pr)
+	x := int64(n) * nano
+	d, why := planWait(ctx, s, t, x, k.epoch, &pr)
+	if why != "" {
+		k.mu.Unlock()
+		return errorf(ErrExceedsDeadline, "Keyed.WaitN(n=%d)%s", n, why)
+	}
+	if d == 0 {
+		s.takeNow(t, x, &pr)
+		k.mu.Unlock()
+		return nil
+	}
+	r := &resv{}
+	s.reserve(t, x, d, r, &pr, nil)
+	k.mu.Unlock()
+
+	timer := time.NewTimer(time.Duration(d))
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		k.mu.Lock()
+		s.cancel(int64(time.Since(k.epoch)), r, &pr)
+		k.mu.Unlock()
+		return ctx.Err()
 	}
 }
 
 // Tokens returns the tokens in key's bucket now: the burst for a key it
 // does not hold, as a new key's bucket is full.
 func (k *Keyed[K]) Tokens(key K) float64 {
+	if k.limit == Inf {
+		return float64(k.burst)
+	}
+	pr := k.params()
 	k.mu.Lock()
-	l, ok := k.keys[key]
-	k.mu.Unlock()
+	defer k.mu.Unlock()
+	s, ok := k.keys[key]
 	if !ok {
 		return float64(k.burst)
 	}
-	return l.Tokens()
+	return float64(min(s.level(int64(time.Since(k.epoch)), &pr), pr.cap)) / nano
 }
 
 // Len returns the number of keys held now.

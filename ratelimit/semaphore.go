@@ -247,7 +247,7 @@ func (s *Semaphore) putWaiter(w *waiter) {
 }
 
 func exceedsCapacity(n, size int64) error {
-	return fmt.Errorf("ratelimit: Semaphore.Acquire(n=%d) with a capacity of %d: %w", n, size, ErrExceedsCapacity)
+	return errorf(ErrExceedsCapacity, "Semaphore.Acquire(n=%d) exceeds the semaphore's capacity of %d", n, size)
 }
 
 // tryTake takes n tokens if nobody is queued and they fit.
