@@ -99,7 +99,9 @@ const maxSlack = 10 * time.Millisecond
 // before its latest reading counts as that reading, and a later one moves
 // the clock there, so that the tokens earned by then are counted as earned,
 // and calls without a time see the clock stand still until it is reached.
-// Passing time.Now() is the same as calling the method without a time.
+// A new Limiter's clock has no reading: the time of its first call,
+// whatever it is, is the first. Passing time.Now() is the same as calling
+// the method without a time.
 //
 // # Rules
 //
@@ -132,10 +134,15 @@ type Limiter struct {
 func NewLimiter(r Limit, b int) *Limiter {
 	checkLimit("NewLimiter", r)
 	checkBurst("NewLimiter", b)
-	l := &Limiter{limit: r, burst: b, epoch: time.Now()}
-	l.s.lv.set(0, capOf(b))
+	// The bucket is full at any time before the first call, whose time,
+	// the caller's or the clock's, is the clock's first reading.
+	l := &Limiter{limit: r, burst: b, epoch: time.Now(), last: beforeAll}
+	l.s.lv.set(beforeAll, capOf(b))
 	return l
 }
+
+// beforeAll is a time before any the Limiter reads, in ns since its epoch.
+const beforeAll = -maxLevel
 
 func checkLimit(fn string, r Limit) {
 	if r < 0 || math.IsNaN(float64(r)) {

@@ -130,3 +130,23 @@ func TestCancelAtGivesBackUnlessTheTimeHasPassed(t *testing.T) {
 		}
 	})
 }
+
+// A new Limiter's clock has no reading: the time of its first call,
+// whatever it is, is the first, even one before the Limiter was made.
+func TestTheFirstCallsTimeIsTheClocksFirstReading(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		t0 := time.Now()
+		time.Sleep(time.Second)
+		l := ratelimit.NewLimiter(10, 1)
+		if !l.AllowNAt(t0, 1) {
+			t.Fatal("AllowNAt(a second before NewLimiter, 1) on a full bucket = false")
+		}
+		if !l.AllowNAt(t0.Add(100*time.Millisecond), 1) {
+			t.Fatal("AllowNAt(100ms after the first reading) at 10/s = false: the clock started at NewLimiter")
+		}
+		// Now, 900ms later: the bucket is full again, with its 1 token.
+		if !l.Allow() || l.Allow() {
+			t.Fatal("Allow() twice, 900ms after the last reading: want true, then false")
+		}
+	})
+}
