@@ -172,10 +172,24 @@ func (p *pending) insert(r *resv) {
 // allow takes x nanotokens at t if the bucket holds them. The caller has
 // settled the bucket at t.
 func (s *state) allow(t, x int64, pr *params) bool {
-	if s.level(t, pr) < x {
+	// level and take in one, reading the refill once.
+	v := &s.lv
+	cur := v.t0 + earned(pr.limit, t-v.a0)
+	capped := cur >= pr.capAt
+	if capped {
+		cur = pr.capAt
+	}
+	if cur < x {
 		return false
 	}
-	s.takeNow(t, x, pr)
+	if capped || t-v.a0 > anchorSpan {
+		v.a0, v.t0 = t, cur-x
+	} else {
+		v.t0 -= x
+	}
+	if s.p != nil {
+		s.p.real.take(t, x, pr.limit, pr.cap)
+	}
 	return true
 }
 

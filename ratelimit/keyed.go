@@ -296,15 +296,14 @@ func (k *Keyed[K]) WaitN(ctx context.Context, key K, n int) error {
 		return errorf(ErrTooManyKeys, "Keyed.WaitN(key %s): too many keys: the limiter holds its maximum of %d, none of them full", quoteKey(key), k.maxKeys)
 	}
 	x := int64(n) * nano
+	if s.allow(t, x, &k.pr) {
+		sh.mu.Unlock()
+		return nil
+	}
 	d, why := planWait(ctx, s, t, x, k.epoch, &k.pr)
 	if why != "" {
 		sh.mu.Unlock()
 		return errorf(ErrExceedsDeadline, "Keyed.WaitN(key %s, n=%d)%s", quoteKey(key), n, why)
-	}
-	if d == 0 {
-		s.takeNow(t, x, &k.pr)
-		sh.mu.Unlock()
-		return nil
 	}
 	r := &resv{}
 	s.reserve(t, x, d, r, &k.pr, nil)

@@ -268,15 +268,14 @@ func (l *Limiter) WaitN(ctx context.Context, n int) error {
 	pr := l.params(t)
 	l.s.settle(t, &pr)
 	x := int64(n) * nano
+	if l.s.allow(t, x, &pr) {
+		l.mu.Unlock()
+		return nil
+	}
 	d, why := planWait(ctx, &l.s, t, x, l.epoch, &pr)
 	if why != "" {
 		l.mu.Unlock()
 		return errorf(ErrExceedsDeadline, "Limiter.WaitN(n=%d)%s", n, why)
-	}
-	if d == 0 {
-		l.s.takeNow(t, x, &pr)
-		l.mu.Unlock()
-		return nil
 	}
 	r := &resv{}
 	l.s.reserve(t, x, d, r, &pr, &l.spare)
