@@ -192,7 +192,12 @@ func (h *harness) idle() {
 		gap = time.Duration(1+h.rng.IntN(20)) * period * time.Duration(max(1, h.seg().burst))
 	}
 	h.what = fmt.Sprintf("idle %v", gap)
-	target := h.now() + gap
+	h.advanceTo(h.now() + gap)
+}
+
+// advanceTo lets virtual time pass until target, stopping at every time a
+// waiter returns, so that the model hears of each at its time.
+func (h *harness) advanceTo(target time.Duration) {
 	for {
 		next, ok := h.nextEvent()
 		if !ok || next > target {
@@ -272,7 +277,7 @@ func (h *harness) act() {
 		n = min(n, 1+h.rng.IntN(2))
 	}
 	now := h.now()
-	switch c := h.rng.IntN(20); {
+	switch c := h.rng.IntN(24); {
 	case c < 5:
 		h.what = fmt.Sprintf("AllowN(key %d, %d)", key, n)
 		got, want := h.sub.allow(key, n), m.AllowN(now, n)
@@ -288,16 +293,18 @@ func (h *harness) act() {
 		h.cancelWaiter()
 	case c < 13:
 		h.concurrent(key, n)
+	case c < 15:
+		h.waitsThenCancels(key)
 	case h.sub.lim == nil:
 		h.what = fmt.Sprintf("Tokens(key %d)", key)
-	case c < 16:
+	case c < 18:
 		h.what = fmt.Sprintf("ReserveN(%d)", n)
 		r := h.sub.lim.ReserveN(n)
 		mr := m.ReserveN(now, n, 1<<62)
 		h.checkReservation(r, mr)
 		h.resvs = append(h.resvs, reservation{r, mr, len(h.segs) - 1})
 		h.made = append(h.made, reservation{r, mr, len(h.segs) - 1})
-	case c < 18:
+	case c < 20:
 		if len(h.resvs) == 0 {
 			return
 		}
@@ -310,7 +317,9 @@ func (h *harness) act() {
 			return // keep it: cancelling twice must do nothing
 		}
 		h.resvs = slices.Delete(h.resvs, i, i+1)
-	case c < 19:
+	case c < 22:
+		h.reservationsThenCancels()
+	case c < 23:
 		limit := randomLimit(h.rng)
 		h.what = fmt.Sprintf("SetLimit(%v)", limit)
 		h.sub.lim.SetLimit(ratelimit.Limit(limit))
@@ -332,6 +341,105 @@ func (h *harness) act() {
 		}
 		if got := p.r.Delay(); got != want {
 			h.fatalf("a ReserveN(%d) has Delay() %v, the model says %v", p.m.N, got, want)
+		}
+	}
+}
+
+// reservationsThenCancels makes several reservations at one instant, may
+// change the limit or the burst, and cancels some or all of them, in any
+// order, at once or a little later: the cases where Cancel holds tokens
+// back, and then gives them all back.
+func (h *harness) reservationsThenCancels() {
+	m := h.models[0]
+	burst := h.seg().burst
+	k := 2 + h.rng.IntN(5)
+	h.what = fmt.Sprintf("%d reservations, then cancels", k)
+	var batch []reservation
+	for range k {
+		n := 1 + h.rng.IntN(max(burst, 1))
+		r := h.sub.lim.ReserveN(n)
+		mr := m.ReserveN(h.now(), n, 1<<62)
+		h.checkReservation(r, mr)
+		p := reservation{r, mr, len(h.segs) - 1}
+		batch = append(batch, p)
+		h.made = append(h.made, p)
+	}
+	switch h.rng.IntN(4) {
+	case 0:
+		limit := randomLimit(h.rng)
+		h.what += fmt.Sprintf(", SetLimit(%v)", limit)
+		h.sub.lim.SetLimit(ratelimit.Limit(limit))
+		m.SetLimit(h.now(), limit)
+		h.segs = append(h.segs, segment{limit, burst})
+	case 1:
+		b := randomBurst(h.rng)
+		h.what += fmt.Sprintf(", SetBurst(%d)", b)
+		h.sub.lim.SetBurst(b)
+		m.SetBurst(h.now(), b)
+		h.segs = append(h.segs, segment{h.seg().limit, b})
+	}
+	h.rng.Shuffle(len(batch), func(i, j int) { batch[i], batch[j] = batch[j], batch[i] })
+	keep := 0
+	if h.rng.IntN(2) == 0 {
+		keep = h.rng.IntN(k)
+	}
+	for _, p := range batch[keep:] {
+		if h.rng.IntN(3) == 0 {
+			h.advanceTo(h.now() + time.Duration(h.rng.Int64N(int64(50*time.Millisecond))))
+		}
+		p.r.Cancel()
+		m.Cancel(h.now(), p.m)
+		if got, want := h.sub.tokens(0), ratFloat(m.Tokens(h.now())); got != want {
+			h.fatalf("after a cancel, Tokens() = %v, the model says %v", got, want)
+		}
+	}
+	for _, p := range batch[:keep] {
+		h.resvs = append(h.resvs, p)
+	}
+}
+
+// waitsThenCancels starts several waits for one key at one instant, lets
+// some time pass, takes a token or none, and cancels the waits still
+// waiting, in any order.
+func (h *harness) waitsThenCancels(key int) {
+	k := 2 + h.rng.IntN(3)
+	burst := h.seg().burst
+	var ws []*waiter
+	for range k {
+		n := 1 + h.rng.IntN(max(burst, 1))
+		before := len(h.waiters)
+		h.startWait(key, n)
+		if len(h.waiters) > before {
+			ws = append(ws, h.waiters[len(h.waiters)-1])
+		}
+	}
+	if len(ws) == 0 {
+		return
+	}
+	h.what = fmt.Sprintf("%d waits for key %d, then cancels", len(ws), key)
+	last := ws[len(ws)-1].m.Act
+	h.advanceTo(h.now() + time.Duration(h.rng.Int64N(int64(last-h.now())+1)))
+	n := h.rng.IntN(2)
+	if got, want := h.sub.allow(key, n), h.models[key].AllowN(h.now(), n); got != want {
+		h.fatalf("AllowN(key %d, %d) among the waits = %v, the model says %v", key, n, got, want)
+	} else if got {
+		h.grants = append(h.grants, grant{h.now(), key, n, len(h.segs) - 1})
+	}
+	h.rng.Shuffle(len(ws), func(i, j int) { ws[i], ws[j] = ws[j], ws[i] })
+	for _, w := range ws {
+		if w.finished || w.m.Act <= h.now() {
+			continue
+		}
+		w.cancelled = true
+		w.stop()
+		synctest.Wait()
+		if err := <-w.done; err != context.Canceled {
+			h.fatalf("the cancelled WaitN = %v, want context.Canceled", err)
+		}
+		w.finished = true
+		h.models[w.key].Cancel(h.now(), w.m)
+		if got, want := h.sub.tokens(key), ratFloat(h.models[key].Tokens(h.now())); got != want {
+			h.fatalf("after cancelling a WaitN, Tokens(key %d) = %v, the model says %v", key, got, want)
 		}
 	}
 }
