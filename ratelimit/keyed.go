@@ -40,7 +40,8 @@ func WithMaxKeys(n int) Option {
 // A Keyed limiter is one Limiter per key (a client, an IP address, a
 // tenant), all with the same limit and burst, made the first time a key is
 // used. Each key's bucket behaves as a Limiter's: Allow, Wait and Tokens of
-// a key are those of a Limiter that only that key's calls use.
+// a key are those of a Limiter that only that key's calls use (but for the
+// Limiter's catch-up after late timers, which a key does not have).
 //
 // # Memory
 //

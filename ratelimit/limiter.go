@@ -176,12 +176,18 @@ func (l *Limiter) now() int64 {
 // at reads a caller's time on the Limiter's clock, and moves the clock to
 // it if it is later. It must be called with mu held.
 func (l *Limiter) at(tm time.Time) int64 {
+	t := max(l.since(tm), l.last)
+	l.last = t
+	return t
+}
+
+// since returns tm in ns since the epoch, within ±maxLevel (146 years), so
+// that no arithmetic on it overflows. It must be called with mu held.
+func (l *Limiter) since(tm time.Time) int64 {
 	if l.epoch.IsZero() {
 		l.epoch = time.Now()
 	}
-	t := max(int64(tm.Sub(l.epoch)), l.last)
-	l.last = t
-	return t
+	return min(max(int64(tm.Sub(l.epoch)), -maxLevel), maxLevel)
 }
 
 // params returns the bucket's parameters at t: the cap is burst, plus what

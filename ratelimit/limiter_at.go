@@ -36,10 +36,7 @@ func (l *Limiter) ReserveNAt(t time.Time, n int) *Reservation {
 func (l *Limiter) TokensAt(t time.Time) float64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.epoch.IsZero() {
-		l.epoch = time.Now()
-	}
-	return l.tokens(max(int64(t.Sub(l.epoch)), l.last))
+	return l.tokens(max(l.since(t), l.last))
 }
 
 // SetLimitAt is SetLimit at the caller's time t. It panics if r is
@@ -68,7 +65,7 @@ func (r *Reservation) DelayFrom(t time.Time) time.Duration {
 		return InfDuration
 	}
 	r.lim.mu.Lock()
-	d := r.act - int64(t.Sub(r.lim.epoch))
+	d := r.act - r.lim.since(t)
 	r.lim.mu.Unlock()
 	return time.Duration(max(d, 0))
 }

@@ -150,3 +150,30 @@ func TestTheFirstCallsTimeIsTheClocksFirstReading(t *testing.T) {
 		}
 	})
 }
+
+// Times far from now, the zero time.Time or a century ahead, neither
+// overflow nor wrap: the zero time counts as the latest reading, and a
+// time a century ahead moves the clock there.
+func TestCallersTimesFarAwayDoNotOverflow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := ratelimit.NewLimiter(1, 2)
+		l.AllowN(2)
+		if l.AllowNAt(time.Time{}, 1) {
+			t.Fatal("AllowNAt(zero time, 1) on an empty bucket = true")
+		}
+		r := l.ReserveN(1) // acts in 1s
+		if d := r.DelayFrom(time.Time{}); d < time.Second {
+			t.Fatalf("DelayFrom(zero time) = %v, want more than a second", d)
+		}
+		far := time.Now().Add(100 * 365 * 24 * time.Hour)
+		if d := r.DelayFrom(far); d != 0 {
+			t.Fatalf("DelayFrom(a century ahead) = %v, want 0", d)
+		}
+		if got := l.TokensAt(far); got != 2 {
+			t.Fatalf("TokensAt(a century ahead) = %v, want 2", got)
+		}
+		if !l.AllowNAt(far, 2) || l.Allow() {
+			t.Fatal("AllowNAt(a century ahead, 2) did not take the refilled bucket, or Allow() after it found tokens")
+		}
+	})
+}
