@@ -41,9 +41,16 @@
 // task, with a context that is already done.
 //
 // A task's context is the nursery's, not that of the goroutine that called
-// Go: a timeout around a Go call does not limit the task. The nursery's
-// context behaves like one of the standard library's to everything derived
-// from it.
+// Go: a timeout around a Go call does not limit the task.
+//
+// The nursery's context is a context of the standard library's (made with
+// context.WithCancelCause under Run's ctx): a context derived from it,
+// directly or through any number of context.WithValue layers (a request id,
+// a logger, pprof labels, a tracing span), is attached to it without a
+// goroutine, and is done by the time Cancel returns, or the failure that
+// cancels the nursery has been recorded. Once Run has returned, the
+// nursery's context is done, and context.Cause reports context.Canceled if
+// nothing cancelled it before, as errgroup's does.
 //
 // The methods of a Nursery are safe for concurrent use. The zero Nursery is
 // not valid: only Run makes one.

@@ -32,7 +32,7 @@ func hedge[T any, F caller[T]](ctx context.Context, f F, caller *config) (T, err
 		i   int // the attempt's number, from 1
 	}
 	var (
-		out    T
+		out    T // the winner's value, or the last failed attempt's
 		outErr error
 		won    bool
 	)
@@ -85,6 +85,7 @@ func hedge[T any, F caller[T]](ctx context.Context, f F, caller *config) (T, err
 			select {
 			case r := <-results:
 				running--
+				out = r.v
 				if r.err == nil {
 					if c.budget != nil {
 						c.budget.success()
@@ -92,7 +93,7 @@ func hedge[T any, F caller[T]](ctx context.Context, f F, caller *config) (T, err
 					if c.latency != nil {
 						c.latency.Observe(time.Since(start))
 					}
-					out, won = r.v, true
+					won = true
 					n.Cancel(ErrAnotherSucceeded)
 					return nil
 				}
@@ -175,8 +176,7 @@ func hedge[T any, F caller[T]](ctx context.Context, f F, caller *config) (T, err
 	if outErr == nil {
 		outErr = runErr
 	}
-	var zero T
-	return zero, outErr
+	return out, outErr
 }
 
 // mayStart reports whether a hedge (or an early retry) may start d from
