@@ -1,6 +1,7 @@
 // Command peers runs the peers' own test suites against this module: the
 // tests of golang.org/x/time/rate and golang.org/x/sync/semaphore, at pinned
-// versions, against package ratelimit. .ci/run runs it from the
+// versions, against package ratelimit, and those of golang.org/x/sync/errgroup
+// against package nursery, through a thin adapter. .ci/run runs it from the
 // repository's root:
 //
 //	go run ./.ci/peers [-keep] [peer ...]
@@ -65,6 +66,7 @@ type peer struct {
 var peers = []peer{
 	{name: "rate", module: "golang.org/x/time", version: "v0.15.0", dir: "rate", list: "ratelimit/PEERS.md"},
 	{name: "semaphore", module: "golang.org/x/sync", version: "v0.22.0", dir: "semaphore", list: "ratelimit/PEERS.md"},
+	{name: "errgroup", module: "golang.org/x/sync", version: "v0.22.0", dir: "errgroup", list: "nursery/PEERS.md"},
 }
 
 // thisModule is the module path of the repository.
