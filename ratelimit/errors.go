@@ -26,3 +26,8 @@ var (
 	// forgotten safely.
 	ErrTooManyKeys = errors.New("ratelimit: too many keys")
 )
+
+// ErrExceedsLimit is wrapped by the errors of an Adaptive limit: Do's when
+// the limit is reached (and WithMaxWait's wait, if any, passed), and
+// Acquire's when the weight asked is more than the limit.
+var ErrExceedsLimit = errors.New("ratelimit: adaptive limit reached")
