@@ -8,16 +8,16 @@ import (
 	"time"
 )
 
-// An Adaptive is a concurrency limit that finds its own value: how many
-// calls a downstream can serve at once without making them queue. It
-// watches the calls it admits (how many are in flight, how many finish a
-// second, how long they take) and moves the limit to the downstream's
-// capacity plus a little headroom, down when the downstream slows or loses
-// capacity, up when it recovers.
+// An Adaptive is a concurrency limit that finds its own value: the number
+// of calls a downstream serves at once, plus a little headroom. It watches
+// the calls it admits (how many are in flight, how many finish a second)
+// and moves the limit down when the downstream loses capacity, up when it
+// regains it; a downstream whose calls all take longer, with the same
+// capacity, keeps its limit.
 //
 // Wrap each call to the downstream in Do, which refuses a call at once, with
-// an error wrapping ErrExceedsLimit, when the limit is reached (see
-// WithMaxWait for a short wait instead):
+// an error wrapping ErrExceedsLimit, when the limit is reached (WithMaxWait
+// makes it wait a little instead):
 //
 //	lim := ratelimit.NewAdaptive()
 //	err := lim.Do(ctx, func(ctx context.Context) error {
@@ -34,41 +34,47 @@ import (
 //
 // # What it measures
 //
-// Time is cut into windows of at least 40 completions and a few round
-// trips each. A window gives the mean number of calls in flight L, the
-// completions per second X, and by Little's law the mean latency R = L/X.
-// Two estimates describe the downstream: its throughput when it is
-// saturated, and its latency when nothing queues (the base latency). Their
-// product is the number of calls it serves at once, its capacity C; L - X
-// times the base latency is the number of calls queued in it. The limit
-// is C plus a headroom of 2 + C/8: enough that the downstream never
-// waits for the next call, too little to turn overload into latency.
+// Time is cut into windows of 200 completions, or of a second if fewer
+// come (and at least 8), and at least four mean latencies long. A window
+// gives the mean number of calls in flight L, the completions a second X,
+// and by Little's law their mean latency L/X. From the windows come two
+// estimates: the downstream's throughput when it is saturated, and the
+// mean latency of a call that does not queue in it (its base latency).
+// Their product is its capacity, the calls it serves at once; L minus X
+// times the base latency is the number of calls queued in it.
+//
+// The limit is the capacity plus a headroom sized so that the downstream
+// seldom waits for its next call: larger when calls arrive barely faster
+// than they complete, one call when callers queue for the limit (Acquire,
+// or Do under WithMaxWait) and take a freed unit at once. Under sustained
+// overload the downstream then stays busy while its own queue stays short,
+// and the rest is refused at once rather than turned into latency.
 //
 // The base latency is never the fastest call seen (one lucky call would
-// pin it low) but the mean latency of a window in which nothing queued: a
-// window's mean is an upper bound of it, and a change of the limit by a
-// fifth or more is an experiment that tells which window of the two was
-// below the knee (its latency did not follow the limit). A downstream whose
-// calls all take longer, with the same capacity, is told apart from one
-// that lost capacity that way, within a window or two. When nothing has
-// confirmed the base latency for a while, the limit dips for one window to
-// measure it again.
+// pin it low); it is the mean latency of a window below the knee, where
+// the throughput follows the calls in flight. Every large change of the
+// limit is an experiment that says which side of the knee a window was on,
+// and that tells a downstream that slowed from one that lost capacity; a
+// window that straddles a change of the downstream is left out of them.
+// When nothing has confirmed the base latency for 30 seconds, and the
+// estimates have settled, the limit dips to 0.7 of the capacity for one
+// window to measure it again.
 //
 // Do sees more than Acquire and Release: a call that returns nil is a
-// completion; one that its context's deadline ended (an error matching
-// context.DeadlineExceeded) is a drop, a sign of overload that cuts the
-// limit by a tenth; other errors and the caller's cancellation are not
-// counted at all, as they say nothing of the downstream's capacity. A unit
-// given back with Release counts as a completion.
+// completion; one that its deadline ended (an error matching
+// context.DeadlineExceeded) is a drop, a sign of overload, and a window
+// with drops cuts the limit by a tenth at least; other errors, the
+// caller's cancellation and panics are not counted at all, as they say
+// nothing of the downstream's capacity. A unit given back with Release
+// counts as a completion.
 //
-// A limit decided by measurements can only be as quick as they come: the
-// first windows after NewAdaptive start from the initial limit (20 unless
-// WithInitialLimit), and a downstream called a few times a second moves
-// the limit a few times a minute.
+// A limit decided by measurements follows the downstream only as fast as
+// they come: it starts at its initial limit (20 unless WithInitialLimit),
+// keeps it for the first window, and a downstream that completes fewer
+// than 8 calls a second sees it move once per 8 calls.
 //
 // An Adaptive must be made with NewAdaptive. All its methods are safe for
-// concurrent use. It starts no goroutine and sets no timer: it decides at
-// completions.
+// concurrent use. It starts no goroutine: it decides as calls complete.
 type Adaptive struct {
 	mu       sync.Mutex
 	limit    int64 // the limit in force

@@ -47,11 +47,11 @@ func (w *adaptiveWindow) advance(now time.Time, inflight int64, full, queued boo
 	w.last = now
 }
 
-// The size of a window: at least minSamples completions (or drops) and
-// windowRoundTrips mean latencies long; a slow trickle closes one after a
-// second once it has a few.
+// The size of a window: windowSamples completions (or drops), or a second
+// if fewer come and at least fewSamples did; and windowRoundTrips mean
+// latencies long.
 const (
-	minSamples       = 200
+	windowSamples    = 200
 	fewSamples       = 8
 	windowRoundTrips = 4
 )
@@ -64,7 +64,7 @@ func (w *adaptiveWindow) complete(now time.Time, r float64) bool {
 		return false
 	}
 	n := w.done + w.drops
-	return n >= minSamples || n >= fewSamples && elapsed >= 1
+	return n >= windowSamples || n >= fewSamples && elapsed >= 1
 }
 
 // An adaptiveSample is a closed window, summed up.
@@ -98,11 +98,9 @@ func (w *adaptiveWindow) summary(now time.Time) adaptiveSample {
 
 // The controller's constants.
 const (
-	// A change of the limit by a fifth or more between two windows is an
-	// experiment: if the latency moved by less than elasticity times as
-	// much (in logarithms), the lower window was below the knee.
+	// A change of the calls in flight by a fifth or more between two
+	// windows is an experiment (see update).
 	minExperiment = 0.2
-	elasticity    = 0.7
 	// A probe takes the limit to probeDepth times the capacity for one
 	// window, when the base latency has gone unconfirmed for probeEvery.
 	probeDepth = 0.7
@@ -131,6 +129,14 @@ const (
 	// lowers it.
 	lowerMargin = 0.1
 )
+
+// unexplained reports whether a change of the throughput by dx (in
+// logarithms) is more than a change of the calls in flight by dl explains:
+// of one downstream, the throughput moves the same way as the calls in
+// flight, and at most as far (not at all above the knee, as far below it).
+func unexplained(dl, dx float64) bool {
+	return dx < min(0, dl)-jump || dx > max(0, dl)+jump
+}
 
 // follow moves an estimate toward a new measurement: half way, or all the
 // way if they differ by more than jump.
@@ -203,6 +209,7 @@ func headroom(c, rho float64) float64 {
 // update takes the summary of a window and moves the limit.
 func (c *adaptiveControl) update(now time.Time, s adaptiveSample) {
 	c.windows++
+	old := c.limit
 	probed := c.probing
 	c.probing = false
 	if s.done == 0 {
@@ -217,11 +224,20 @@ func (c *adaptiveControl) update(now time.Time, s adaptiveSample) {
 	c.lastR = r
 	binding := s.full > 0.5 || s.rejects > 0
 
-	// A window whose throughput moved though the calls in flight did not
-	// straddles a change of the downstream: it is a mixture of two, and
-	// no experiment may compare it with another.
-	disturbed := c.prev.ok && math.Abs(math.Log(l/c.prev.l)) < minExperiment/2 &&
-		math.Abs(math.Log(x/c.prev.x)) > jump
+	// A window whose throughput moved more than the calls in flight
+	// explain straddles a change of the downstream: it is a mixture of
+	// two. The limit holds (unless calls were dropped) until a window of
+	// the new downstream shows what changed, and no experiment compares
+	// this one with another.
+	if c.prev.ok && !c.prev.disturbed && unexplained(math.Log(l/c.prev.l), math.Log(x/c.prev.x)) {
+		if s.drops > 0 {
+			c.limit = max(c.min, c.limit*dropBackoff)
+		}
+		c.prev.disturbed, c.prev.ok = true, true
+		c.stable = 0
+		c.probing, c.growing = false, false
+		return
+	}
 
 	// A window's mean latency bounds the base latency from above: one
 	// clearly below it shows the base latency fell. It is measured again
@@ -231,21 +247,24 @@ func (c *adaptiveControl) update(now time.Time, s adaptiveSample) {
 		c.r0 = r
 		lowered = true
 	}
-	// An experiment: the limit moved enough since the last window for
-	// the latency to show which side of the knee the lower one was on.
-	// Below the knee the latency stays put as the limit moves; above it,
-	// it follows the limit. A lower window with a clearly higher latency
-	// says the downstream itself changed in between: no conclusion.
+	// An experiment: the calls in flight moved enough since the last
+	// window to show which side of the knee the lower of the two was on.
+	// Above the knee the throughput stays put as they move (the latency
+	// follows them); below it, it follows them. So a throughput clearly
+	// lower in the lower window puts that window below the knee, and its
+	// latency is the base latency. A lower window with a clearly higher
+	// latency says the downstream itself changed in between: no
+	// conclusion.
 	sawKnee := false
-	if c.prev.ok && !c.prev.disturbed && !disturbed {
+	if c.prev.ok && !c.prev.disturbed {
 		if dl := math.Log(l / c.prev.l); math.Abs(dl) >= minExperiment {
-			low, high := r, c.prev.r
+			lowR, highR, lowX, highX := r, c.prev.r, x, c.prev.x
 			if dl > 0 {
-				low, high = high, low
+				lowR, highR, lowX, highX = highR, lowR, highX, lowX
 			}
 			margin := lowerMargin + noise/math.Sqrt(float64(min(s.done, c.prev.done)))
-			if e := math.Log(r/c.prev.r) / dl; e < elasticity && low <= high*(1+margin) {
-				c.r0 = low
+			if math.Log(highX/lowX) > margin && lowR <= highR*(1+margin) {
+				c.r0 = lowR
 				sawKnee = true
 			}
 		}
@@ -278,7 +297,6 @@ func (c *adaptiveControl) update(now time.Time, s adaptiveSample) {
 	c.growing = false
 	switch {
 	case s.drops > 0:
-		target = min(target, c.limit*dropBackoff)
 	case !binding:
 		// Limited by demand: the window says little of the limit.
 		target = max(target, min(c.limit, l+headroom(l, s.rho)))
@@ -296,18 +314,25 @@ func (c *adaptiveControl) update(now time.Time, s adaptiveSample) {
 		target = max(target, c.limit*growth)
 		c.growing, c.verify = true, false
 	}
-	if disturbed || lowered || math.Abs(c.x-before) > jump*before || math.Abs(target-c.limit) > jump*c.limit {
+	if lowered || math.Abs(c.x-before) > jump*before || math.Abs(target-c.limit) > jump*c.limit {
 		c.stable = 0
 	} else {
 		c.stable++
 	}
-	if target < c.limit*(1-jump) || c.growing {
-		if !c.growing {
+	if target < c.limit*(1-jump) || c.growing || probed {
+		// Down at once, up by steps as the knee is sought, and back
+		// at once from a probe.
+		if target < c.limit*(1-jump) {
 			c.verify = true
 		}
 		c.limit = target
 	} else {
 		c.limit += gain * (target - c.limit)
+	}
+	if s.drops > 0 {
+		// Calls ended by their deadline: overload that the latency
+		// may not show yet (a deadline shorter than the queue).
+		c.limit = min(c.limit, old*dropBackoff)
 	}
 	c.limit = min(max(c.limit, c.min), c.max)
 
@@ -323,5 +348,5 @@ func (c *adaptiveControl) update(now time.Time, s adaptiveSample) {
 			}
 		}
 	}
-	c.prev.l, c.prev.r, c.prev.x, c.prev.done, c.prev.disturbed, c.prev.below, c.prev.ok = l, r, x, s.done, disturbed, below, true
+	c.prev.l, c.prev.r, c.prev.x, c.prev.done, c.prev.disturbed, c.prev.below, c.prev.ok = l, r, x, s.done, false, below, true
 }
