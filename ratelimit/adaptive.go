@@ -88,6 +88,7 @@ type Adaptive struct {
 	ctl adaptiveControl
 
 	admitted, rejected, dropped uint64
+	refusal                     *adaptiveError // Do's, for the limit in force: shared, so that refusing allocates nothing
 }
 
 // An adaptiveWaiter is one Acquire (or Do) in the queue.
@@ -126,11 +127,20 @@ func checkAdaptiveWeight(fn string, n int64) {
 	}
 }
 
-// An adaptiveError is a refusal of an Adaptive: its message says what the
-// limit was, and it wraps ErrExceedsLimit.
-type adaptiveError struct{ msg string }
+// An adaptiveError is a refusal of an Adaptive: it says what the limit
+// was, and wraps ErrExceedsLimit. n is 0 for Do's refusals.
+type adaptiveError struct {
+	fn       string
+	n, limit int64
+}
 
-func (e *adaptiveError) Error() string { return e.msg }
+func (e *adaptiveError) Error() string {
+	if e.n == 0 {
+		return fmt.Sprintf("ratelimit: Adaptive.%s: limit of %d reached", e.fn, e.limit)
+	}
+	return fmt.Sprintf("ratelimit: Adaptive.%s(n=%d): more than the limit of %d", e.fn, e.n, e.limit)
+}
+
 func (e *adaptiveError) Unwrap() error { return ErrExceedsLimit }
 
 // Acquire takes n units of the limit, waiting until the limit admits them
@@ -267,7 +277,10 @@ func (a *Adaptive) Do(ctx context.Context, fn func(ctx context.Context) error) e
 func (a *Adaptive) refuse() error {
 	a.rejected++
 	a.win.rejects++
-	return &adaptiveError{fmt.Sprintf("ratelimit: Adaptive.Do: limit of %d reached", a.limit)}
+	if a.refusal == nil || a.refusal.limit != a.limit {
+		a.refusal = &adaptiveError{fn: "Do", limit: a.limit}
+	}
+	return a.refusal
 }
 
 // tryTake takes n units if nobody is queued and they fit. It fails with an
@@ -285,7 +298,7 @@ func (a *Adaptive) tryTake(now time.Time, n int64, fn string) (bool, error) {
 }
 
 func (a *Adaptive) tooLarge(fn string, n int64) error {
-	return &adaptiveError{fmt.Sprintf("ratelimit: Adaptive.%s(n=%d): more than the limit of %d", fn, n, a.limit)}
+	return &adaptiveError{fn: fn, n: n, limit: a.limit}
 }
 
 // take counts n more units in flight. It must be called with mu held.
