@@ -10,11 +10,13 @@ require (
 	github.com/go-redis/redis_rate/v10 v10.0.1
 	github.com/redis/go-redis/v9 v9.22.0
 	github.com/sethvargo/go-retry v0.5.0
+	github.com/sony/gobreaker/v2 v2.4.0
 	github.com/sourcegraph/conc v0.3.0
 	github.com/structured-go/structured v0.0.0
 	github.com/structured-go/structured/ratelimit/redislimit v0.0.0
 	go.uber.org/goleak v1.3.0
 	go.uber.org/ratelimit v0.3.1
+	golang.org/x/image v0.30.0
 	golang.org/x/sync v0.22.0
 	golang.org/x/time v0.15.0
 )

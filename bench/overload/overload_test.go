@@ -3,6 +3,7 @@ package overload
 import (
 	"flag"
 	"fmt"
+	"image/color"
 	"os"
 	"regexp"
 	"slices"
@@ -73,8 +74,12 @@ func selected(specs []contenderSpec) []contenderSpec {
 	})
 }
 
-// shortForm are the contenders of the short form that CI runs.
-var shortForm = regexp.MustCompile(`^(fixed16|oracle.*|failsafe-tripwire|ours)$`)
+// shortForm and shortFormC are the contenders of the short form that CI
+// runs.
+var (
+	shortForm  = regexp.MustCompile(`^(fixed16|oracle.*|failsafe-tripwire|ours)$`)
+	shortFormC = regexp.MustCompile(`^(none|gobreaker|ours-breaker|ours-throttle-2s)$`)
+)
 
 func TestOverload(t *testing.T) {
 	seeds := *seedsFlag
@@ -103,6 +108,15 @@ func TestOverload(t *testing.T) {
 		tables[sc.name] = tb
 		report.WriteString(tb.String())
 	}
+	{
+		cspecs := guardContenders()
+		if !*full {
+			cspecs = slices.DeleteFunc(cspecs, func(s contenderSpec) bool { return !shortFormC.MatchString(s.name) })
+		}
+		res := grid(t, &variantC, cspecs, seeds)
+		runs[variantC.name] = res
+		report.WriteString(tableC(cspecs, res, seeds))
+	}
 	fmt.Fprintf(&report, "\nwall time: %v\n", time.Since(start).Round(time.Second))
 	if *traceFlag != "" {
 		for _, sc := range []*scenario{&variantA, &variantB} {
@@ -110,9 +124,60 @@ func TestOverload(t *testing.T) {
 		}
 	}
 	t.Log("\n" + report.String())
+	if *plotFlag != "" {
+		if err := writePlot(*plotFlag, runs); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if *reportFlag != "" {
 		if err := os.WriteFile(*reportFlag, []byte(report.String()), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+// plotted are the contenders on the plot, in this order.
+var plotted = []struct {
+	name  string
+	color color.RGBA
+}{
+	{"oracle+4", color.RGBA{0, 0, 0, 255}},
+	{"fixed16", color.RGBA{150, 150, 150, 255}},
+	{"failsafe-default", color.RGBA{214, 39, 40, 255}},
+	{"failsafe-tripwire", color.RGBA{255, 127, 14, 255}},
+	{"gradient2", color.RGBA{44, 160, 44, 255}},
+	{"vegas", color.RGBA{148, 103, 189, 255}},
+	{"ours", color.RGBA{31, 119, 180, 255}},
+}
+
+// writePlot writes the limits of seed 1 in variants A and B to path.
+func writePlot(path string, runs map[string]map[string][]result) error {
+	var panels []panel
+	for _, v := range []struct{ name, title string }{
+		{"A", "variant A: 16 workers, 8 from 30s to 60s (the oracle: workers + 4, dashed); seed 1"},
+		{"B", "variant B: 16 workers, calls twice as slow from 30s to 60s; seed 1"},
+	} {
+		p := panel{title: v.title}
+		for _, c := range plotted {
+			rs, ok := runs[v.name][c.name]
+			if !ok || rs[0].run == nil {
+				continue
+			}
+			name := c.name
+			if name == "oracle+4" {
+				name = "oracle (W+4)"
+			}
+			p.series = append(p.series, series{name: name, color: c.color, values: rs[0].run.trace, dashed: c.name == "oracle+4"})
+		}
+		panels = append(panels, p)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := plotLimits(f, panels, 60); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
