@@ -61,11 +61,12 @@ func (s BreakerState) String() string {
 // that. Other calls are turned away meanwhile.
 //
 // Which errors are failures: every error but the caller's own
-// cancellation (an error matching context.Canceled once ctx is done), and
-// the end of a context's deadline is a failure (the downstream was too
-// slow); FailureIf narrows that down, to server errors for instance. A
-// panic in the call is not counted. A probe whose caller gave up gives its
-// place to another.
+// cancellation (an error matching context.Canceled once ctx is done) and
+// the refusals of another Breaker or a Throttle (ErrOpen, ErrThrottled:
+// the call never reached the downstream); the end of a context's deadline
+// is a failure (the downstream was too slow). FailureIf narrows that down,
+// to server errors for instance. A panic in the call is not counted. A
+// probe whose caller gave up gives its place to another.
 //
 // The move from open to half-open is made by the first call, or State,
 // after the open time; no timer runs meanwhile. OnStateChange reports
@@ -209,8 +210,10 @@ func (b *Breaker) exit(call *guardCall, ctx context.Context, err error, ignore b
 		delete(b.inflight, call)
 		call.cancel(nil)
 	}
-	if ignore || err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		// Says nothing of the downstream; a probe gives its place.
+	if ignore || err != nil && (ctx.Err() != nil && errors.Is(err, context.Canceled) || refused(err)) {
+		// Says nothing of the downstream (the caller gave up, or
+		// another breaker or throttle refused the call before it
+		// reached it); a probe gives its place.
 		if call.probe && call.gen == b.gen {
 			b.probes--
 		}

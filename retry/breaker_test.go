@@ -262,6 +262,22 @@ func TestBreakerCountsDeadlinesButNotCancellationsNorPanics(t *testing.T) {
 	})
 }
 
+// Calls that another breaker refused never reached the downstream: they
+// are not failures.
+func TestBreakerDoesNotCountTheRefusalsOfAnother(t *testing.T) {
+	inner := retry.NewBreaker(retry.ConsecutiveFailures(1))
+	_ = inner.Do(bg, down)
+	outer := retry.NewBreaker(retry.ConsecutiveFailures(2))
+	for range 10 {
+		if err := outer.Do(bg, func(ctx context.Context) error { return inner.Do(ctx, down) }); !errors.Is(err, retry.ErrOpen) {
+			t.Fatalf("through an open inner breaker: %v, want its ErrOpen", err)
+		}
+	}
+	if state(outer) != "closed" {
+		t.Errorf("the outer breaker after 10 refusals of the inner one: %s, want closed", state(outer))
+	}
+}
+
 func TestBreakerFailureIfNarrowsTheFailures(t *testing.T) {
 	notFound := errors.New("404 Not Found")
 	b := retry.NewBreaker(retry.ConsecutiveFailures(2), retry.FailureIf(func(err error) bool { return errors.Is(err, errDown) }))

@@ -35,8 +35,9 @@ var ErrThrottled = errors.New("retry: throttled by the client")
 // when calls are few.
 //
 // A call is accepted if it returns nil, or an error that FailureIf does
-// not count; by default every error but the caller's own cancellation is
-// a refusal (a timeout is one). A panic is not counted.
+// not count; by default every error is a refusal (a timeout is one) but
+// the caller's own cancellation and the refusal of a Breaker (or another
+// Throttle) further in, which are not counted at all; nor is a panic.
 //
 // Share one Throttle between all the calls to one downstream; it is safe
 // for concurrent use, and it never blocks.
@@ -129,9 +130,10 @@ func (t *Throttle) forget() {
 }
 
 // exit counts the outcome of a call that went through: an accept, unless
-// err is a failure; the caller's own cancellation says nothing.
+// err is a failure; the caller's own cancellation and a refusal further in
+// say nothing.
 func (t *Throttle) exit(ctx context.Context, err error) {
-	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+	if err != nil && (ctx.Err() != nil && errors.Is(err, context.Canceled) || refused(err)) {
 		t.forget()
 		return
 	}

@@ -96,8 +96,9 @@ func TestThrottleNoticesTheRecovery(t *testing.T) {
 	})
 }
 
-// The caller's cancellation is not counted, nor is a panic; an error that
-// FailureIf rejects is an accept.
+// The caller's cancellation is not counted, nor is a panic, nor the
+// refusal of a breaker further in; an error that FailureIf rejects is an
+// accept.
 func TestThrottleCountsOnlyTheDownstreamsRefusals(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		notFound := errors.New("404 Not Found")
@@ -112,6 +113,14 @@ func TestThrottleCountsOnlyTheDownstreamsRefusals(t *testing.T) {
 		}
 		if p := th.RejectProbability(); p != 0 {
 			t.Errorf("after cancellations, panics and 404s: RejectProbability() = %v, want 0", p)
+		}
+		open := retry.NewBreaker(retry.ConsecutiveFailures(1))
+		_ = open.Do(bg, down)
+		for range 100 {
+			_ = th.Do(bg, func(ctx context.Context) error { return open.Do(ctx, up) })
+		}
+		if p := th.RejectProbability(); p != 0 {
+			t.Errorf("after 100 refusals of an open breaker further in: RejectProbability() = %v, want 0", p)
 		}
 		for range 100 {
 			_ = th.Do(bg, down)
