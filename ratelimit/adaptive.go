@@ -84,8 +84,9 @@ type Adaptive struct {
 	waiting  int
 	maxWait  time.Duration
 
-	win adaptiveWindow
-	ctl adaptiveControl
+	epoch time.Time // the times below are since epoch: time.Since is cheaper than time.Now
+	win   adaptiveWindow
+	ctl   adaptiveControl
 
 	admitted, rejected, dropped uint64
 	refusal                     *adaptiveError // Do's, for the limit in force: shared, so that refusing allocates nothing
@@ -114,12 +115,15 @@ func NewAdaptive(opts ...AdaptiveOption) *Adaptive {
 		panic(fmt.Sprintf("ratelimit: NewAdaptive: the minimum limit %d is above the maximum %d", c.min, c.max))
 	}
 	c.initial = min(max(c.initial, c.min), c.max)
-	a := &Adaptive{maxWait: c.maxWait}
+	a := &Adaptive{maxWait: c.maxWait, epoch: time.Now()}
 	a.ctl.init(c)
 	a.limit = a.ctl.enforced()
-	a.win.reset(time.Now())
+	a.win.reset(0)
 	return a
 }
+
+// now returns the time since a was made.
+func (a *Adaptive) now() time.Duration { return time.Since(a.epoch) }
 
 func checkAdaptiveWeight(fn string, n int64) {
 	if n < 0 {
@@ -165,7 +169,7 @@ func (a *Adaptive) Acquire(ctx context.Context, n int64) error {
 		}
 	}
 	a.mu.Lock()
-	ok, err := a.tryTake(time.Now(), n, "Acquire")
+	ok, err := a.tryTake(a.now(), n, "Acquire")
 	if ok || err != nil {
 		a.mu.Unlock()
 		return err
@@ -180,7 +184,7 @@ func (a *Adaptive) Acquire(ctx context.Context, n int64) error {
 func (a *Adaptive) TryAcquire(n int64) bool {
 	checkAdaptiveWeight("TryAcquire", n)
 	a.mu.Lock()
-	ok, _ := a.tryTake(time.Now(), n, "TryAcquire")
+	ok, _ := a.tryTake(a.now(), n, "TryAcquire")
 	if !ok {
 		a.rejected++
 		a.win.rejects++
@@ -199,7 +203,7 @@ func (a *Adaptive) Release(n int64) {
 		a.mu.Unlock()
 		panic(fmt.Sprintf("ratelimit: Adaptive.Release(%d) with %d held: released more than held", n, h))
 	}
-	a.finish(time.Now(), n, completion, time.Time{})
+	a.finish(a.now(), n, completion, 0)
 	a.mu.Unlock()
 }
 
@@ -229,7 +233,7 @@ func (a *Adaptive) Do(ctx context.Context, fn func(ctx context.Context) error) e
 		}
 	}
 	a.mu.Lock()
-	now := time.Now()
+	now := a.now()
 	if ok, _ := a.tryTake(now, 1, "Do"); !ok {
 		if a.maxWait <= 0 {
 			err := a.refuse()
@@ -244,7 +248,7 @@ func (a *Adaptive) Do(ctx context.Context, fn func(ctx context.Context) error) e
 		if err != nil {
 			return err
 		}
-		now = time.Now()
+		now = a.now()
 	} else {
 		a.mu.Unlock()
 	}
@@ -252,7 +256,7 @@ func (a *Adaptive) Do(ctx context.Context, fn func(ctx context.Context) error) e
 	defer func() {
 		if !ended { // fn panicked
 			a.mu.Lock()
-			a.finish(time.Now(), 1, ignored, now)
+			a.finish(a.now(), 1, ignored, now)
 			a.mu.Unlock()
 		}
 	}()
@@ -267,7 +271,7 @@ func (a *Adaptive) Do(ctx context.Context, fn func(ctx context.Context) error) e
 		kind = ignored
 	}
 	a.mu.Lock()
-	a.finish(time.Now(), 1, kind, now)
+	a.finish(a.now(), 1, kind, now)
 	a.mu.Unlock()
 	return err
 }
@@ -285,7 +289,7 @@ func (a *Adaptive) refuse() error {
 
 // tryTake takes n units if nobody is queued and they fit. It fails with an
 // error if n is more than the limit. It must be called with mu held.
-func (a *Adaptive) tryTake(now time.Time, n int64, fn string) (bool, error) {
+func (a *Adaptive) tryTake(now time.Duration, n int64, fn string) (bool, error) {
 	a.win.arrivals++
 	if n > a.limit {
 		return false, a.tooLarge(fn, n)
@@ -302,7 +306,7 @@ func (a *Adaptive) tooLarge(fn string, n int64) error {
 }
 
 // take counts n more units in flight. It must be called with mu held.
-func (a *Adaptive) take(now time.Time, n int64) {
+func (a *Adaptive) take(now time.Duration, n int64) {
 	a.win.advance(now, a.inflight, a.full(), a.head != nil)
 	a.inflight += n
 	a.admitted++
@@ -320,13 +324,13 @@ const (
 	ignored                      // a call that says nothing of the downstream
 )
 
-// finish gives back n units held since start (zero if unknown), counts
+// finish gives back n units held since start (0 if unknown), counts
 // them as kind says, closes the window if it is complete, and wakes the
 // waiters that now fit. It must be called with mu held.
-func (a *Adaptive) finish(now time.Time, n int64, kind finishKind, start time.Time) {
+func (a *Adaptive) finish(now time.Duration, n int64, kind finishKind, start time.Duration) {
 	a.win.advance(now, a.inflight, a.full(), a.head != nil)
 	a.inflight -= n
-	counted := !now.Before(a.win.start)
+	counted := now >= a.win.start
 	switch kind {
 	case completion:
 		if counted {
@@ -341,11 +345,7 @@ func (a *Adaptive) finish(now time.Time, n int64, kind finishKind, start time.Ti
 		// Take back the call's share of the window's integral, so that
 		// it neither counts as served nor lengthens the others.
 		if counted {
-			from := a.win.start
-			if start.After(from) {
-				from = start
-			}
-			a.win.area -= float64(n) * now.Sub(from).Seconds()
+			a.win.area -= float64(n) * (now - max(start, a.win.start)).Seconds()
 			a.win.area = max(a.win.area, 0)
 		}
 	}
@@ -358,7 +358,7 @@ func (a *Adaptive) finish(now time.Time, n int64, kind finishKind, start time.Ti
 // decide closes the window, moves the limit as the controller says, and
 // starts the next window after a settling time. It must be called with mu
 // held.
-func (a *Adaptive) decide(now time.Time) {
+func (a *Adaptive) decide(now time.Duration) {
 	s := a.win.summary(now)
 	a.ctl.update(now, s)
 	if l := a.ctl.enforced(); l != a.limit {
@@ -368,7 +368,7 @@ func (a *Adaptive) decide(now time.Time) {
 	// Calls in flight across a change of the limit saw the old limit's
 	// queue: the next window starts once they have had a round trip to
 	// finish.
-	a.win.reset(now.Add(min(time.Duration(a.ctl.latency()*float64(time.Second)), time.Second)))
+	a.win.reset(now + min(time.Duration(a.ctl.latency()*float64(time.Second)), time.Second))
 }
 
 // failTooLarge fails the waiters whose weight the limit no longer admits.
@@ -389,7 +389,7 @@ func (a *Adaptive) failTooLarge() {
 func (a *Adaptive) notify() {
 	for w := a.head; w != nil && a.inflight+w.n <= a.limit; w = a.head {
 		a.remove(w)
-		a.take(time.Now(), w.n)
+		a.take(a.now(), w.n)
 		w.status = granted
 		w.ready <- struct{}{}
 	}
@@ -397,7 +397,7 @@ func (a *Adaptive) notify() {
 
 func (a *Adaptive) push(n int64) *adaptiveWaiter {
 	w := &adaptiveWaiter{n: n, ready: make(chan struct{}, 1)}
-	a.win.advance(time.Now(), a.inflight, a.full(), a.head != nil)
+	a.win.advance(a.now(), a.inflight, a.full(), a.head != nil)
 	w.prev = a.tail
 	if a.tail == nil {
 		a.head = w
@@ -441,7 +441,7 @@ func (a *Adaptive) wait(ctx context.Context, w *adaptiveWaiter, expired <-chan t
 		defer a.mu.Unlock()
 		if !a.leave(w) {
 			// Admitted as ctx ended: give the units back.
-			now := time.Now()
+			now := a.now()
 			a.finish(now, w.n, ignored, now)
 		}
 		return ctx.Err()

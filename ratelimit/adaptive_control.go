@@ -13,30 +13,26 @@ import (
 // and the completions, drops and refusals. Events before start (the
 // settling time after a decision) are not counted.
 type adaptiveWindow struct {
-	start, last time.Time
-	area        float64 // unit-seconds in flight
-	fullTime    float64 // seconds at the limit or with a queue
-	queueTime   float64 // seconds with a queue
+	start, last time.Duration // since the Adaptive's epoch
+	area        float64       // unit-seconds in flight
+	fullTime    float64       // seconds at the limit or with a queue
+	queueTime   float64       // seconds with a queue
 	done, drops int64
 	rejects     int64
 	arrivals    int64 // calls that asked for units
 }
 
-func (w *adaptiveWindow) reset(start time.Time) {
+func (w *adaptiveWindow) reset(start time.Duration) {
 	*w = adaptiveWindow{start: start, last: start}
 }
 
 // advance accounts for the time since the last event, during which
 // inflight units were held and the limit was full or not.
-func (w *adaptiveWindow) advance(now time.Time, inflight int64, full, queued bool) {
-	if now.Before(w.start) {
+func (w *adaptiveWindow) advance(now time.Duration, inflight int64, full, queued bool) {
+	if now < w.start {
 		return
 	}
-	from := w.last
-	if from.Before(w.start) {
-		from = w.start
-	}
-	dt := now.Sub(from).Seconds()
+	dt := (now - max(w.last, w.start)).Seconds()
 	w.area += float64(inflight) * dt
 	if full {
 		w.fullTime += dt
@@ -58,8 +54,8 @@ const (
 
 // complete reports whether the window holds enough to decide on, given the
 // latest mean latency r.
-func (w *adaptiveWindow) complete(now time.Time, r float64) bool {
-	elapsed := now.Sub(w.start).Seconds()
+func (w *adaptiveWindow) complete(now time.Duration, r float64) bool {
+	elapsed := (now - w.start).Seconds()
 	if elapsed < windowRoundTrips*r || elapsed <= 0 {
 		return false
 	}
@@ -82,9 +78,9 @@ type adaptiveSample struct {
 	rejects int64
 }
 
-func (w *adaptiveWindow) summary(now time.Time) adaptiveSample {
+func (w *adaptiveWindow) summary(now time.Duration) adaptiveSample {
 	w.advance(now, 0, false, false) // nothing: the caller has accounted for the present
-	d := now.Sub(w.start).Seconds()
+	d := (now - w.start).Seconds()
 	s := adaptiveSample{l: w.area / d, x: float64(w.done) / d, full: w.fullTime / d,
 		done: w.done, drops: w.drops, rejects: w.rejects}
 	if w.queueTime < d/2 && w.arrivals > 0 {
@@ -161,13 +157,14 @@ type adaptiveControl struct {
 		below     bool
 		ok        bool
 	}
-	stable    int       // windows in a row that left the estimates in place
-	growing   bool      // the window now measured follows an increase below the knee
-	holdUntil time.Time // no increases below the knee before
-	verify    bool      // a cut is to be checked by a step up
-	confirmed time.Time // when r0 was last measured below the knee
-	probing   bool      // the window now measured is a probe
-	reprobe   bool      // probe again at the next window
+	stable    int           // windows in a row that left the estimates in place
+	growing   bool          // the window now measured follows an increase below the knee
+	holdUntil time.Duration // no increases below the knee before
+	verify    bool          // a cut is to be checked by a step up
+	confirmed time.Duration // when r0 was last measured below the knee
+	measured  bool          // whether it ever was
+	probing   bool          // the window now measured is a probe
+	reprobe   bool          // probe again at the next window
 
 	lastR, lastQ float64
 	windows      uint64
@@ -207,7 +204,7 @@ func headroom(c, rho float64) float64 {
 }
 
 // update takes the summary of a window and moves the limit.
-func (c *adaptiveControl) update(now time.Time, s adaptiveSample) {
+func (c *adaptiveControl) update(now time.Duration, s adaptiveSample) {
 	c.windows++
 	old := c.limit
 	probed := c.probing
@@ -273,7 +270,7 @@ func (c *adaptiveControl) update(now time.Time, s adaptiveSample) {
 	case sawKnee, probed && !lowered:
 		// The base latency was measured below the knee, or a probe
 		// found nothing lower: it stands.
-		c.confirmed, c.reprobe = now, false
+		c.confirmed, c.measured, c.reprobe = now, true, false
 	case lowered:
 		// Lowered by a window that may have queued itself: measure
 		// again below the new capacity.
@@ -304,9 +301,9 @@ func (c *adaptiveControl) update(now time.Time, s adaptiveSample) {
 	case grew && sat:
 		// The last increase made calls queue: it found the knee. No
 		// more for a while.
-		c.holdUntil = now.Add(holdGrowth)
+		c.holdUntil = now + holdGrowth
 	case grew, // and calls did not queue: below the knee still
-		below && c.prev.below && !now.Before(c.holdUntil),
+		below && c.prev.below && now >= c.holdUntil,
 		c.verify && c.stable >= 2:
 		// Below the knee, with calls turned away: the downstream can
 		// take more. Grow until calls queue in it. After a cut, one
@@ -338,13 +335,13 @@ func (c *adaptiveControl) update(now time.Time, s adaptiveSample) {
 
 	// Probe when the base latency went unconfirmed too long (once the
 	// estimates are steady), or was lowered by a window that queued.
-	if c.reprobe || c.confirmed.IsZero() || now.Sub(c.confirmed) >= probeEvery && c.stable >= stableWindows {
+	if c.reprobe || !c.measured || now-c.confirmed >= probeEvery && c.stable >= stableWindows {
 		if binding && capacity*probeDepth >= c.min+1 {
 			c.reprobe = false
 			c.limit = max(c.min, capacity*probeDepth)
 			c.probing = true
-			if c.confirmed.IsZero() {
-				c.confirmed = now
+			if !c.measured {
+				c.confirmed, c.measured = now, true
 			}
 		}
 	}

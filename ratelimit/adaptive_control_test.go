@@ -23,20 +23,20 @@ func (m model) window(l float64) adaptiveSample {
 
 // run feeds the controller n windows of m, each at the limit in force and
 // 0.5 s long, and returns the limits it set.
-func run(c *adaptiveControl, now *time.Time, m model, n int) []float64 {
+func run(c *adaptiveControl, now *time.Duration, m model, n int) []float64 {
 	var out []float64
 	for range n {
-		*now = now.Add(500 * time.Millisecond)
+		*now += 500 * time.Millisecond
 		c.update(*now, m.window(float64(c.enforced())))
 		out = append(out, float64(c.enforced()))
 	}
 	return out
 }
 
-func newControl(initial int64) (*adaptiveControl, *time.Time) {
+func newControl(initial int64) (*adaptiveControl, *time.Duration) {
 	c := &adaptiveControl{}
 	c.init(adaptiveConfig{min: 1, max: 1000, initial: initial})
-	now := time.Unix(0, 0)
+	var now time.Duration
 	return c, &now
 }
 
@@ -159,7 +159,7 @@ func TestControlCutsTheLimitByATenthOnDrops(t *testing.T) {
 	m := model{w: 16, r0: 0.020, rho: 2.0 / 3}
 	run(c, now, m, 40)
 	before := c.limit
-	*now = now.Add(500 * time.Millisecond)
+	*now += 500 * time.Millisecond
 	s := m.window(float64(c.enforced()))
 	s.drops = 1
 	c.update(*now, s)
@@ -175,7 +175,7 @@ func TestControlHoldsTheLimitThroughAWindowThatStraddlesAChange(t *testing.T) {
 	m := model{w: 16, r0: 0.020, rho: 2.0 / 3}
 	run(c, now, m, 40)
 	before := c.enforced()
-	*now = now.Add(500 * time.Millisecond)
+	*now += 500 * time.Millisecond
 	s := m.window(float64(before))
 	s.x *= 0.7 // the downstream lost capacity half way through
 	s.r = s.l / s.x

@@ -74,17 +74,18 @@ func (s BreakerState) String() string {
 type Breaker struct {
 	cfg breakerConfig
 
+	epoch       time.Time // the times below are since epoch
 	mu          sync.Mutex
 	state       BreakerState
 	gen         uint64 // bumped at each change of state: outcomes of older calls are dropped
-	until       time.Time
+	until       time.Duration
 	cause       error // the failure that opened the breaker
 	consecutive int
 	window      breakerWindow
 	probes      int // half-open: probes admitted, and the outcomes so far
 	succeeded   int
 	failed      int
-	inflight    map[*guardCall]struct{} // with CancelOnOpen
+	inflight    map[*inflightCall]struct{} // with CancelOnOpen
 
 	events      []stateChange // changes not yet reported
 	dispatching bool
@@ -112,7 +113,7 @@ func NewBreaker(opts ...BreakerOption) *Breaker {
 	if c.successes > c.probes {
 		panic(fmt.Sprintf("retry: NewBreaker: HalfOpen(%d, %d): the successes needed must be at most the probes", c.probes, c.successes))
 	}
-	b := &Breaker{cfg: c}
+	b := &Breaker{cfg: c, epoch: time.Now()}
 	b.window.init(c.window, c.windowCalls)
 	return b
 }
@@ -121,7 +122,7 @@ func NewBreaker(opts ...BreakerOption) *Breaker {
 // passed is half-open, and reported so.
 func (b *Breaker) State() BreakerState {
 	b.mu.Lock()
-	b.tick(time.Now())
+	b.tick(b.now())
 	s := b.state
 	b.mu.Unlock()
 	b.report()
@@ -157,26 +158,41 @@ func guardDo(ctx context.Context, who string, b *Breaker, t *Throttle, fn func(c
 	return err
 }
 
-// A guardCall is one call let through a Breaker or a Throttle.
+// A guardCall is one call let through a Breaker.
 type guardCall struct {
-	gen    uint64
-	probe  bool
-	start  time.Time
-	cancel context.CancelCauseFunc // with CancelOnOpen
+	gen   uint64
+	probe bool
+	start time.Duration // with SlowCall
+	entry *inflightCall // with CancelOnOpen
 }
+
+// An inflightCall is a call that the breaker cancels if it opens.
+type inflightCall struct{ cancel context.CancelCauseFunc }
+
+// now returns the time since b was made: time.Since is cheaper than
+// time.Now, and a closed breaker reads the clock once per call.
+func (b *Breaker) now() time.Duration { return time.Since(b.epoch) }
 
 // enter decides whether a call may go through now. If it may, it returns
 // the call's ticket, and under CancelOnOpen a context the breaker cancels
 // if it opens; if not, an error wrapping ErrOpen, with a hint.
-func (b *Breaker) enter(ctx context.Context) (*guardCall, context.Context, error) {
-	now := time.Now()
+func (b *Breaker) enter(ctx context.Context) (guardCall, context.Context, error) {
+	var now time.Duration
+	if b.cfg.slow > 0 {
+		now = b.now()
+	}
 	b.mu.Lock()
-	b.tick(now)
+	if b.state != BreakerClosed {
+		if now == 0 {
+			now = b.now()
+		}
+		b.tick(now)
+	}
 	var err error
-	call := &guardCall{gen: b.gen, start: now}
+	call := guardCall{gen: b.gen, start: now}
 	switch b.state {
 	case BreakerOpen:
-		err = After(b.until.Sub(now), &openError{remaining: b.until.Sub(now), cause: b.cause})
+		err = After(b.until-now, &openError{remaining: b.until - now, cause: b.cause})
 	case BreakerHalfOpen:
 		if b.probes >= b.cfg.probes {
 			err = &openError{halfOpen: true, cause: b.cause}
@@ -186,16 +202,17 @@ func (b *Breaker) enter(ctx context.Context) (*guardCall, context.Context, error
 		}
 	}
 	if err == nil && b.cfg.cancelOnOpen {
-		ctx, call.cancel = context.WithCancelCause(ctx)
+		call.entry = &inflightCall{}
+		ctx, call.entry.cancel = context.WithCancelCause(ctx)
 		if b.inflight == nil {
-			b.inflight = map[*guardCall]struct{}{}
+			b.inflight = map[*inflightCall]struct{}{}
 		}
-		b.inflight[call] = struct{}{}
+		b.inflight[call.entry] = struct{}{}
 	}
 	b.mu.Unlock()
 	b.report()
 	if err != nil {
-		return nil, nil, err
+		return guardCall{}, nil, err
 	}
 	return call, ctx, nil
 }
@@ -203,12 +220,12 @@ func (b *Breaker) enter(ctx context.Context) (*guardCall, context.Context, error
 // exit counts the outcome of a call that enter let through: err is its
 // error, ctx the caller's context (to tell its cancellation apart), and
 // ignore says the call panicked.
-func (b *Breaker) exit(call *guardCall, ctx context.Context, err error, ignore bool) {
-	now := time.Now()
+func (b *Breaker) exit(call guardCall, ctx context.Context, err error, ignore bool) {
+	now := b.now()
 	b.mu.Lock()
-	if call.cancel != nil {
-		delete(b.inflight, call)
-		call.cancel(nil)
+	if call.entry != nil {
+		delete(b.inflight, call.entry)
+		call.entry.cancel(nil)
 	}
 	if ignore || err != nil && (ctx.Err() != nil && errors.Is(err, context.Canceled) || refused(err)) {
 		// Says nothing of the downstream (the caller gave up, or
@@ -222,7 +239,7 @@ func (b *Breaker) exit(call *guardCall, ctx context.Context, err error, ignore b
 	}
 	failure := err != nil && (b.cfg.failureIf == nil || b.cfg.failureIf(err))
 	if !failure && b.cfg.slow > 0 {
-		if d := now.Sub(call.start); d > b.cfg.slow {
+		if d := now - call.start; d > b.cfg.slow {
 			failure = true
 			err = fmt.Errorf("slow call: took %v, more than %v", d.Round(time.Millisecond), b.cfg.slow)
 		}
@@ -236,7 +253,7 @@ func (b *Breaker) exit(call *guardCall, ctx context.Context, err error, ignore b
 
 // count takes the outcome of a call of the current state. It must be
 // called with mu held.
-func (b *Breaker) count(now time.Time, failure bool, err error, probe bool) {
+func (b *Breaker) count(now time.Duration, failure bool, err error, probe bool) {
 	switch b.state {
 	case BreakerClosed:
 		b.window.add(now, failure)
@@ -270,17 +287,17 @@ func (b *Breaker) count(now time.Time, failure bool, err error, probe bool) {
 
 // tick moves an open breaker whose time has passed to half-open. It must
 // be called with mu held.
-func (b *Breaker) tick(now time.Time) {
-	if b.state == BreakerOpen && !now.Before(b.until) {
+func (b *Breaker) tick(now time.Duration) {
+	if b.state == BreakerOpen && now >= b.until {
 		b.set(BreakerHalfOpen)
 	}
 }
 
 // open opens the breaker because of err, and cancels the calls in flight
 // under CancelOnOpen. It must be called with mu held.
-func (b *Breaker) open(now time.Time, err error) {
+func (b *Breaker) open(now time.Duration, err error) {
 	b.cause = err
-	b.until = now.Add(b.cfg.openFor)
+	b.until = now + b.cfg.openFor
 	b.set(BreakerOpen)
 	if len(b.inflight) > 0 {
 		cause := &openError{remaining: b.cfg.openFor, cause: err}
@@ -377,7 +394,7 @@ func (w *breakerWindow) reset() {
 	w.next, w.filled, w.failures = 0, 0, 0
 }
 
-func (w *breakerWindow) add(now time.Time, failure bool) {
+func (w *breakerWindow) add(now time.Duration, failure bool) {
 	if w.ring == nil {
 		w.time.add(now, 0, 1)
 		if failure {
@@ -396,7 +413,7 @@ func (w *breakerWindow) add(now time.Time, failure bool) {
 	w.filled = min(w.filled+1, len(w.ring))
 }
 
-func (w *breakerWindow) counts(now time.Time) (calls, failures int) {
+func (w *breakerWindow) counts(now time.Duration) (calls, failures int) {
 	if w.ring == nil {
 		return w.time.sums(now)
 	}
@@ -407,7 +424,8 @@ func (w *breakerWindow) counts(now time.Time) (calls, failures int) {
 type tally struct {
 	span    time.Duration // of a bucket
 	buckets [10][2]int
-	first   time.Time // start of buckets[head]
+	first   time.Duration // start of buckets[head], since the owner's epoch
+	started bool
 	head    int
 }
 
@@ -416,30 +434,30 @@ func (t *tally) init(window time.Duration) { t.span = max(window/10, 1) }
 func (t *tally) reset() { *t = tally{span: t.span} }
 
 // advance drops the buckets older than the window.
-func (t *tally) advance(now time.Time) {
-	if t.first.IsZero() {
-		t.first = now
+func (t *tally) advance(now time.Duration) {
+	if !t.started {
+		t.first, t.started = now, true
 		return
 	}
-	for n := 0; now.Sub(t.first) >= t.span && n < len(t.buckets); n++ {
+	for n := 0; now-t.first >= t.span && n < len(t.buckets); n++ {
 		t.head = (t.head + 1) % len(t.buckets)
 		t.buckets[t.head] = [2]int{}
-		t.first = t.first.Add(t.span)
+		t.first += t.span
 	}
-	if now.Sub(t.first) >= t.span { // idle for a whole window
+	if now-t.first >= t.span { // idle for a whole window
 		t.first = now
 	}
 }
 
 // add adds n to the i-th count, now; the count of the current step does
 // not go below 0.
-func (t *tally) add(now time.Time, i, n int) {
+func (t *tally) add(now time.Duration, i, n int) {
 	t.advance(now)
 	t.buckets[t.head][i] = max(t.buckets[t.head][i]+n, 0)
 }
 
 // sums returns the two counts over the window.
-func (t *tally) sums(now time.Time) (a, b int) {
+func (t *tally) sums(now time.Duration) (a, b int) {
 	t.advance(now)
 	for _, c := range t.buckets {
 		a += c[0]
@@ -459,7 +477,7 @@ func guard[T any, F any](ctx context.Context, b *Breaker, t *Throttle, f F, call
 			return zero, err
 		}
 	}
-	var ticket *guardCall
+	var ticket guardCall
 	inner := ctx
 	if b != nil {
 		var err error

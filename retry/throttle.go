@@ -46,6 +46,7 @@ type Throttle struct {
 	failureIf func(error) bool
 	refusal   error
 
+	epoch time.Time // the tally's times are since epoch
 	mu    sync.Mutex
 	tally tally // requests, accepts
 }
@@ -77,6 +78,7 @@ func NewThrottle(k float64, window time.Duration, opts ...ThrottleOption) *Throt
 		o.applyThrottle(&c)
 	}
 	t := &Throttle{
+		epoch:     time.Now(),
 		k:         k,
 		failureIf: c.failureIf,
 		refusal:   fmt.Errorf("%w (k=%v): the downstream accepted too few of the recent requests", ErrThrottled, k),
@@ -99,7 +101,7 @@ func (t *Throttle) Do(ctx context.Context, fn func(ctx context.Context) error) e
 func (t *Throttle) RejectProbability() float64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	requests, accepts := t.tally.sums(time.Now())
+	requests, accepts := t.tally.sums(time.Since(t.epoch))
 	return t.probability(requests, accepts)
 }
 
@@ -109,7 +111,7 @@ func (t *Throttle) probability(requests, accepts int) float64 {
 
 // enter counts a request, and refuses it with the throttle's probability.
 func (t *Throttle) enter() error {
-	now := time.Now()
+	now := time.Since(t.epoch)
 	t.mu.Lock()
 	requests, accepts := t.tally.sums(now)
 	p := t.probability(requests, accepts)
@@ -125,7 +127,7 @@ func (t *Throttle) enter() error {
 // says nothing of the downstream.
 func (t *Throttle) forget() {
 	t.mu.Lock()
-	t.tally.add(time.Now(), 0, -1)
+	t.tally.add(time.Since(t.epoch), 0, -1)
 	t.mu.Unlock()
 }
 
@@ -141,7 +143,7 @@ func (t *Throttle) exit(ctx context.Context, err error) {
 		return
 	}
 	t.mu.Lock()
-	t.tally.add(time.Now(), 1, 1)
+	t.tally.add(time.Since(t.epoch), 1, 1)
 	t.mu.Unlock()
 }
 

@@ -107,6 +107,16 @@ func TestOverload(t *testing.T) {
 		tb := score(sc, specs, res, seeds)
 		tables[sc.name] = tb
 		report.WriteString(tb.String())
+		if *full {
+			// The bar of the research note, with every contender.
+			for _, f := range tb.bar(specs) {
+				t.Error(f)
+			}
+		} else {
+			for _, f := range tb.short() {
+				t.Error(f)
+			}
+		}
 	}
 	{
 		cspecs := guardContenders()
@@ -116,6 +126,9 @@ func TestOverload(t *testing.T) {
 		res := grid(t, &variantC, cspecs, seeds)
 		runs[variantC.name] = res
 		report.WriteString(tableC(cspecs, res, seeds))
+		for _, f := range checkC(res, seeds) {
+			t.Error(f)
+		}
 	}
 	fmt.Fprintf(&report, "\nwall time: %v\n", time.Since(start).Round(time.Second))
 	if *traceFlag != "" {

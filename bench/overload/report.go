@@ -147,3 +147,111 @@ func trace(sc *scenario, res map[string][]result, name string, seed int) string 
 	}
 	return b.String()
 }
+
+// bar checks ours against the bar of the research note in one variant:
+// each line as a median over the seeds, and, on the lines where anchors
+// compete (goodput overall and in the worst phase), a median better than
+// the best anchor's and a worst seed no worse than it. It returns what
+// fails.
+func (tb *table) bar(specs []contenderSpec) []string {
+	var fails []string
+	rows := map[string]*row{}
+	for _, r := range tb.rows {
+		rows[r.name] = r
+	}
+	ours := rows["ours"]
+	if ours == nil {
+		return nil
+	}
+	failf := func(format string, args ...any) {
+		fails = append(fails, fmt.Sprintf("variant %s: ", tb.variant)+fmt.Sprintf(format, args...))
+	}
+	for _, line := range []struct {
+		name string
+		of   func(*row) []float64
+		min  float64
+	}{
+		{"overall goodput", func(r *row) []float64 { return r.overall }, 0.97},
+		{"worst-phase goodput", func(r *row) []float64 { return r.worst }, 0.93},
+	} {
+		med := median(line.of(ours))
+		if med < line.min {
+			failf("%s %.1f%%, want at least %.0f%%", line.name, 100*med, 100*line.min)
+		}
+		for _, s := range specs {
+			if a := rows[s.name]; s.anchor && a != nil {
+				am := median(line.of(a))
+				if med <= am || slices.Min(line.of(ours)) < am {
+					failf("%s %.1f%% (worst seed %.1f%%) against %s's median %.1f%%", line.name, 100*med, 100*slices.Min(line.of(ours)), s.name, 100*am)
+				}
+			}
+		}
+	}
+	if m := median(ours.p99Ratio); m > 1.1 {
+		failf("p99 %.2f times the oracle's, want at most 1.1", m)
+	}
+	if tb.variant == "A" {
+		for _, c := range append(slices.Clone(ours.convDown), ours.convUp...) {
+			if c < 0 || c > 5 {
+				failf("the limit converged after %v and %v s, want at most 5 s on every seed", ours.convDown, ours.convUp)
+				break
+			}
+		}
+	}
+	if tb.variant == "B" {
+		if m := median(ours.band); m > 5 {
+			failf("%.0f s outside the band, want at most 5", m)
+		}
+	}
+	for p := range 3 {
+		if m := median(ours.cv[p]); m > 0.15 {
+			failf("CV of the limit %.2f in phase %d, want at most 0.15", m, p+1)
+		}
+	}
+	if m := median(ours.overshoot); m > 1.5 {
+		failf("overshoot %.2f, want at most 1.5", m)
+	}
+	if o := rows["oracle+4"]; o != nil {
+		if m, om := median(ours.rejected), median(o.rejected); m > om+0.03 {
+			failf("rejected %.1f%%, want at most the oracle's %.1f%% + 3 points", 100*m, 100*om)
+		}
+	}
+	return fails
+}
+
+// short checks ours in the short form that CI runs, one seed: the goodput
+// lines of the bar with a margin for the noise of a single seed, above a
+// fixed limit of 16 and the tuned failsafe-go, and the latency and
+// rejection lines.
+func (tb *table) short() []string {
+	var fails []string
+	rows := map[string]*row{}
+	for _, r := range tb.rows {
+		rows[r.name] = r
+	}
+	ours := rows["ours"]
+	if ours == nil {
+		return nil
+	}
+	failf := func(format string, args ...any) {
+		fails = append(fails, fmt.Sprintf("variant %s: ", tb.variant)+fmt.Sprintf(format, args...))
+	}
+	if m := median(ours.overall); m < 0.97 {
+		failf("overall goodput %.1f%%, want at least 97%%", 100*m)
+	}
+	if m := median(ours.worst); m < 0.90 {
+		failf("worst-phase goodput %.1f%%, want at least 90%%", 100*m)
+	}
+	for _, name := range []string{"fixed16", "failsafe-tripwire"} {
+		if a := rows[name]; a != nil && median(ours.overall) <= median(a.overall) {
+			failf("overall goodput %.1f%%, not above %s's %.1f%%", 100*median(ours.overall), name, 100*median(a.overall))
+		}
+	}
+	if m := median(ours.p99Ratio); m > 1.1 {
+		failf("p99 %.2f times the oracle's, want at most 1.1", m)
+	}
+	if o := rows["oracle+4"]; o != nil && median(ours.rejected) > median(o.rejected)+0.03 {
+		failf("rejected %.1f%%, want at most the oracle's + 3 points", 100*median(ours.rejected))
+	}
+	return fails
+}

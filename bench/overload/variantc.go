@@ -99,3 +99,29 @@ func never(xs []float64) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// checkC checks our breaker in variant C, on every seed: it opens within a
+// second of the outage, spares the downstream nearly every call meanwhile,
+// lets the calls through again within its open time and a second after
+// the recovery, and costs nothing while the downstream is healthy.
+func checkC(res map[string][]result, seeds int) []string {
+	var fails []string
+	if _, ok := res["ours-breaker"]; !ok {
+		return nil
+	}
+	for i := range seeds {
+		base := measureC(res["none"][i].run, &res["none"][i].m)
+		c := measureC(res["ours-breaker"][i].run, &res["ours-breaker"][i].m)
+		switch {
+		case c.openAfter < 0 || c.openAfter > 1:
+			fails = append(fails, fmt.Sprintf("variant C, seed %d: ours-breaker cut the calls after %v s, want within 1 s", i+1, c.openAfter))
+		case c.outageCalls > 0.05*base.outageCalls:
+			fails = append(fails, fmt.Sprintf("variant C, seed %d: %.1f calls/s reached the downstream while it was down, want at most 5%% of %.1f", i+1, c.outageCalls, base.outageCalls))
+		case c.recoverAfter < 0 || c.recoverAfter > 6:
+			fails = append(fails, fmt.Sprintf("variant C, seed %d: ours-breaker recovered after %v s, want within 6 s", i+1, c.recoverAfter))
+		case c.goodput[0] < 0.99*base.goodput[0] || c.refused > 0.01:
+			fails = append(fails, fmt.Sprintf("variant C, seed %d: ours-breaker cost %.1f%% of the goodput and refused %.2f%% while healthy", i+1, 100*(1-c.goodput[0]/base.goodput[0]), 100*c.refused))
+		}
+	}
+	return fails
+}
