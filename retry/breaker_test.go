@@ -483,3 +483,57 @@ func TestBreakerBadInputPanicsNamingTheArgument(t *testing.T) {
 		}
 	}
 }
+
+// The defaults: half of at least 20 calls of the last 10 seconds open the
+// breaker; 3 probes, any failure among them opens it again.
+func TestBreakerDefaults(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := retry.NewBreaker()
+		for i := range 19 { // 10 failures in 19 calls, never 5 in a row
+			if i%2 == 0 {
+				_ = b.Do(bg, down)
+			} else {
+				_ = b.Do(bg, up)
+			}
+		}
+		if state(b) != "closed" {
+			t.Fatalf("10 failures in 19 calls: %s, want closed (fewer than 20 calls)", state(b))
+		}
+		time.Sleep(10 * time.Second) // the window forgets them
+		for i := range 20 {
+			if i%2 == 0 {
+				_ = b.Do(bg, up)
+			} else {
+				_ = b.Do(bg, down)
+			}
+		}
+		if state(b) != "open" {
+			t.Fatalf("10 failures in the last 20 calls: %s, want open", state(b))
+		}
+		time.Sleep(5 * time.Second)
+		_ = b.Do(bg, up)
+		_ = b.Do(bg, up)
+		_ = b.Do(bg, down)
+		if state(b) != "open" {
+			t.Errorf("2 probes succeeded and the third failed: %s, want open again", state(b))
+		}
+	})
+}
+
+// MaxElapsed reached while the breaker stays open: Do says so, and why.
+func TestDoWithBreakerGivesUpAtMaxElapsed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := retry.NewBreaker(retry.ConsecutiveFailures(1), retry.OpenFor(time.Minute))
+		start := time.Now()
+		err := retry.Do(bg, down, retry.WithBreaker(b), retry.Attempts(100), retry.MaxElapsed(3*time.Second),
+			retry.WithBackoff(retry.Constant(100*time.Millisecond)))
+		if !errors.Is(err, retry.ErrMaxElapsed) || !errors.Is(err, retry.ErrOpen) {
+			t.Fatalf("Do = %v, want ErrMaxElapsed and ErrOpen", err)
+		}
+		// The hint reaches past MaxElapsed: Do waits until it, and tries
+		// once more.
+		if d := time.Since(start); d != 3*time.Second {
+			t.Errorf("Do gave up after %v, want 3s (MaxElapsed)", d)
+		}
+	})
+}

@@ -30,9 +30,8 @@ var ErrThrottled = errors.New("retry: throttled by the client")
 //
 // When the downstream comes back, the few calls still let through succeed
 // and the accepts grow by a factor of e every window/k or so: the throttle
-// is open again after about (window/k)·ln(requests in a window). A short
-// window notices a recovery sooner; a long one refuses less by chance
-// when calls are few.
+// is open again after about (window/k)·ln(requests in a window): a
+// longer window, as a smaller k, notices a recovery later.
 //
 // A call is accepted if it returns nil, or an error that FailureIf does
 // not count; by default every error is a refusal (a timeout is one) but

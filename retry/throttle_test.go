@@ -175,3 +175,61 @@ func TestThrottleBadInputPanicsNamingTheArgument(t *testing.T) {
 		}
 	}
 }
+
+// A k closer to 1 spares the downstream more, and notices its recovery
+// later; so does a longer window.
+func TestThrottleSmallerKOrLongerWindowSparesMoreAndRecoversLater(t *testing.T) {
+	spared := func(k float64) int { // calls refused while 40% are accepted
+		refused := 0
+		synctest.Test(t, func(t *testing.T) {
+			th := retry.NewThrottle(k, 10*time.Second)
+			for i := range 5000 {
+				err := th.Do(bg, func(context.Context) error {
+					if i%5 < 2 {
+						return nil
+					}
+					return errDown
+				})
+				if errors.Is(err, retry.ErrThrottled) {
+					refused++
+				}
+				time.Sleep(time.Millisecond)
+			}
+		})
+		return refused
+	}
+	if a, b := spared(2), spared(1.1); b <= a {
+		t.Errorf("with 40%% accepted, k=2 refused %d calls and k=1.1 %d, want more with k=1.1", a, b)
+	}
+	recovery := func(k float64, window time.Duration) time.Duration {
+		var mean time.Duration
+		for range 5 { // the first calls let through are luck: average 5 runs
+			synctest.Test(t, func(t *testing.T) {
+				th := retry.NewThrottle(k, window)
+				isDown := true
+				call := func(context.Context) error {
+					if isDown {
+						return errDown
+					}
+					return nil
+				}
+				for end := time.Now().Add(2 * window); time.Now().Before(end); {
+					_ = th.Do(bg, call)
+					time.Sleep(time.Millisecond)
+				}
+				isDown = false
+				start := time.Now()
+				for th.RejectProbability() > 0 && time.Since(start) < 5*time.Minute {
+					_ = th.Do(bg, call)
+					time.Sleep(time.Millisecond)
+				}
+				mean += time.Since(start) / 5
+			})
+		}
+		return mean
+	}
+	base, smallK, longer := recovery(2, time.Second), recovery(1.1, time.Second), recovery(2, 4*time.Second)
+	if smallK <= base || longer <= base {
+		t.Errorf("recovered after %v with k=2 and a window of 1s, %v with k=1.1, %v with a window of 4s; want the last two later", base, smallK, longer)
+	}
+}
