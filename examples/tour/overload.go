@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/structured-go/structured/cancel"
 	"github.com/structured-go/structured/nursery"
 	"github.com/structured-go/structured/ratelimit"
 	"github.com/structured-go/structured/retry"
@@ -69,7 +70,9 @@ func overloadChapter(ctx context.Context, server string) error {
 		}
 		n.Go(func(ctx context.Context) error {
 			for range 4 {
-				time.Sleep(time.Second)
+				if err := cancel.Sleep(ctx, time.Second); err != nil {
+					return err
+				}
 				limits = append(limits, fmt.Sprint(lim.Limit()))
 			}
 			return nil
@@ -107,7 +110,9 @@ func overloadChapter(ctx context.Context, server string) error {
 	}
 	_, cause, _ := strings.Cut(last.Error(), "opened by: ")
 	fmt.Printf("  10 calls: %d reached the downstream, %d refused at once, opened by %q\n", reached, refused, cause)
-	time.Sleep(20 * unit) // the breaker's open time; the downstream is back meanwhile
+	if err := cancel.Sleep(ctx, 20*unit); err != nil { // the breaker's open time; the downstream is back meanwhile
+		return err
+	}
 	err = b.Do(ctx, func(ctx context.Context) error { return get(ctx, server, "/0") })
 	fmt.Printf("  20 units later, a probe to the downstream, now back: error %v; the breaker is %v\n", err, b.State())
 	if reached != 3 || refused != 7 || err != nil || b.State() != retry.BreakerClosed {
