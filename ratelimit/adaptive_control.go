@@ -298,6 +298,7 @@ func (c *adaptiveControl) update(now time.Duration, s adaptiveSample) {
 		// Limited by demand: the window says little of the limit.
 		target = max(target, min(c.limit, l+headroom(l, s.rho)))
 	case probed:
+		// The probe's window was below the capacity on purpose.
 	case grew && sat:
 		// The last increase made calls queue: it found the knee. No
 		// more for a while.
