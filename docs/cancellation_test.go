@@ -85,6 +85,7 @@ func Example_cancelTrapSwallow() {
 	attempted := 0
 	err := nursery.Run(context.Background(), func(ctx context.Context, n *nursery.Nursery) error {
 		n.Go(func(ctx context.Context) error {
+			<-ctx.Done() // the nursery is cancelled before the task gets to its items
 			for _, item := range []string{"a", "b", "c", "d"} {
 				if err := flush(ctx); err != nil {
 					attempted++
