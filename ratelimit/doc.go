@@ -1,6 +1,8 @@
 // Package ratelimit makes callers wait for their turn: a Semaphore makes
 // them wait until few enough others hold a resource, a Limiter until the
 // rate of events allows one more, and a Keyed limiter does that per client.
+// An Adaptive limit finds for itself how many calls a downstream can take
+// at once, follows it as it changes, and refuses the rest.
 //
 // Its names are those of golang.org/x/sync/semaphore and golang.org/x/time/rate,
 // so that moving to it is mostly a change of import:
@@ -46,7 +48,7 @@
 // # Semaphore and nursery
 //
 // A Semaphore has the method set the nursery accepts as a limit shared by
-// several nurseries: Acquire(ctx, n) and Release(n). A recursive fan-out
+// several nurseries: Acquire(ctx, n) and Release(n); so has an Adaptive. A recursive fan-out
 // that holds a slot while it waits for its children can deadlock once every
 // slot is held by a waiting parent; give the slot back while waiting, and
 // take it again afterwards (see the Semaphore examples).
@@ -71,6 +73,7 @@
 // constructors.
 //
 // The module's cookbook, in its docs directory, has recipes for these patterns
-// beside their Python originals: docs/rate-limiting.md (rate limiting, and
-// limiting-concurrency.md for semaphores).
+// beside their Python originals: docs/rate-limiting.md (rate limiting,
+// limiting-concurrency.md for semaphores, and protect-a-downstream.md for
+// the adaptive limit).
 package ratelimit

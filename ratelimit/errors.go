@@ -48,3 +48,8 @@ func (e *wrapError) Unwrap() error { return e.err }
 func errorf(err error, format string, args ...any) error {
 	return &wrapError{msg: "ratelimit: " + fmt.Sprintf(format, args...), err: err}
 }
+
+// ErrExceedsLimit is wrapped by the errors of an Adaptive limit: Do's when
+// the limit is reached (and WithMaxWait's wait, if any, passed), and
+// Acquire's when the weight asked is more than the limit.
+var ErrExceedsLimit = errors.New("ratelimit: adaptive limit reached")
