@@ -29,3 +29,10 @@ func ScriptName(sha string) string {
 // DownFor is how long after a failure a Limiter answers by its policy
 // without asking Redis.
 const DownFor = downFor
+
+// LocalTokens returns the tokens of l's FailLocal limiter now.
+func LocalTokens(l *Limiter) float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.local.Tokens()
+}

@@ -121,18 +121,23 @@ const noWait = int64(1e15)
 // apart, unless DialerRetries says otherwise (1 for a policy that acts at
 // once).
 //
-// Under FailLocal with the replicas all using it, the bound holds through
-// Redis's return: the first call that Redis answers again also charges it
-// with the tokens the local limiter handed out since the last failure and
-// the deficit it had then, so that the bucket in Redis is no fuller than
-// the local limiters together. Over an interval that begins after every
-// replica has found Redis unavailable, the replicas together grant at most
-// burst + limit × interval, however Redis comes back (restarted empty or
-// not). Over one that spans the failure itself they may grant up to one
-// burst more (the sum of the local bursts, each full when Redis fails),
-// and when burst is less than replicas, up to replicas − burst more (each
-// local burst is at least 1). A charge is rounded up to whole tokens, so a
-// replica whose share of the burst is not whole charges up to one token
+// Under FailLocal with the replicas all using it, the first call of each
+// replica that Redis answers again charges it with the tokens its local
+// limiter handed out since the last failure and the deficit it had then,
+// so that once every replica is back the bucket in Redis is no fuller than
+// the local limiters were together. Over an interval that begins after
+// every replica has found Redis unavailable, the replicas together grant
+// at most burst + limit × interval, however Redis comes back (restarted
+// empty or not), and, until every replica is back on Redis, the shares of
+// the burst (burst/replicas each) of those not back yet: the first back
+// can take them from Redis's bucket before their charges arrive, and the
+// charges then take them back from the rate that follows. Over an interval
+// that spans the failure itself they may grant one burst more (the local
+// bursts, each full when Redis fails); when burst is less than replicas,
+// replicas − burst more (each local burst is at least 1); and, as for any
+// ratelimit.Limiter, limit × 10ms more over an interval that holds a local
+// waiter's late-timer catch-up. A charge is rounded up to whole tokens, so
+// a replica whose share of the burst is not whole charges up to one token
 // more than it handed out.
 //
 // A call's round trip ends by its context's deadline (that is why the client
