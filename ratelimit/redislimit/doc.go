@@ -43,7 +43,8 @@
 // the next caller of the process; n events per call; replies checked
 // against what the script can return (ErrBadReply); and a failure policy
 // per limiter for when Redis is down (FailClosed, FailOpen, FailLocal),
-// with FailLocal keeping the bound through Redis's return. The Semaphore
+// with FailLocal's replicas charging Redis on its return with what their
+// local limiters handed out. The Semaphore
 // is new: leases that expire, so a crashed replica's slots come back;
 // first come, first served across replicas; one poller per Semaphore for
 // all its waiters; and Do, which renews its lease while its function runs
