@@ -62,15 +62,7 @@ func runContention(t *testing.T, callers int, deadline time.Duration, rate ratel
 	wg.Wait()
 	c.asking = time.Since(start)
 	c.elapsed = redisNow(t, ref).Sub(t0)
-	for _, l := range lims {
-		s := l.Stats()
-		c.stats.Calls += s.Calls
-		c.stats.RoundTrips += s.RoundTrips
-		c.stats.Saved += s.Saved
-		c.stats.Late += s.Late
-		c.stats.Spares += s.Spares
-		c.stats.Queued += s.Queued
-	}
+	c.stats = sumStats(lims)
 	return c
 }
 

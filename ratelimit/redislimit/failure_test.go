@@ -61,6 +61,35 @@ type outage struct {
 // phaseTimeout bounds each phase: a phase that does not end is a hang.
 const phaseTimeout = 20 * time.Second
 
+// workers are the goroutines a test runs until it stops them, through
+// phases that each end on a condition.
+type workers struct {
+	t    *testing.T
+	stop atomic.Bool
+	wg   sync.WaitGroup
+}
+
+// fail stops the workers and fails the test.
+func (ws *workers) fail(format string, args ...any) {
+	ws.t.Helper()
+	ws.stop.Store(true)
+	ws.wg.Wait()
+	ws.t.Fatalf(format, args...)
+}
+
+// until waits for cond, checked every millisecond, for phaseTimeout at
+// most.
+func (ws *workers) until(what string, cond func() bool) {
+	ws.t.Helper()
+	deadline := time.Now().Add(phaseTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			ws.fail("no %s within %v", what, phaseTimeout)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func runOutage(t *testing.T, opt redislimit.Option) *outage {
 	srv := ownServer(t)
 	const replicas = 2
@@ -86,13 +115,12 @@ func runOutage(t *testing.T, opt redislimit.Option) *outage {
 		})
 		lims[i] = redislimit.NewLimiter(newClient(t, srv.Addr()), key, 100, 4, opt, onFailure)
 	}
-	var stop atomic.Bool
-	var wg sync.WaitGroup
+	ws := &workers{t: t}
 	for i, l := range lims {
 		for _, wait := range []bool{true, false} {
-			wg.Go(func() {
+			ws.wg.Go(func() {
 				var mine []call
-				for !stop.Load() {
+				for !ws.stop.Load() {
 					c := call{replica: i, start: time.Now(), wait: wait}
 					if wait {
 						ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -112,21 +140,6 @@ func runOutage(t *testing.T, opt redislimit.Option) *outage {
 			})
 		}
 	}
-	fail := func(format string, args ...any) {
-		stop.Store(true)
-		wg.Wait()
-		t.Fatalf(format, args...)
-	}
-	// until waits for cond, checked every millisecond.
-	until := func(what string, cond func() bool) {
-		deadline := time.Now().Add(phaseTimeout)
-		for !cond() {
-			if time.Now().After(deadline) {
-				fail("no %s within %v", what, phaseTimeout)
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}
 	each := func(f func(i int, s redislimit.Stats) bool) func() bool {
 		return func() bool {
 			mu.Lock()
@@ -140,7 +153,7 @@ func runOutage(t *testing.T, opt redislimit.Option) *outage {
 		}
 	}
 	ref := newClient(t, srv.Addr())
-	until("answers from Redis on every replica", each(func(_ int, s redislimit.Stats) bool { return s.RoundTrips >= 20 }))
+	ws.until("answers from Redis on every replica", each(func(_ int, s redislimit.Stats) bool { return s.RoundTrips >= 20 }))
 	afterKill.Store(true)
 	srv.Kill()
 	o.killed = time.Now()
@@ -148,12 +161,12 @@ func runOutage(t *testing.T, opt redislimit.Option) *outage {
 	for i, l := range lims {
 		atKill[i] = l.Stats().Calls
 	}
-	until("failure heard and 20 calls answered by the policy on every replica", each(func(i int, s redislimit.Stats) bool {
+	ws.until("failure heard and 20 calls answered by the policy on every replica", each(func(i int, s redislimit.Stats) bool {
 		return !o.firstDown[i].IsZero() && s.Failures >= 20
 	}))
 	o.restartBegan = time.Now()
 	if err := srv.Restart(); err != nil {
-		fail("restart: %v", err)
+		ws.fail("restart: %v", err)
 	}
 	o.redisAfterRestart = redisNow(t, ref)
 	// Recovered: 20 round trips in a row without a failure, on each.
@@ -161,15 +174,15 @@ func runOutage(t *testing.T, opt redislimit.Option) *outage {
 	for i, l := range lims {
 		marks[i] = l.Stats()
 	}
-	until("20 answers in a row without a failure after the restart, on every replica", each(func(i int, s redislimit.Stats) bool {
+	ws.until("20 answers in a row without a failure after the restart, on every replica", each(func(i int, s redislimit.Stats) bool {
 		if s.Failures != marks[i].Failures {
 			marks[i] = s
 			return false
 		}
 		return s.RoundTrips-marks[i].RoundTrips >= 20
 	}))
-	stop.Store(true)
-	wg.Wait()
+	ws.stop.Store(true)
+	ws.wg.Wait()
 	o.redisEnd = redisNow(t, ref)
 	for i, l := range lims {
 		o.stats[i] = l.Stats()
@@ -473,8 +486,7 @@ func TestFailLocalKeepsTheBoundThroughRedisReturn(t *testing.T) {
 				mu.Unlock()
 			}))
 	}
-	var stop atomic.Bool
-	var wg sync.WaitGroup
+	ws := &workers{t: t}
 	granted := func() {
 		now := time.Now()
 		mu.Lock()
@@ -483,8 +495,8 @@ func TestFailLocalKeepsTheBoundThroughRedisReturn(t *testing.T) {
 	}
 	for _, l := range lims {
 		for range 3 {
-			wg.Go(func() {
-				for !stop.Load() {
+			ws.wg.Go(func() {
+				for !ws.stop.Load() {
 					ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 					err := l.Wait(ctx)
 					cancel()
@@ -497,8 +509,8 @@ func TestFailLocalKeepsTheBoundThroughRedisReturn(t *testing.T) {
 				}
 			})
 		}
-		wg.Go(func() {
-			for !stop.Load() {
+		ws.wg.Go(func() {
+			for !ws.stop.Load() {
 				if ok, err := l.Allow(context.Background()); err != nil {
 					t.Errorf("Allow = %v", err)
 					return
@@ -510,41 +522,27 @@ func TestFailLocalKeepsTheBoundThroughRedisReturn(t *testing.T) {
 			}
 		})
 	}
-	fail := func(format string, args ...any) {
-		stop.Store(true)
-		wg.Wait()
-		t.Fatalf(format, args...)
-	}
-	until := func(what string, cond func() bool) {
-		deadline := time.Now().Add(phaseTimeout)
-		for !cond() {
-			if time.Now().After(deadline) {
-				fail("no %s within %v", what, phaseTimeout)
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}
 	count := func() int {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(grants)
 	}
-	until("200 grants from Redis", func() bool { return count() >= 200 })
+	ws.until("200 grants from Redis", func() bool { return count() >= 200 })
 	afterKill.Store(true)
 	srv.Kill()
 	killed := count()
-	until("both replicas on their local limiters, with 100 grants", func() bool {
+	ws.until("both replicas on their local limiters, with 100 grants", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return !firstDown[0].IsZero() && !firstDown[1].IsZero() && len(grants) >= killed+100
 	})
 	if err := srv.Restart(); err != nil {
-		fail("restart: %v", err)
+		ws.fail("restart: %v", err)
 	}
 	returned := time.Now()
 	back := count()
 	marks := make([]redislimit.Stats, replicas)
-	until("both replicas back on Redis, with a second of grants", func() bool {
+	ws.until("both replicas back on Redis, with a second of grants", func() bool {
 		done := true
 		for i, l := range lims {
 			s := l.Stats()
@@ -555,8 +553,8 @@ func TestFailLocalKeepsTheBoundThroughRedisReturn(t *testing.T) {
 		}
 		return done && time.Since(returned) > time.Second
 	})
-	stop.Store(true)
-	wg.Wait()
+	ws.stop.Store(true)
+	ws.wg.Wait()
 	slices.SortFunc(grants, func(a, b time.Time) int { return a.Compare(b) })
 	bothDown := firstDown[0]
 	if firstDown[1].After(bothDown) {

@@ -250,6 +250,21 @@ func TestLimiterIsAWaiter(t *testing.T) {
 	}
 }
 
+// sumStats adds up the Stats of limiters.
+func sumStats(lims []*redislimit.Limiter) (sum redislimit.Stats) {
+	for _, l := range lims {
+		s := l.Stats()
+		sum.Calls += s.Calls
+		sum.RoundTrips += s.RoundTrips
+		sum.Saved += s.Saved
+		sum.Failures += s.Failures
+		sum.Queued += s.Queued
+		sum.Late += s.Late
+		sum.Spares += s.Spares
+	}
+	return sum
+}
+
 // replicaRun is what one run of replicas sharing a key saw.
 type replicaRun struct {
 	granted  []int64          // per replica
@@ -298,13 +313,7 @@ func runReplicas(t *testing.T, replicas, workers int, r ratelimit.Limit, b int, 
 	}
 	wg.Wait()
 	run.elapsed = redisNow(t, ref).Sub(t0)
-	for _, l := range lims {
-		s := l.Stats()
-		run.stats.Calls += s.Calls
-		run.stats.RoundTrips += s.RoundTrips
-		run.stats.Saved += s.Saved
-		run.stats.Failures += s.Failures
-	}
+	run.stats = sumStats(lims)
 	return run
 }
 

@@ -38,6 +38,20 @@ func checkAllowedByRedis(t *testing.T, l *redislimit.Limiter, when string) {
 	}
 }
 
+// checkRefusalOutlivesItsCause checks, once fresh (a limiter that never
+// asked) is allowed, so that the cause of a's refusals is gone, that a
+// refuses without Redis for TrustFor after its last answer, by its clock,
+// and then asks and is allowed.
+func checkRefusalOutlivesItsCause(t *testing.T, a, fresh *redislimit.Limiter, clock *manualClock, cause string) {
+	t.Helper()
+	checkAllowedByRedis(t, fresh, "of a fresh limiter after "+cause)
+	checkRefusedWithoutAsking(t, a, "right after "+cause)
+	clock.Add(redislimit.TrustFor - time.Millisecond)
+	checkRefusedWithoutAsking(t, a, "TrustFor - 1ms after its last answer")
+	clock.Add(time.Millisecond)
+	checkAllowedByRedis(t, a, "TrustFor after its last answer")
+}
+
 // A limiter that had 3s of reservations queued refuses Allow without Redis;
 // Redis restarts without persistence, so the bucket is full again (a fresh
 // limiter is allowed at once). The old answer goes on refusing for
@@ -61,12 +75,7 @@ func TestRefusalAfterARestartOutlivesItsCauseByTrustForAtMost(t *testing.T) {
 		t.Fatal(err)
 	}
 	fresh := redislimit.NewLimiter(newClient(t, srv.Addr()), key, 10, 5)
-	checkAllowedByRedis(t, fresh, "of a fresh limiter after the restart")
-	checkRefusedWithoutAsking(t, a, "right after the restart")
-	clock.Add(redislimit.TrustFor - time.Millisecond)
-	checkRefusedWithoutAsking(t, a, "TrustFor - 1ms after the last answer")
-	clock.Add(time.Millisecond)
-	checkAllowedByRedis(t, a, "TrustFor after the last answer")
+	checkRefusalOutlivesItsCause(t, a, fresh, clock, "the restart")
 	if s := a.Stats(); s.Failures != 0 {
 		t.Fatalf("Stats %+v: a failure was counted; the restart should go unnoticed", s)
 	}
@@ -129,12 +138,7 @@ func TestRefusalAfterAnotherReplicaCancelsOutlivesItsCauseByTrustForAtMost(t *te
 		t.Fatalf("B's Cancel = %v, %v; want its tokens back", back, err)
 	}
 	fresh := redislimit.NewLimiter(newClient(t, redisAddr), key, 10, 5)
-	checkAllowedByRedis(t, fresh, "of a fresh limiter after B's Cancel")
-	checkRefusedWithoutAsking(t, a, "right after B's Cancel")
-	clock.Add(redislimit.TrustFor - time.Millisecond)
-	checkRefusedWithoutAsking(t, a, "TrustFor - 1ms after A's last answer")
-	clock.Add(time.Millisecond)
-	checkAllowedByRedis(t, a, "TrustFor after A's last answer")
+	checkRefusalOutlivesItsCause(t, a, fresh, clock, "B's Cancel")
 }
 
 // Every answer replaces what the limiter knew, fuller or emptier: once any

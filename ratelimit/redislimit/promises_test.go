@@ -404,17 +404,7 @@ func TestAFailedPollFailsEveryWaiter(t *testing.T) {
 			errs <- err
 		}()
 	}
-	ref := newClient(t, srv.Addr())
-	for {
-		n, err := ref.ZCard(t.Context(), key+":queue").Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == waiters {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+	untilQueued(t, newClient(t, srv.Addr()), key, waiters)
 	srv.Kill()
 	for range waiters {
 		if err := <-errs; !errors.Is(err, redislimit.ErrUnavailable) {

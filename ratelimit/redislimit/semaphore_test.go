@@ -15,6 +15,25 @@ import (
 	"github.com/structured-go/structured/ratelimit/redislimit"
 )
 
+// untilQueued waits until key's queue holds want waiters, for 10s at most.
+func untilQueued(t *testing.T, ref *redis.Client, key string, want int64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := ref.ZCard(t.Context(), key+":queue").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d in the queue of %s, want %d", n, key, want)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // replicasOf returns one Semaphore per replica on one fresh key, each with
 // its own client.
 func replicasOf(t *testing.T, replicas int, n int64, opts ...redislimit.Option) ([]*redislimit.Semaphore, string) {
@@ -95,17 +114,7 @@ func TestSemaphoreServesWaitersInOrderOfArrival(t *testing.T) {
 				t.Error(err)
 			}
 		})
-		// The next one starts once this one is queued.
-		for {
-			n, err := ref.ZCard(t.Context(), key+":queue").Result()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n == int64(i) {
-				break
-			}
-			time.Sleep(time.Millisecond)
-		}
+		untilQueued(t, ref, key, int64(i)) // the next one starts once this one is queued
 	}
 	// A newcomer cannot take a slot ahead of them, even once it is free.
 	if l, err := sems[0].TryAcquire(t.Context()); l != nil || err != nil {
@@ -314,17 +323,7 @@ func TestSemaphoreWaitersShareOnePoller(t *testing.T) {
 					})
 				}
 			}
-			all := int64(tc.replicas * tc.waiters)
-			for {
-				n, err := ref.ZCard(t.Context(), key+":queue").Result()
-				if err != nil {
-					t.Fatal(err)
-				}
-				if n == all {
-					break
-				}
-				time.Sleep(time.Millisecond)
-			}
+			untilQueued(t, ref, key, int64(tc.replicas*tc.waiters))
 			before := make([]int64, tc.replicas)
 			for r, n := range counts {
 				before[r] = n.Load()
@@ -365,27 +364,10 @@ func TestACancelledWaiterLeavesWithTheNextPoll(t *testing.T) {
 		t.Fatal(err)
 	}
 	sem := redislimit.NewSemaphore(newClient(t, redisAddr), key, 1)
-	queued := func(want int64) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			n, err := ref.ZCard(t.Context(), key+":queue").Result()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n == want {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%d in the queue, want %d", n, want)
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}
 	ctx, stop := context.WithCancel(t.Context())
 	first := make(chan error, 1)
 	go func() { _, err := sem.Acquire(ctx); first <- err }()
-	queued(1)
+	untilQueued(t, ref, key, 1)
 	second := make(chan *redislimit.Lease, 1)
 	go func() {
 		l, err := sem.Acquire(t.Context())
@@ -394,12 +376,12 @@ func TestACancelledWaiterLeavesWithTheNextPoll(t *testing.T) {
 		}
 		second <- l
 	}()
-	queued(2)
+	untilQueued(t, ref, key, 2)
 	stop()
 	if err := <-first; err != context.Canceled {
 		t.Fatalf("cancelled Acquire = %v, want context.Canceled", err)
 	}
-	queued(1)
+	untilQueued(t, ref, key, 1)
 	if err := holder.Release(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -229,13 +229,7 @@ func TestWaitUnderContentionSimulated(t *testing.T) {
 				}
 				wg.Wait()
 				elapsed := time.Since(start)
-				var s redislimit.Stats
-				for _, l := range lims {
-					x := l.Stats()
-					s.RoundTrips += x.RoundTrips
-					s.Late += x.Late
-					s.Spares += x.Spares
-				}
+				s := sumStats(lims)
 				g := granted.Load()
 				share := float64(g) / (rate * elapsed.Seconds())
 				t.Logf("%d granted in %v (%.1f%% of the rate), %d refused, %d expired, %d late (%d taken by others); %.2f round trips a grant",
