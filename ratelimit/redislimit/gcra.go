@@ -20,6 +20,9 @@ package redislimit
 //	ARGV[5]  charge: tokens to take first, whatever the wait (0: none); a
 //	         replica charges what its local limiter handed out while
 //	         Redis was unavailable
+//	ARGV[6]  floor: a TAT to restore first if the key's is earlier (0:
+//	         none): the bucket as the replica last knew it, lost if Redis
+//	         restarted
 //
 // It returns {granted, wait, empty, tat, now}: granted 1 or 0; wait, the
 // µs until the grant may act (rounded up; 0 now), or for a refusal until n
@@ -37,10 +40,12 @@ local burst = tonumber(ARGV[2])
 local n = tonumber(ARGV[3])
 local maxwait = tonumber(ARGV[4])
 local charge = tonumber(ARGV[5])
+local floor = tonumber(ARGV[6])
 local tat = tonumber(redis.call('GET', KEYS[1])) or now
 if tat < now then tat = now end
 local tau = burst * T
-if charge > 0 then
+if floor > tat or charge > 0 then
+	if floor > tat then tat = floor end
 	tat = tat + charge * T
 	redis.call('SET', KEYS[1], tat, 'PX', math.ceil((tat - now) / 1000) + 1)
 end

@@ -121,24 +121,24 @@ const noWait = int64(1e15)
 // apart, unless DialerRetries says otherwise (1 for a policy that acts at
 // once).
 //
-// Under FailLocal with the replicas all using it, the first call of each
-// replica that Redis answers again charges it with the tokens its local
-// limiter handed out since the last failure and the deficit it had then,
-// so that once every replica is back the bucket in Redis is no fuller than
-// the local limiters were together. Over an interval that begins after
-// every replica has found Redis unavailable, the replicas together grant
-// at most burst + limit × interval, however Redis comes back (restarted
-// empty or not), and, until every replica is back on Redis, the shares of
-// the burst (burst/replicas each) of those not back yet: the first back
-// can take them from Redis's bucket before their charges arrive, and the
-// charges then take them back from the rate that follows. Over an interval
-// that spans the failure itself they may grant one burst more (the local
-// bursts, each full when Redis fails); when burst is less than replicas,
-// replicas − burst more (each local burst is at least 1); and, as for any
-// ratelimit.Limiter, limit × 10ms more over an interval that holds a local
-// waiter's late-timer catch-up. A charge is rounded up to whole tokens, so
-// a replica whose share of the burst is not whole charges up to one token
-// more than it handed out.
+// Under FailLocal, a replica that finds Redis unavailable hands over to
+// its local limiter with its share (1/replicas) of the bucket as the
+// latest answer told it: of the tokens it held, or of its debt while
+// Waits had reserved ahead. When Redis answers again, the replica's first call restores the bucket
+// in Redis to at least that known state, if a restart lost it, and charges
+// it with what the local limiter handed out since, net of what it earned.
+// So, with the replicas all using FailLocal, over any interval they
+// together grant at most burst + limit × interval, however Redis fails and
+// comes back (restarted empty or not), and besides that only: until every
+// replica is back on Redis, the shares of the burst of those not back yet
+// (the first back can take them from Redis's bucket before their charges
+// arrive; the charges then take them back from the rate that follows);
+// what the other replicas took in the time since the answer each replica
+// took over from (a busy replica hears from Redis at least every 50ms); when
+// burst is less than replicas, replicas − burst (each local burst is at
+// least 1); and, as for any ratelimit.Limiter, limit × 10ms over an
+// interval that holds a local waiter's late-timer catch-up. A charge is
+// rounded up to whole tokens.
 //
 // A call's round trip ends by its context's deadline (that is why the client
 // must have ContextTimeoutEnabled), so a Redis that is slow cannot make Wait
@@ -209,18 +209,26 @@ type Limiter struct {
 	failing   error
 	downUntil time.Time
 
-	// FailLocal's local limiter, and what Redis must be charged with when
-	// it answers again: the local limiter's tokens at the last failure
-	// (tokAtFail) less what it handed out since (localSince). owed says a
-	// charge is due, charging that a call carries it now; localSeq counts
-	// the local grants and failures, so that a charge that raced with one
-	// is charged again.
+	// FailLocal's local limiter. When Redis first fails, it takes over
+	// from its share of the bucket as the latest answer told it
+	// (takeOver): it then held localStart tokens, at localAt by its own
+	// clock (time.Now). When Redis answers again, the first call restores
+	// the bucket to at least that known state, floorTAT (the TAT in Redis's
+	// µs; 0 if none was known), which matters only if a restart lost it,
+	// and charges what the local limiter handed out since the takeover,
+	// net of what it earned. knownTAT is the TAT of the latest answer.
+	// owed says a charge is due, charging that a call carries it now;
+	// pending is the tokens of the local WaitN calls under way, counted
+	// in a charge, and localSeq counts the local grants, so that a charge
+	// that raced with one is made again.
 	local      *ratelimit.Limiter
-	share      float64 // burst/replicas, exactly
-	tokAtFail  float64
-	localSince float64
+	localStart float64
+	localAt    time.Time
+	floorTAT   float64
+	knownTAT   float64
 	owed       bool
 	charging   bool
+	pending    int64
 	localSeq   int64
 
 	calls, roundTrips, saved, failures, queuedCalls, late, tookSpare atomic.Int64
@@ -274,7 +282,6 @@ func NewLimiter(client redis.Scripter, key string, r ratelimit.Limit, b int, opt
 		l.tau = duration(float64(b) * l.perTok)
 	}
 	if c.policy == failLocal {
-		l.share = float64(b) / float64(c.replicas)
 		l.local = l.newLocal()
 	}
 	return l
@@ -379,6 +386,7 @@ func (l *Limiter) learn(send, recv time.Time, redisNow int64, empty time.Duratio
 	e := send.Add(empty)
 	fuller := l.known && e.Before(l.emptyAt.Add(-l.tokens(1)))
 	l.known, l.emptyAt, l.redisAt, l.heardAt, l.probing = true, e, redisNow, recv, false
+	l.knownTAT = float64(redisNow) + float64(empty.Microseconds()) + float64(l.tau.Microseconds())
 	if fuller {
 		l.signalFront()
 	}
@@ -421,8 +429,9 @@ func (l *Limiter) dequeue(w *waiter) {
 // An asking is a call on its way to Redis.
 type asking struct {
 	n      int
-	charge int64 // tokens to charge first (FailLocal)
-	seq    int64 // localSeq when the charge was computed
+	charge int64   // tokens to charge first (FailLocal)
+	floor  float64 // the TAT to restore at least first (FailLocal); 0: none
+	seq    int64   // localSeq when the charge was computed
 }
 
 // startAsk counts a call that goes to Redis at now. It must be called with
@@ -434,12 +443,12 @@ func (l *Limiter) startAsk(now time.Time, n int) asking {
 	}
 	a := asking{n: n}
 	if l.owed && !l.charging {
-		c := math.Ceil(l.share - (l.tokAtFail - l.localSince))
-		if c <= 0 {
-			l.owed = false
-		} else {
-			a.charge, a.seq, l.charging = int64(min(c, 1e15)), l.localSeq, true
-		}
+		// What the local limiter would hold had it granted nothing since
+		// the takeover, less what it holds, and the grants under way.
+		perLocalTok := l.perTok * float64(l.replicas)
+		untouched := min(float64(l.local.Burst()), l.localStart+float64(time.Since(l.localAt))/perLocalTok)
+		c := math.Ceil(untouched - l.local.Tokens() + float64(l.pending) - 1e-6)
+		a.charge, a.floor, a.seq, l.charging = int64(min(max(c, 0), 1e15)), l.floorTAT, l.localSeq, true
 	}
 	return a
 }
@@ -458,7 +467,7 @@ type grant struct {
 // wrapping ErrUnavailable or ErrBadReply, for the policy (failed is true).
 func (l *Limiter) ask(ctx context.Context, op string, a asking, maxWait int64) (g grant, recv time.Time, failed bool, err error) {
 	send := l.clock()
-	v, trips, err := gcraScript.run(ctx, l.client, l.keys, l.tArg, l.burst, a.n, maxWait, a.charge)
+	v, trips, err := gcraScript.run(ctx, l.client, l.keys, l.tArg, l.burst, a.n, maxWait, a.charge, a.floor)
 	recv = l.clock()
 	l.roundTrips.Add(int64(trips))
 	var bad error
@@ -467,16 +476,17 @@ func (l *Limiter) ask(ctx context.Context, op string, a asking, maxWait int64) (
 	}
 	l.mu.Lock()
 	l.inflight -= int64(a.n)
-	if a.charge > 0 {
+	charged := a.charge > 0 || a.floor > 0
+	if charged {
 		l.charging = false
 	}
 	if err == nil && bad == nil {
 		l.learn(send, recv, g.now, g.empty)
 		l.rtt.add(recv.Sub(send))
-		if a.charge > 0 && a.seq == l.localSeq {
+		if charged && a.seq == l.localSeq {
 			// Redis holds what the local limiter handed out: the
-			// next outage starts from a full local bucket.
-			l.owed, l.local = false, l.newLocal()
+			// next outage takes over afresh.
+			l.owed, l.floorTAT, l.local = false, 0, l.newLocal()
 		}
 		l.failing = nil
 		l.mu.Unlock()
@@ -557,16 +567,42 @@ func (l *Limiter) parseGrant(op string, v any, n int, maxWait int64) (grant, err
 func (l *Limiter) failed(err error) error {
 	now := l.clock()
 	l.mu.Lock()
-	l.failing, l.downUntil = err, now.Add(downFor)
-	if l.local != nil {
-		l.owed, l.tokAtFail, l.localSince = true, l.local.Tokens(), 0
-		l.localSeq++
+	if l.local != nil && l.failing == nil && !l.owed {
+		l.takeOver(now)
 	}
+	l.failing, l.downUntil = err, now.Add(downFor)
 	l.mu.Unlock()
 	if l.onFailure != nil {
 		l.onFailure(err)
 	}
 	return err
+}
+
+// takeOver gives the local limiter its share of the bucket as the latest
+// answer told it, with the calls under way counted as granted: the tokens
+// it held, or its debt while reservations wait, no more than a
+// ReserveWithin's worth. Redis's bucket is to be restored to at least that
+// state on its return. It must be called with mu held.
+func (l *Limiter) takeOver(now time.Time) {
+	b := float64(l.local.Burst())
+	target := b
+	if l.known {
+		e := l.emptyAt
+		if base := now.Add(-l.tau); e.Before(base) {
+			e = base
+		}
+		held := float64(now.Sub(e))/l.perTok - float64(l.inflight)
+		target = min(b, held/float64(l.replicas))
+		// A debt no deeper than Waits reserve, and a burst.
+		target = max(target, -b-float64(l.within)/(l.perTok*float64(l.replicas)))
+		l.floorTAT = l.knownTAT
+	}
+	for take := math.Ceil(l.local.Tokens() - target - 1e-6); take > 0; {
+		k := min(take, b)
+		l.local.ReserveN(int(k))
+		take -= k
+	}
+	l.localStart, l.localAt, l.owed = l.local.Tokens(), time.Now(), true
 }
 
 // down returns the failure to answer a call at now with, if Redis failed
@@ -578,13 +614,9 @@ func (l *Limiter) down(now time.Time) error {
 	return nil
 }
 
-// localGrant counts n tokens the local limiter handed out. It must be
+// localGrant notes that the local limiter handed out tokens. It must be
 // called with mu held.
-func (l *Limiter) localGrant(n int) {
-	l.localSince += float64(n)
-	l.owed = true
-	l.localSeq++
-}
+func (l *Limiter) localGrant() { l.localSeq++ }
 
 // yield lets other goroutines run before a refusal without Redis returns.
 // Callers that retry a refused call at once, in a loop, would otherwise
@@ -663,7 +695,7 @@ func (l *Limiter) allowFailed(n int, err error) (bool, error) {
 		l.mu.Lock()
 		ok := l.local.AllowN(n)
 		if ok {
-			l.localGrant(n)
+			l.localGrant()
 		}
 		l.mu.Unlock()
 		return ok, nil
@@ -950,21 +982,20 @@ func (l *Limiter) waitFailed(ctx context.Context, n int, err error) error {
 	return err
 }
 
-// waitLocal is WaitN on the local limiter. Its tokens are counted for the
-// charge before it takes them, so that a charge computed meanwhile counts
-// them; a refusal, which takes nothing, is counted out again.
+// waitLocal is WaitN on the local limiter. Its tokens count in a charge
+// computed while it takes them (pending), and a later charge is made again.
 func (l *Limiter) waitLocal(ctx context.Context, n int) error {
 	l.mu.Lock()
 	local := l.local
-	l.localGrant(n)
+	l.pending += int64(n)
+	l.localGrant()
 	l.mu.Unlock()
 	err := local.WaitN(ctx, n)
+	l.mu.Lock()
+	l.pending -= int64(n)
+	l.localGrant()
+	l.mu.Unlock()
 	if errors.Is(err, ratelimit.ErrExceedsBurst) || errors.Is(err, ratelimit.ErrExceedsDeadline) {
-		l.mu.Lock()
-		if l.local == local {
-			l.localSince -= float64(n)
-		}
-		l.mu.Unlock()
 		if errors.Is(err, ratelimit.ErrExceedsBurst) {
 			return wrapf(ratelimit.ErrExceedsBurst, "Limiter.WaitN(n=%d) with Redis unavailable: the local limiter's burst is %d", n, local.Burst())
 		}
@@ -1058,7 +1089,7 @@ func (l *Limiter) reserveFailed(n int, err error) (*Reservation, error) {
 		l.mu.Lock()
 		r := l.local.ReserveN(n)
 		if r.OK() {
-			l.localGrant(n)
+			l.localGrant()
 		}
 		l.mu.Unlock()
 		return &Reservation{lim: l, n: n, ok: r.OK(), local: r}, nil

@@ -57,12 +57,13 @@ func FailOpen() Option {
 
 // FailLocal makes a Limiter fall back, while Redis is unavailable or
 // answers with a reply that cannot be right, to a limiter in this process
-// at limit/replicas with a burst of burst/replicas (at least 1): if the
+// at limit/replicas with a burst of burst/replicas (at least 1), which
+// takes over from its share of the bucket as Redis last told it: if the
 // replicas sharing the key are that many, the whole keeps the limit (see
 // Limiter, "When Redis is unavailable", for the exact bound through the
-// switches). When Redis answers again, the first call charges it with what
-// the local limiter handed out and had not earned back. FailLocal panics if
-// replicas < 1.
+// switches). When Redis answers again, the first call restores the bucket
+// there if a restart lost it, and charges it with what the local limiter
+// handed out and had not earned back. FailLocal panics if replicas < 1.
 func FailLocal(replicas int) Option {
 	if replicas < 1 {
 		panic(fmt.Sprintf("redislimit: FailLocal(%d): the number of replicas must be at least 1", replicas))

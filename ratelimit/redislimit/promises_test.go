@@ -314,36 +314,35 @@ func readTAT(t *testing.T, c *redis.Client, key string) float64 {
 	return f
 }
 
-// Under FailLocal, the first call that Redis answers again charges it with
-// what the local limiter handed out while Redis was unavailable (and had
-// not earned back): here Redis kept its state through a partition, each of
-// two replicas handed out its local burst of 5, and each one's first
-// answer moves the key's TAT by those 5 tokens and its own.
+// Under FailLocal, a replica that loses Redis takes over from its share of
+// the bucket as its last answer told it; the first call that Redis answers
+// again charges it with what the local limiter handed out since (and had
+// not earned back). Here Redis keeps its state through a partition: each of
+// two replicas, whose last answer tells of a full bucket by now, hands out
+// its local burst of 5, and each one's first answer moves the key's TAT by
+// those 5 tokens and its own.
 func TestFailLocalChargesRedisWithWhatTheLocalLimiterHandedOut(t *testing.T) {
 	const rate, burst, replicas = 20, 10, 2
 	token := 1e6 / rate // µs
 	proxy := startProxy(t, redisAddr)
 	key := newKey(t)
 	ref := newClient(t, redisAddr)
-	direct := redislimit.NewLimiter(ref, key, rate, burst)
-	for range 2 { // the key in debt, so that every charge shows in its TAT
-		if _, err := direct.ReserveN(t.Context(), burst); err != nil {
-			t.Fatal(err)
-		}
-	}
 	clocks := make([]*manualClock, replicas)
 	lims := make([]*redislimit.Limiter, replicas)
 	for i := range lims {
 		clocks[i] = newManualClock()
 		lims[i] = redislimit.NewLimiter(newClient(t, proxy.addr), key, rate, burst, redislimit.FailLocal(replicas))
 		redislimit.SetClock(lims[i], clocks[i].Now)
-		if _, err := lims[i].Reserve(t.Context()); err != nil { // connected, through the proxy
+		// Connected through the proxy, and told the bucket holds 9, or 8.
+		if _, err := lims[i].ReserveN(t.Context(), 0+1); err != nil {
 			t.Fatal(err)
 		}
 	}
 	proxy.cut()
 	for i, l := range lims {
-		clocks[i].Add(redislimit.TrustFor) // the last answer too old to refuse by
+		// The last answer too old to refuse by, and the bucket it told
+		// of full again by now: a local share of 5.
+		clocks[i].Add(200 * time.Millisecond)
 		var local int
 		for range 2 * burst / replicas {
 			if ok, err := l.Allow(t.Context()); err != nil {
@@ -357,6 +356,12 @@ func TestFailLocalChargesRedisWithWhatTheLocalLimiterHandedOut(t *testing.T) {
 		}
 	}
 	proxy.restore()
+	direct := redislimit.NewLimiter(ref, key, rate, burst)
+	for range 2 { // the key in debt, so that every charge shows in its TAT
+		if _, err := direct.ReserveN(t.Context(), burst); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for i, l := range lims {
 		clocks[i].Add(redislimit.DownFor)
 		before := readTAT(t, ref, key)
@@ -376,6 +381,32 @@ func TestFailLocalChargesRedisWithWhatTheLocalLimiterHandedOut(t *testing.T) {
 		if moved := (readTAT(t, ref, key) - before) / token; moved > 1.01 {
 			t.Fatalf("replica %d's second answer moved the TAT by %.2f tokens, want 1", i, moved)
 		}
+	}
+}
+
+// A replica that loses Redis while Waits have reserved ahead in it takes
+// over that debt: its local limiter grants nothing until the reservations
+// it knew of have come, rather than a burst beside them.
+func TestFailLocalTakesOverTheBucketsDebt(t *testing.T) {
+	const rate, burst, replicas = 20, 10, 2
+	proxy := startProxy(t, redisAddr)
+	l := redislimit.NewLimiter(newClient(t, proxy.addr), newKey(t), rate, burst, redislimit.FailLocal(replicas))
+	for range 3 { // 30 tokens: the burst, and a second ahead
+		if _, err := l.ReserveN(t.Context(), burst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	proxy.cut()
+	clock := newManualClock()
+	redislimit.SetClock(l, clock.Now)
+	clock.Add(redislimit.TrustFor)
+	for range 5 {
+		if ok, err := l.Allow(t.Context()); ok || err != nil {
+			t.Fatalf("Allow with Redis down and a second reserved ahead = %v, %v; want false", ok, err)
+		}
+	}
+	if s := l.Stats(); s.Failures != 5 {
+		t.Fatalf("Stats %+v: want the 5 Allows answered by the local limiter", s)
 	}
 }
 
@@ -475,5 +506,39 @@ func TestACancelledWaitsGrantGoesToTheNextWait(t *testing.T) {
 	}
 	if s := l.Stats(); s.Spares != 1 || s.RoundTrips != trips {
 		t.Fatalf("Stats %+v after %d round trips; want the cancelled Wait's grant taken without asking", s, trips)
+	}
+}
+
+// Under FailLocal, Redis restarted empty gets back the bucket as the
+// replica last knew it: here a second of reservations ahead, which a fresh
+// key would have forgotten.
+func TestFailLocalRestoresTheBucketARestartLost(t *testing.T) {
+	srv := ownServer(t)
+	const rate, burst = 20, 10
+	key := newKey(t)
+	ref := newClient(t, srv.Addr())
+	clock := newManualClock()
+	l := redislimit.NewLimiter(newClient(t, srv.Addr()), key, rate, burst, redislimit.FailLocal(1))
+	redislimit.SetClock(l, clock.Now)
+	for range 3 { // the burst, and a second ahead
+		if _, err := l.ReserveN(t.Context(), burst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	known := readTAT(t, ref, key)
+	srv.Kill()
+	clock.Add(redislimit.TrustFor)
+	if ok, err := l.Allow(t.Context()); ok || err != nil {
+		t.Fatalf("Allow with Redis down and a second reserved ahead = %v, %v; want false from the local limiter", ok, err)
+	}
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(redislimit.DownFor)
+	if _, err := l.Reserve(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if after := readTAT(t, ref, key); after < known {
+		t.Fatalf("after the restart the key's TAT is %.0fµs before the one the replica knew: its reservations were forgotten", known-after)
 	}
 }

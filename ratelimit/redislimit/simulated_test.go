@@ -84,11 +84,11 @@ func (s *simRedis) exec(script string, key string, args []any) any {
 	now := s.now()
 	switch script {
 	case "gcra":
-		T, burst, n, maxwait, charge := num(args[0]), num(args[1]), num(args[2]), num(args[3]), num(args[4])
+		T, burst, n, maxwait, charge, floor := num(args[0]), num(args[1]), num(args[2]), num(args[3]), num(args[4]), num(args[5])
 		_, tat := s.tat(key, now)
 		tau := burst * T
-		if charge > 0 {
-			tat += charge * T
+		if floor > tat || charge > 0 {
+			tat = max(tat, floor) + charge*T
 			s.set(key, tat)
 		}
 		next := tat + n*T
