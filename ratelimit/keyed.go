@@ -142,7 +142,7 @@ func (k *Keyed[K]) shard(key K) *keyedShard[K] {
 	if len(k.shards) == 1 {
 		return &k.shards[0]
 	}
-	return &k.shards[maphash.Comparable(k.seed, key)&uint64(len(k.shards)-1)]
+	return &k.shards[hashKey(k.seed, key)&uint64(len(k.shards)-1)]
 }
 
 func (k *Keyed[K]) now() int64 { return int64(time.Since(k.epoch)) }
