@@ -80,8 +80,9 @@ const noWait = int64(1e15)
 // (Stats.Late, Stats.Spares); or, when no other call of the process is
 // asking Redis, its tokens go back to Redis if no one has reserved since. So under contention with
 // short deadlines the rate is still granted: 200 callers looping on Wait
-// with 50ms deadlines get 90% of it or more, with about one round trip a
-// grant. What no design that asks Redis for each grant can serve is a
+// with 50ms deadlines get 90% of it or more, at a round trip a grant for
+// each replica asking (each asks for a token once it is within reach, and
+// one of them gets it). What no design that asks Redis for each grant can serve is a
 // deadline shorter than the round trip itself; and callers that retry a
 // refusal at once, in a loop, keep a Go process's processors busy, which
 // stretches its round trips to 10ms or more (the runtime then polls the
