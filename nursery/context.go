@@ -53,6 +53,9 @@ func (n *Nursery) begin(parent context.Context) {
 // context derived from the nursery's is done.
 func (n *Nursery) cancel(cause error) {
 	n.stop(cause)
+	if n.cfg != nil && n.cfg.tr != nil {
+		n.cfg.tr.markCancelled(context.Cause(n.c.Context)) // for the tree
+	}
 	if n.hasLinks.Load() {
 		n.runLinks()
 	}

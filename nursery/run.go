@@ -199,15 +199,20 @@ func (n *Nursery) runBody(ctx context.Context, body func(ctx context.Context, n 
 			n.bodyUnwound(recover(), stuck)
 		}
 	}()
-	if err := n.callBody(body); err != nil {
+	err, labelled := n.callBody(body)
+	if err != nil {
 		n.cancelWith(n.fail(n.taskCtx(), err, origin{body: true}))
 	}
 	normal = true
-	if stuck != nil {
-		stuck.arm() // Run waits from now on
+	if tr := n.trackerOf(); tr != nil {
+		n.bodyReturned(tr, stuck) // Run waits from now on
 	}
 	n.done()
-	n.idle.Wait()
+	if labelled != nil {
+		waitLabelled(&n.idle, labelled, n.taskCtx())
+	} else {
+		n.idle.Wait()
+	}
 	n.finish(stuck)
 	return n.result()
 }
@@ -225,16 +230,16 @@ func (n *Nursery) finish(stuck *stuckWatch) {
 }
 
 // callBody calls body, under the pprof label of the nursery's name if it has
-// one.
-func (n *Nursery) callBody(body func(ctx context.Context, n *Nursery) error) error {
+// one; it returns the labelled context then, for the wait that follows.
+func (n *Nursery) callBody(body func(ctx context.Context, n *Nursery) error) (err error, labelled context.Context) {
 	if n.cfg == nil || n.cfg.name == "" {
-		return body(n.taskCtx(), n)
+		return body(n.taskCtx(), n), nil
 	}
-	var err error
 	pprof.Do(n.taskCtx(), pprof.Labels("nursery", n.cfg.name), func(ctx context.Context) {
+		labelled = ctx
 		err = body(ctx, n)
 	})
-	return err
+	return err, labelled
 }
 
 // bodyUnwound handles a body that panicked (r != nil) or called
@@ -360,7 +365,7 @@ func (n *Nursery) Go(fn func(ctx context.Context) error, opts ...TaskOption) {
 func (n *Nursery) goConfigured(fn func(ctx context.Context) error) {
 	q := queued{fn: fn}
 	if tr := n.cfg.tr; tr != nil {
-		q.rec = tr.open("", fn)
+		q.rec = tr.open("", fn, false)
 	}
 	if n.cfg.limited() && !n.acquire(q) {
 		return // queued, or refused

@@ -21,6 +21,8 @@ type spec struct {
 	// task in the tree; rec is its record there, if the nursery is tracked.
 	user any
 	rec  *taskRec
+	// untilCancelled is UntilCancelled: for the tree and the stuck report.
+	untilCancelled bool
 }
 
 // A hook sees how a task ended.
@@ -58,7 +60,7 @@ func (s *spec) origin() origin {
 // full limit in a cancelled nursery, s waits in the queue.
 func (n *Nursery) launch(s *spec) {
 	if tr := n.trackerOf(); tr != nil {
-		s.rec = tr.open(s.name, s.user)
+		s.rec = tr.open(s.name, s.user, s.untilCancelled)
 	}
 	if n.cfg.limited() && !n.acquire(queued{s: s}) {
 		return // queued, or refused
