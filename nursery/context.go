@@ -31,6 +31,10 @@ func (c *nctx) Value(key any) any {
 		if tr := c.n.trackerOf(); tr != nil {
 			return tr
 		}
+	case observerKey:
+		if c.n.cfg != nil && c.n.cfg.obs != nil && c.n.cfg.obs.obs != nil {
+			return c.n.cfg.obs
+		}
 	default:
 		if scope.IsOwnerKey(key) {
 			return c.n
@@ -53,8 +57,8 @@ func (n *Nursery) begin(parent context.Context) {
 // context derived from the nursery's is done.
 func (n *Nursery) cancel(cause error) {
 	n.stop(cause)
-	if n.cfg != nil && n.cfg.tr != nil {
-		n.cfg.tr.markCancelled(context.Cause(n.c.Context)) // for the tree
+	if n.cfg != nil && (n.cfg.tr != nil || n.cfg.obs != nil) {
+		n.noteCancel() // for the tree and the trace
 	}
 	if n.hasLinks.Load() {
 		n.runLinks()

@@ -35,6 +35,8 @@ type config struct {
 	track          bool         // WithTracking
 	stuck          *stuckReport // WithStuckReport
 	untilCancelled bool         // UntilCancelled
+	observer       Observer     // WithObserver
+	obs            *observation // the nursery's observation, if observed or traced
 	tr             *tracker     // the nursery's record in the tree, if tracked
 	trk            tracker      // what tr points to
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/pprof"
+	"runtime/trace"
 	"sync"
 	"sync/atomic"
 
@@ -182,6 +183,9 @@ func (n *Nursery) siteOf(body any) uintptr {
 
 // runBody is Run, once the options are applied.
 func (n *Nursery) runBody(ctx context.Context, body func(ctx context.Context, n *Nursery) error, site uintptr) error {
+	if observedNow.active.Load() != 0 || trace.IsEnabled() || n.cfg != nil && n.cfg.observer != nil {
+		ctx = n.observe(ctx, body) // observers, and runtime/trace: see observer.go
+	}
 	n.begin(ctx)
 	n.live.Store(1) // the body
 	n.idle.Add(1)
@@ -214,6 +218,9 @@ func (n *Nursery) runBody(ctx context.Context, body func(ctx context.Context, n 
 		n.idle.Wait()
 	}
 	n.finish(stuck)
+	if n.cfg != nil && n.cfg.obs != nil {
+		return n.observed(n.result)
+	}
 	return n.result()
 }
 
@@ -262,14 +269,19 @@ func (n *Nursery) bodyUnwound(r any, stuck *stuckWatch) {
 		if goexit != nil {
 			n.appendLocked(goexit, goexit, false, false) // not lost behind the panic
 		}
-		panic(n.finalPanic())
+		p := n.finalPanic()
+		n.endObserved(p)
+		panic(p)
 	}
 	if errs := n.errors(); len(errs) > 0 {
 		// Run cannot return them, and the goroutine is going away: rather
 		// than lose the tasks' errors, turn the Goexit into a panic that
 		// carries them.
-		panic(&PanicError{Value: goexit, body: true, goexit: true, Suppressed: errs})
+		p := &PanicError{Value: goexit, body: true, goexit: true, Suppressed: errs}
+		n.endObserved(p)
+		panic(p)
 	}
+	n.endObserved(goexit)
 	// The body called runtime.Goexit and nothing failed: let it go on.
 }
 
@@ -363,6 +375,10 @@ func (n *Nursery) Go(fn func(ctx context.Context) error, opts ...TaskOption) {
 
 // goConfigured is Go for a nursery with options: under a limit, or tracked.
 func (n *Nursery) goConfigured(fn func(ctx context.Context) error) {
+	if n.cfg.obs != nil {
+		n.goObserved(fn)
+		return
+	}
 	q := queued{fn: fn}
 	if tr := n.cfg.tr; tr != nil {
 		q.rec = tr.open("", fn, false)
