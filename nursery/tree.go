@@ -78,6 +78,7 @@ type tracker struct {
 	cur       atomic.Pointer[recChunk]
 	mu        sync.Mutex
 	chunks    []*recChunk
+	chunkBuf  [2]*recChunk
 	first     recChunk
 	firstRecs [4]taskRec
 	kids      trackerList
@@ -91,6 +92,16 @@ const chunkSize = 64
 // stampEvery is how often, in tasks started, a nursery reads the clock for
 // its tasks' start times.
 const stampEvery = 32
+
+// newChunk makes a chunk of chunkSize records, in one allocation.
+func newChunk() *recChunk {
+	c := &struct {
+		recChunk
+		recs [chunkSize]taskRec
+	}{}
+	c.recChunk.recs = c.recs[:]
+	return &c.recChunk
+}
 
 // A recChunk holds task records.
 type recChunk struct {
@@ -174,7 +185,8 @@ func (n *Nursery) track(ctx context.Context, site uintptr) {
 	t.stamp.Store(1)
 	t.name, t.untilCancelled = n.cfg.name, n.cfg.untilCancelled
 	t.first.recs = t.firstRecs[:]
-	t.chunks = append(t.chunks[:0], &t.first)
+	t.chunkBuf[0] = &t.first
+	t.chunks = t.chunkBuf[:1]
 	t.cur.Store(&t.first)
 	n.cfg.tr = t // the nursery's context answers trackerKey with it
 	trackedNow.active.Add(1)
@@ -268,7 +280,7 @@ func (t *tracker) grow(c *recChunk) {
 		}
 	}
 	clear(t.chunks[len(kept):])
-	nc := &recChunk{recs: make([]taskRec, chunkSize)}
+	nc := newChunk()
 	t.chunks = append(kept, nc)
 	t.cur.Store(nc)
 }
