@@ -29,12 +29,17 @@ import (
 // or the Run it was called for.
 //
 // While no Observer is given, a Run pays one atomic load for the chance of
-// one, and a task a nil check.
+// one, and a task a nil check; the same holds for the tasks of a nursery
+// the Observer chose not to watch.
 type Observer interface {
 	// NurseryStarted is called with the context Run was given; the
 	// context it returns is the one the nursery's is made from, which the
-	// body and the tasks see (return ctx to add nothing).
-	NurseryStarted(ctx context.Context, n *NurseryEvent) context.Context
+	// body and the tasks see (return ctx to add nothing). It also says
+	// whether to watch the nursery: if not, NurseryEnded is not called for
+	// it and its tasks are not observed, at no cost to them (a tracer
+	// under a parent span that is not sampled); the nurseries nested in it
+	// are offered to the Observer all the same.
+	NurseryStarted(ctx context.Context, n *NurseryEvent) (context.Context, bool)
 	// NurseryEnded is called with the context NurseryStarted returned,
 	// and what Run returns: its error, or the *PanicError it panics with.
 	NurseryEnded(ctx context.Context, n *NurseryEvent, err error)
@@ -80,13 +85,37 @@ type TaskEvent struct {
 // passed to Go, Spawn or Start, where it is called.
 func (e *TaskEvent) Location() (function, file string, line int) { return location(e.fn) }
 
+// location names the function whose entry is pc, and where it is defined,
+// once per function: observers ask for every task.
 func location(pc uintptr) (function, file string, line int) {
-	f := runtime.FuncForPC(pc)
-	if f == nil {
-		return "", "", 0
+	locations.mu.RLock()
+	l, ok := locations.m[pc]
+	locations.mu.RUnlock()
+	if ok {
+		return l.function, l.file, l.line
 	}
-	file, line = f.FileLine(f.Entry())
-	return f.Name(), file, line
+	if f := runtime.FuncForPC(pc); f != nil {
+		l.file, l.line = f.FileLine(f.Entry())
+		l.function = f.Name()
+	}
+	locations.mu.Lock()
+	if locations.m == nil {
+		locations.m = map[uintptr]funcLocation{}
+	}
+	locations.m[pc] = l
+	locations.mu.Unlock()
+	return l.function, l.file, l.line
+}
+
+type funcLocation struct {
+	function, file string
+	line           int
+}
+
+// locations caches location's answers.
+var locations struct {
+	mu sync.RWMutex
+	m  map[uintptr]funcLocation
 }
 
 // An Outcome says how a task ended.
@@ -178,12 +207,13 @@ type observerKey struct{}
 
 // An observation is what an observed nursery keeps of its observers.
 type observation struct {
-	obs    Observer        // nil if only traced
-	ctx    context.Context // what NurseryStarted returned
-	ev     NurseryEvent
-	traced *trace.Task // the nursery's trace task, if tracing was on when it started
-	cause  atomic.Pointer[TaskEvent]
-	logged atomic.Bool // the cancellation was logged to the trace
+	obs      Observer        // nil if only traced
+	watching bool            // obs watches this nursery and its tasks
+	ctx      context.Context // what NurseryStarted returned
+	ev       NurseryEvent
+	traced   *trace.Task // the nursery's trace task, if tracing was on when it started
+	cause    atomic.Pointer[TaskEvent]
+	logged   atomic.Bool // the cancellation was logged to the trace
 }
 
 // A taskObservation is what an observed task keeps.
@@ -234,8 +264,8 @@ func (n *Nursery) observe(ctx context.Context, body any) context.Context {
 		trace.Log(ctx, "nursery", quote(o.ev.Name)+" "+fn+" at "+file+":"+itoa(line))
 	}
 	if obs != nil {
-		ctx = obs.NurseryStarted(ctx, &o.ev)
-		observedNow.active.Add(1)
+		ctx, o.watching = obs.NurseryStarted(ctx, &o.ev)
+		observedNow.active.Add(1) // the nested nurseries look for it
 	}
 	o.ctx = ctx
 	n.cfg.obs = o
@@ -270,7 +300,9 @@ func (o *observation) end(n *Nursery, err error) {
 		o.traced.End()
 	}
 	if o.obs != nil {
-		o.obs.NurseryEnded(o.ctx, &o.ev, err)
+		if o.watching {
+			o.obs.NurseryEnded(o.ctx, &o.ev, err)
+		}
 		observedNow.active.Add(-1)
 	}
 }
@@ -286,7 +318,7 @@ func (n *Nursery) observeTask(s *spec) context.Context {
 		t.ev.fn = funcPC(s.fn)
 	}
 	s.obs = t
-	if o.obs != nil {
+	if o.watching {
 		t.ctx = o.obs.TaskStarted(s.ctx, &t.ev)
 	}
 	return t.ctx
@@ -309,26 +341,8 @@ func (t *taskObservation) regionType() string {
 	return funcName(t.ev.fn)
 }
 
-// funcNames caches the names of task functions, the regions' types.
-var funcNames struct {
-	mu    sync.RWMutex
-	names map[uintptr]string
-}
-
 func funcName(pc uintptr) string {
-	funcNames.mu.RLock()
-	name, ok := funcNames.names[pc]
-	funcNames.mu.RUnlock()
-	if ok {
-		return name
-	}
-	name, _, _ = location(pc)
-	funcNames.mu.Lock()
-	if funcNames.names == nil {
-		funcNames.names = map[uintptr]string{}
-	}
-	funcNames.names[pc] = name
-	funcNames.mu.Unlock()
+	name, _, _ := location(pc)
 	return name
 }
 
@@ -363,7 +377,7 @@ func (t *taskObservation) ended(n *Nursery, err error, p *PanicError, goexit err
 	if t.o.traced != nil && r.Outcome != TaskOK {
 		trace.Log(t.ctx, "nursery.task."+r.Outcome.String(), quote(t.ev.Name)+": "+r.Err.Error())
 	}
-	if t.o.obs != nil {
+	if t.o.watching {
 		t.o.obs.TaskEnded(t.ctx, &t.ev, r)
 	}
 }
@@ -389,6 +403,13 @@ func quote(s string) string {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// observesTasks reports whether the tasks of n are observed: watched by an
+// Observer, or traced.
+func (n *Nursery) observesTasks() bool {
+	o := n.cfg.obs
+	return o != nil && (o.watching || o.traced != nil)
+}
 
 // goObserved is Go for an observed nursery: the task takes the general
 // path, where it is observed.

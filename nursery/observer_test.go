@@ -32,7 +32,7 @@ func newRecorder(t *testing.T) *recorder {
 		results: map[string]nursery.TaskResult{}, events: map[string]*nursery.TaskEvent{}}
 }
 
-func (r *recorder) NurseryStarted(ctx context.Context, n *nursery.NurseryEvent) context.Context {
+func (r *recorder) NurseryStarted(ctx context.Context, n *nursery.NurseryEvent) (context.Context, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	parent := ""
@@ -40,7 +40,7 @@ func (r *recorder) NurseryStarted(ctx context.Context, n *nursery.NurseryEvent) 
 		parent = " in " + n.Parent.Name
 	}
 	r.lines = append(r.lines, "start "+n.Name+parent)
-	return context.WithValue(ctx, recorderKey{}, "nursery "+n.Name)
+	return context.WithValue(ctx, recorderKey{}, "nursery "+n.Name), !strings.HasPrefix(n.Name, "unwatched")
 }
 
 func (r *recorder) NurseryEnded(ctx context.Context, n *nursery.NurseryEvent, err error) {
@@ -191,5 +191,33 @@ func TestWithObserverNilPanics(t *testing.T) {
 	p := recoverPanic(func() { nursery.WithObserver(nil) })
 	if p == nil || !strings.Contains(fmt.Sprint(p), "WithObserver(nil)") {
 		t.Errorf("WithObserver(nil) panicked with %v", p)
+	}
+}
+
+// A nursery the Observer chose not to watch is not ended to it, nor are its
+// tasks observed; the nurseries nested in it are offered all the same.
+func TestObserverChoosesWhatToWatch(t *testing.T) {
+	r := newRecorder(t)
+	err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
+		n.Go(func(ctx context.Context) error { return nil }, nursery.WithName("unseen"))
+		n.Go(func(ctx context.Context) error {
+			return nursery.Run(ctx, func(ctx context.Context, m *nursery.Nursery) error {
+				m.Go(func(ctx context.Context) error { return nil }, nursery.WithName("seen"))
+				return nil
+			}, nursery.WithName("watched"))
+		})
+		return nil
+	}, nursery.WithName("unwatched"), nursery.WithObserver(r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.results["unseen"]; ok {
+		t.Error("a task of an unwatched nursery was observed")
+	}
+	if _, ok := r.results["seen"]; !ok || !slices.Contains(r.lines, "start watched in unwatched") || !slices.Contains(r.lines, "end watched: <nil>") {
+		t.Errorf("the nested nursery was not observed: %q", r.lines)
+	}
+	if slices.ContainsFunc(r.lines, func(l string) bool { return strings.HasPrefix(l, "end unwatched") }) {
+		t.Errorf("an unwatched nursery ended to the observer: %q", r.lines)
 	}
 }

@@ -375,7 +375,7 @@ func (n *Nursery) Go(fn func(ctx context.Context) error, opts ...TaskOption) {
 
 // goConfigured is Go for a nursery with options: under a limit, or tracked.
 func (n *Nursery) goConfigured(fn func(ctx context.Context) error) {
-	if n.cfg.obs != nil {
+	if n.cfg.obs != nil && n.observesTasks() {
 		n.goObserved(fn)
 		return
 	}

@@ -97,7 +97,7 @@ func (n *Nursery) runSpec(s *spec) {
 	}()
 	var err error
 	ctx := s.ctx
-	if n.cfg != nil && n.cfg.obs != nil {
+	if n.cfg != nil && n.cfg.obs != nil && n.observesTasks() {
 		ctx = n.observeTask(s)
 	}
 	if s.name != "" {
