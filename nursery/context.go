@@ -2,27 +2,47 @@ package nursery
 
 import (
 	"context"
+	"time"
 
 	"github.com/structured-go/structured/internal/scope"
 )
 
-// nctx is a nursery's context: a standard cancelCtx (made by
-// context.WithCancelCause under Run's ctx), seen through a front that lives
-// in the Nursery and so costs no allocation of its own. To the standard
-// library it is its own kind of context: Value answers the standard
-// library's private key with the cancelCtx whose Done is nctx's, so that a
-// context derived from the nursery's, through any number of WithValue
-// layers (a request id, a logger, pprof labels, a tracing span), is attached
-// to it without a goroutine and is cancelled in the same call that cancels
-// the nursery. Its Err, Done, Deadline and Cause are the cancelCtx's,
+// nctx is a nursery's context. To the standard library it is one of its
+// own: Value answers the standard library's private key with a standard
+// cancelCtx (inner, made by context.WithCancelCause under Run's ctx) whose
+// Done is nctx's, so that a context derived from the nursery's, through any
+// number of WithValue layers (a request id, a logger, pprof labels, a
+// tracing span), is attached to it without a goroutine and is cancelled in
+// the same call that cancels the nursery; Err and Cause are inner's,
 // consistent as the standard library makes them.
 //
-// The front answers two keys of its own: the tracker of a tracked nursery,
-// for the nurseries nested in it, and the nursery as a scope.Owner, for the
-// cancel scopes nested in it (see relayState).
+// inner is made the first time someone waits on Done, derives a context,
+// asks for the cause, or asks for Err once there is something to report:
+// a Run whose tasks never look at their context (or only ask Err while it
+// is nil) costs no context of its own. Until then, the nursery's
+// cancellation is recorded in the nursery, and inner starts cancelled.
+//
+// nctx lives in the Nursery, so it costs no allocation of its own, and
+// answers two keys of its own: the tracker of a tracked nursery, for the
+// nurseries nested in it, and the nursery as a scope.Owner, for the cancel
+// scopes nested in it (see relayState).
 type nctx struct {
-	context.Context // the cancelCtx
-	n               *Nursery
+	n *Nursery
+}
+
+func (c *nctx) Deadline() (time.Time, bool) { return c.n.parent.Deadline() }
+
+func (c *nctx) Done() <-chan struct{} { return c.n.innerCtx().Done() }
+
+func (c *nctx) Err() error {
+	n := c.n
+	if n.innerMade.Load() {
+		return n.inner.Err()
+	}
+	if n.cancelled.Load() || n.parent.Err() != nil {
+		return n.innerCtx().Err() // made done: Err never comes before Done
+	}
+	return nil
 }
 
 func (c *nctx) Value(key any) any {
@@ -35,12 +55,16 @@ func (c *nctx) Value(key any) any {
 		if c.n.cfg != nil && c.n.cfg.obs != nil && c.n.cfg.obs.obs != nil {
 			return c.n.cfg.obs
 		}
+	case *int: // the type of the standard library's key
+		if scope.IsCancelCtxKey(key) {
+			return c.n.innerCtx().Value(key)
+		}
 	default:
 		if scope.IsOwnerKey(key) {
 			return c.n
 		}
 	}
-	return c.Context.Value(key)
+	return c.n.parent.Value(key)
 }
 
 func (c *nctx) String() string { return "nursery context" }
@@ -49,16 +73,53 @@ func (c *nctx) String() string { return "nursery context" }
 func (n *Nursery) begin(parent context.Context) {
 	n.parent = parent
 	n.c.n = n
-	n.c.Context, n.stop = context.WithCancelCause(parent)
+}
+
+// innerCtx returns inner, made if it is not yet: under the parent, and
+// cancelled at once if the nursery was. It is made outside the lock, as the
+// standard library asks the parent, which may run links that take it.
+func (n *Nursery) innerCtx() context.Context {
+	if n.innerMade.Load() {
+		return n.inner
+	}
+	in, stop := context.WithCancelCause(n.parent)
+	n.mu.Lock()
+	if n.innerMade.Load() { // made meanwhile by another caller: use that one
+		n.mu.Unlock()
+		stop(nil)
+		return n.inner
+	}
+	n.inner, n.stop = in, stop
+	n.innerMade.Store(true)
+	cancelled, cause := n.cancelled.Load(), n.cause
+	n.mu.Unlock()
+	if cancelled {
+		stop(cause)
+	}
+	return in
 }
 
 // cancel cancels the nursery's context with cause, if nothing has yet, and
 // runs the links of the scopes nested in it: when cancel returns, every
 // context derived from the nursery's is done.
 func (n *Nursery) cancel(cause error) {
-	n.stop(cause)
+	if cause == nil {
+		cause = context.Canceled
+	}
+	n.mu.Lock()
+	if n.cancelled.Load() {
+		n.mu.Unlock()
+		return
+	}
+	n.cause = cause
+	n.cancelled.Store(true)
+	stop := n.stop
+	n.mu.Unlock()
+	if stop != nil {
+		stop(cause)
+	}
 	if n.cfg != nil && (n.cfg.tr != nil || n.cfg.obs != nil) {
-		n.noteCancel() // for the tree and the trace
+		n.noteCancel(cause) // for the tree and the trace
 	}
 	if n.hasLinks.Load() {
 		n.runLinks()
@@ -69,9 +130,8 @@ func (n *Nursery) cancel(cause error) {
 // cancelled with context.Canceled as its cause, as errgroup's is, unless
 // something cancelled it before; nothing of the nursery stays linked.
 func (n *Nursery) end() {
-	n.stop(nil)
+	n.cancel(context.Canceled)
 	if n.hasLinks.Load() {
-		n.runLinks()
 		n.mu.Lock()
 		o, l := n.st.lk.relay.owner, n.st.lk.relay.link
 		n.st.lk.relay.owner, n.st.lk.relay.link = nil, nil
@@ -128,7 +188,7 @@ func (n *Nursery) Link(l *scope.Link) (added, complete bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	lk := n.st.lk // made by relayOnce
-	if n.c.Context.Err() != nil || !lk.links.Add(l) {
+	if n.cancelled.Load() || n.inner != nil && n.inner.Err() != nil || !lk.links.Add(l) {
 		return false, false
 	}
 	return true, lk.relay.complete
@@ -142,7 +202,7 @@ func (n *Nursery) Unlink(l *scope.Link) bool {
 }
 
 // Done is the Done of the nursery's context; see scope.Owner.
-func (n *Nursery) Done() <-chan struct{} { return n.c.Context.Done() }
+func (n *Nursery) Done() <-chan struct{} { return n.innerCtx().Done() }
 
 // relayOnce links the nursery to its parent's owner, the first time a
 // scope links itself to the nursery. It runs without the nursery's lock:

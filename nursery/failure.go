@@ -31,8 +31,7 @@ func unwound(r any, o origin) (*PanicError, error) {
 // failure, also in collect-all mode.
 func (n *Nursery) recordUnwound(p *PanicError, goexit error, o origin) error {
 	if p != nil {
-		n.recordPanic(p, o)
-		return p
+		return n.recordPanic(p, o)
 	}
 	n.mu.Lock()
 	n.appendLocked(goexit, goexit, o.handed, true)
@@ -50,14 +49,38 @@ func (n *Nursery) cancelWith(cause error) {
 // recordPanic keeps the first panic; the caller cancels the nursery with it,
 // also in collect-all mode: a panic is a bug, not a result. Later panics are
 // kept as errors and end up in the first one's Suppressed.
-func (n *Nursery) recordPanic(p *PanicError, o origin) {
+//
+// A panic with the very *PanicError the nursery recorded first (handed out
+// by Task.Wait and re-raised, `if err != nil { panic(err) }`) is that panic
+// coming back, as returning it would be: it is not recorded again, nor
+// counted as crossing a nursery. recordPanic returns the panic to cancel
+// the nursery with.
+func (n *Nursery) recordPanic(p *PanicError, o origin) *PanicError {
 	n.mu.Lock()
-	if st := n.stateLocked(); st.panic == nil {
+	defer n.mu.Unlock()
+	st := n.stateLocked()
+	switch {
+	case st.panic == nil:
 		st.panic = p
-	} else {
+	case p.from != nil && p.from == st.panic:
+		return st.panic
+	case p.from != nil && n.recordedLocked(p.from):
+		return p.from
+	default:
 		n.appendLocked(p, p, o.handed, false)
 	}
-	n.mu.Unlock()
+	return p
+}
+
+// recordedLocked reports whether p is one of the errors recorded after the
+// first panic.
+func (n *Nursery) recordedLocked(p *PanicError) bool {
+	for _, e := range n.st.errs {
+		if e.err == error(p) {
+			return true
+		}
+	}
+	return false
 }
 
 // appendLocked records a real error at the end.
@@ -88,7 +111,7 @@ func (n *Nursery) fail(ctx context.Context, err error, o origin) (cause error) {
 	own := ctx == n.ctx()
 	var isEcho bool
 	if own {
-		if cerr := n.c.Context.Err(); cerr != nil {
+		if cerr := n.c.Err(); cerr != nil {
 			if err == context.Canceled && cerr == context.Canceled {
 				// The commonest echo, bare: nothing more to learn from it
 				// (at best it equals the parent's error, which Run reports
@@ -96,7 +119,7 @@ func (n *Nursery) fail(ctx context.Context, err error, o origin) (cause error) {
 				n.canceledEcho.Store(true)
 				return nil
 			}
-			isEcho = echo.Match(err, cerr, context.Cause(n.c.Context))
+			isEcho = echo.Match(err, cerr, context.Cause(&n.c))
 		}
 	} else {
 		isEcho = echo.Of(ctx, err)

@@ -364,7 +364,7 @@ func (t *taskObservation) ended(n *Nursery, err error, p *PanicError, goexit err
 		r.Outcome, r.Err = TaskExited, goexit
 	case err == nil:
 		r.Outcome = TaskOK
-	case errors.Is(context.Cause(n.c.Context), errLost) && echo.Of(t.ctx, err):
+	case errors.Is(n.causeNow(), errLost) && echo.Of(t.ctx, err):
 		r.Outcome = TaskLostRace
 	case echo.Of(t.ctx, err):
 		r.Outcome = TaskCancelled
@@ -380,6 +380,13 @@ func (t *taskObservation) ended(n *Nursery, err error, p *PanicError, goexit err
 	if t.o.watching {
 		t.o.obs.TaskEnded(t.ctx, &t.ev, r)
 	}
+}
+
+// causeNow is the cause of the nursery's cancellation, or nil.
+func (n *Nursery) causeNow() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.cause
 }
 
 // traceCancel logs the nursery's cancellation to its trace task, once.
@@ -450,9 +457,12 @@ func (n *Nursery) endObserved(err error) {
 	}
 }
 
-// noteCancel records the nursery's cancellation in the tree and the trace.
-func (n *Nursery) noteCancel() {
-	cause := context.Cause(n.c.Context)
+// noteCancel records the nursery's cancellation with cause in the tree and
+// the trace, unless it is the end of Run.
+func (n *Nursery) noteCancel(cause error) {
+	if n.live.Load()&closedBit != 0 {
+		return // Run ends its context as it returns: not a cancellation
+	}
 	if n.cfg.tr != nil {
 		n.cfg.tr.markCancelled(cause)
 	}

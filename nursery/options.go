@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"reflect"
 )
 
 // An Option configures a nursery. Pass options to Run, and to Map, ForEach
@@ -107,6 +108,9 @@ type Semaphore interface {
 func WithSemaphore(s Semaphore) Option {
 	if s == nil {
 		panic("nursery: WithSemaphore(nil): a Semaphore is needed")
+	}
+	if v := reflect.ValueOf(s); v.Kind() == reflect.Pointer && v.IsNil() {
+		panic(fmt.Sprintf("nursery: WithSemaphore((%T)(nil)): a Semaphore is needed, not a nil pointer", s))
 	}
 	return optionFunc(func(c *config) { c.shared = s })
 }

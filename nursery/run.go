@@ -2,6 +2,7 @@ package nursery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/pprof"
 	"runtime/trace"
@@ -22,16 +23,24 @@ const closedBit = 1 << 62
 // goroutine, as long as the nursery is open. A Nursery is not valid unless
 // Run made it: the zero value must not be used.
 type Nursery struct {
-	// c is the nursery's context: a standard cancelCtx, cancelled by
-	// Cancel, by the first failure, by the parent, and when Run returns,
-	// seen through a front that names it and answers the nursery's own
-	// keys (see nctx).
+	// c is the nursery's context (see nctx): cancelled by Cancel, by the
+	// first failure, by the parent, and when Run returns.
 	c      nctx
 	parent context.Context
-	stop   context.CancelCauseFunc
 
-	// mu guards the fields below from first on, and what st holds.
+	// mu guards inner, stop and cause, the fields from first on, and what
+	// st holds.
 	mu sync.Mutex
+
+	// inner is the standard context behind c, made on first use, and stop
+	// its cancel func; innerMade says they are set. cancelled says the
+	// nursery cancelled itself (Cancel, a failure, the end of Run), with
+	// cause.
+	inner     context.Context
+	stop      context.CancelCauseFunc
+	innerMade atomic.Bool
+	cancelled atomic.Bool
+	cause     error
 
 	// live counts the body, the tasks that have not returned yet, and the
 	// goroutine that feeds queued tasks to a full limit. When it drops to
@@ -256,8 +265,7 @@ func (n *Nursery) bodyUnwound(r any, stuck *stuckWatch) {
 	var goexit error
 	if r != nil {
 		p := newPanicError(r, origin{body: true})
-		n.recordPanic(p, origin{body: true})
-		n.cancel(p)
+		n.cancel(n.recordPanic(p, origin{body: true}))
 	} else {
 		goexit = goexitError(origin{body: true})
 		n.cancel(goexit)
@@ -306,13 +314,31 @@ func (n *Nursery) result() error {
 // parentEcho is the error that reports the parent's cancellation: the first
 // echo of it that a task returned, or the parent's own error; nil if the
 // parent is not done.
+//
+// An echo that is the parent's cause and does not match its error (a
+// CancelCauseFunc given errors.New("user pressed stop")) keeps its words and
+// is wrapped so that errors.Is(err, ctx.Err()) holds, as Run promises.
 func (n *Nursery) parentEcho() error {
 	err := n.parent.Err()
 	if err != nil && n.st != nil && n.st.echo != nil {
+		if !errors.Is(n.st.echo, err) {
+			return &causeEcho{cause: n.st.echo, ctxErr: err}
+		}
 		return n.st.echo
 	}
 	return err
 }
+
+// A causeEcho is the cause of a parent's cancellation, reported by Run as
+// the echo of that cancellation: its words, and errors.Is matches both the
+// cause and the parent's context error.
+type causeEcho struct {
+	cause, ctxErr error
+}
+
+func (e *causeEcho) Error() string        { return e.cause.Error() }
+func (e *causeEcho) Unwrap() error        { return e.cause }
+func (e *causeEcho) Is(target error) bool { return target == e.ctxErr }
 
 // errors returns the real errors, in order.
 func (n *Nursery) errors() []error {

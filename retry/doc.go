@@ -94,6 +94,22 @@
 // running, if it is slow to answer, and take whichever succeeds first (The
 // Tail at Scale's hedged requests). Use them only for idempotent work.
 //
-// The module's cookbook, in its docs directory, has recipes for these patterns
-// beside their Python originals: docs/retries.md (retries).
+// # Breakers and throttles
+//
+// A Breaker (NewBreaker) stops calling a downstream that is down: after
+// enough failures it opens, refuses calls at once with an error wrapping
+// ErrOpen that names the failure that opened it, lets a few probes through
+// once its open time has passed, and closes when they succeed. A Throttle
+// (NewThrottle) is the client-side throttling of Google's SRE book: it
+// refuses locally, with a probability that grows as the downstream accepts
+// fewer requests than it is sent. WithBreaker and WithThrottle put them in
+// front of Do's attempts: an open breaker's remaining time is a hint, so Do
+// waits it out, or gives up with an error matching both its reason and
+// ErrOpen. Refusals cost no attempt of the budget. For a limit that follows
+// a downstream's capacity, see ratelimit.Adaptive.
+//
+// The module's cookbook, in its docs directory, has recipes for these
+// patterns beside their Python originals: docs/retries.md (retries) and
+// docs/protect-a-downstream.md (which of a limit, an adaptive limit, a
+// breaker, a throttle and a retry budget for which failure).
 package retry

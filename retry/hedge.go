@@ -42,6 +42,7 @@ func hedge[T any, F caller[T]](ctx context.Context, f F, caller *config) (T, err
 		delay = c.latency.Percentile()
 	}
 	results := make(chan result)
+	gaveUp := 0 // the attempts started when Do gave up, if it did
 
 	runErr := nursery.Run(ctx, func(nctx context.Context, n *nursery.Nursery) error {
 		var (
@@ -66,7 +67,9 @@ func hedge[T any, F caller[T]](ctx context.Context, f F, caller *config) (T, err
 			})
 		}
 		finish := func(err error) error {
-			outErr = c.giveUp(started, err)
+			// The hook runs once Run has returned: an attempt still
+			// running may yet panic, and a panic is no giving up.
+			outErr, gaveUp = err, started
 			n.Cancel(errGaveUp)
 			return nil
 		}
@@ -172,6 +175,9 @@ func hedge[T any, F caller[T]](ctx context.Context, f F, caller *config) (T, err
 	})
 	if won {
 		return out, nil
+	}
+	if gaveUp > 0 {
+		return out, c.giveUp(gaveUp, outErr)
 	}
 	if outErr == nil {
 		outErr = runErr

@@ -26,6 +26,8 @@ type config struct {
 	hedge          bool
 	hedgeDelay     time.Duration
 	latency        *Latency
+	breaker        *Breaker
+	throttle       *Throttle
 }
 
 // The defaults, documented in the package doc.
@@ -82,6 +84,10 @@ func (c *config) set(o Option, fn string) {
 		c.budget = o.b
 	case hedgeOption:
 		c.hedge, c.hedgeDelay, c.latency = true, o.d, o.l
+	case breakerOption:
+		c.breaker = o.b
+	case throttleOption:
+		c.throttle = o.t
 	case *policy:
 		for _, o := range o.opts {
 			c.set(o, fn)

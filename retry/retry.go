@@ -158,8 +158,16 @@ func loop[T any, F caller[T]](ctx context.Context, f F, c *config, start time.Ti
 	}
 }
 
-// attempt calls f once, under AttemptTimeout if there is one.
+// attempt calls f once, under AttemptTimeout if there is one, through the
+// Throttle and the Breaker if there are.
 func attempt[T any, F caller[T]](ctx context.Context, f F, c *config) (T, error) {
+	if c.breaker != nil || c.throttle != nil {
+		return guard(ctx, c.breaker, c.throttle, f, func(ctx context.Context, f F) (T, error) { return once(ctx, f, c) })
+	}
+	return once(ctx, f, c)
+}
+
+func once[T any, F caller[T]](ctx context.Context, f F, c *config) (T, error) {
 	if c.attemptTimeout > 0 {
 		return timeout.Call(ctx, c.attemptTimeout, f.call)
 	}
@@ -185,7 +193,7 @@ func (c *config) failed(ctx context.Context, err error, h *history, n int) (erro
 		return err, true
 	}
 	h.add(err)
-	if c.budget != nil {
+	if c.budget != nil && !refused(err) {
 		c.budget.failure()
 	}
 	return nil, false

@@ -166,6 +166,8 @@ func TestEveryDiffOnTheMigrationPagesIsTheDiffOfItsCode(t *testing.T) {
 		"migrating-from-go-retry.md",
 		"migrating-from-conc.md",
 		"migrating-from-rill.md",
+		"migrating-from-x-time-rate.md",
+		"migrating-from-x-sync-semaphore.md",
 	} {
 		if checked[page] == 0 {
 			t.Errorf("docs/%s shows no checked diff of a port", page)

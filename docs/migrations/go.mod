@@ -13,6 +13,8 @@ require (
 	github.com/sourcegraph/conc v0.3.0
 	github.com/structured-go/structured v0.0.0
 	go.uber.org/goleak v1.3.0
+	golang.org/x/sync v0.14.0
+	golang.org/x/time v0.15.0
 )
 
 require go.uber.org/multierr v1.11.0 // indirect
