@@ -35,6 +35,7 @@ type config struct {
 	signals        []os.Signal
 	track          bool         // WithTracking
 	stuck          *stuckReport // WithStuckReport
+	stuckTrace     snapshotter  // WithStuckTrace
 	untilCancelled bool         // UntilCancelled
 	observer       Observer     // WithObserver
 	obs            *observation // the nursery's observation, if observed or traced
@@ -58,6 +59,9 @@ func parseOptions(opts []Option, name string) *config {
 			panic("nursery: " + name + " called with a nil Option")
 		}
 		opt.applyToRun(c)
+	}
+	if c.stuckTrace != nil {
+		c.checkStuckTrace()
 	}
 	return c
 }

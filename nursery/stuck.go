@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"sync"
 	"time"
@@ -56,6 +57,20 @@ func (UntilCancelledOption) applyToRun(c *config) { c.untilCancelled = true }
 // until it has been cancelled. Given to Run, it says so of every task of
 // the nursery, and of the body's return: the nursery waits by design.
 func UntilCancelled() UntilCancelledOption { return UntilCancelledOption{} }
+
+// A snapshotter writes a snapshot of the execution trace, for the stuck
+// report (WithStuckTrace), and returns the file's name.
+type snapshotter interface {
+	snapshot() (string, error)
+}
+
+// checkStuckTrace makes sure WithStuckTrace comes with the report it adds
+// to.
+func (c *config) checkStuckTrace() {
+	if c.stuck == nil {
+		panic("nursery: WithStuckTrace without WithStuckReport: the snapshot is taken when the report is made")
+	}
+}
 
 // stuckReport is what WithStuckReport asked for.
 type stuckReport struct {
@@ -209,6 +224,16 @@ func (w *stuckWatch) report(info NurseryInfo, stuck []TaskInfo, now time.Time) {
 	}
 	if info.Name != "" {
 		attrs = append(attrs, slog.String("nursery", info.Name))
+	}
+	if o := w.n.cfg.obs; o != nil && o.traced != nil {
+		trace.Log(o.ctx, "nursery.stuck", b.String())
+	}
+	if s := w.n.cfg.stuckTrace; s != nil {
+		if file, err := s.snapshot(); err != nil {
+			attrs = append(attrs, slog.String("trace_error", err.Error()))
+		} else {
+			attrs = append(attrs, slog.String("trace", file))
+		}
 	}
 	logger := w.r.logger
 	if logger == nil {
