@@ -20,8 +20,8 @@ import (
 type records chan map[string]string
 
 func (h records) Enabled(context.Context, slog.Level) bool { return true }
-func (h records) WithAttrs([]slog.Attr) slog.Handler        { return h }
-func (h records) WithGroup(string) slog.Handler             { return h }
+func (h records) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h records) WithGroup(string) slog.Handler            { return h }
 func (h records) Handle(_ context.Context, r slog.Record) error {
 	m := map[string]string{"msg": r.Message}
 	r.Attrs(func(a slog.Attr) bool { m[a.Key] = a.Value.String(); return true })
