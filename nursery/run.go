@@ -401,11 +401,14 @@ func (n *Nursery) Go(fn func(ctx context.Context) error, opts ...TaskOption) {
 
 // goConfigured is Go for a nursery with options: under a limit, or tracked.
 func (n *Nursery) goConfigured(fn func(ctx context.Context) error) {
-	if n.cfg.obs != nil && n.observesTasks() {
-		n.goObserved(fn)
-		return
-	}
 	q := queued{fn: fn}
+	if o := n.cfg.obs; o != nil {
+		if o.watching {
+			n.goObserved(fn) // see observer.go
+			return
+		}
+		q.traced = o.traced != nil
+	}
 	if tr := n.cfg.tr; tr != nil {
 		q.rec = tr.open("", fn, false)
 	}
@@ -420,6 +423,8 @@ func (n *Nursery) start(q queued) {
 	switch {
 	case q.s != nil:
 		go n.runSpec(q.s)
+	case q.traced:
+		go n.runTraced(q.fn, q.rec)
 	case q.rec != nil:
 		go n.runTracked(q.fn, q.rec)
 	default:
