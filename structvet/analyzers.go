@@ -8,3 +8,10 @@ import "golang.org/x/tools/go/analysis"
 func Analyzers() []*analysis.Analyzer {
 	return []*analysis.Analyzer{WaitSkip, BareGo, SleepCtx, FreshCtx, NurseryEscape, TaskCtx, ChanLoop}
 }
+
+// Experimental returns the rules that are off by default: those whose
+// findings were not true often enough on code they were not tuned on (see
+// the README). cmd/structvet runs them when named or with -experimental.
+func Experimental() []*analysis.Analyzer {
+	return nil
+}
