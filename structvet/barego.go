@@ -90,13 +90,13 @@ func runBareGo(pass *analysis.Pass) (any, error) {
 						return true // the bubble waits for every goroutine in it
 					}
 				}
-				if ret, owned := goOwned(pass, p, fn, n); !owned {
-					if ret == nil {
+				if rets, owned := goOwned(pass, p, fn, n); !owned {
+					if rets == nil {
 						r.report(n.Pos(), n.Call.Pos(), fmt.Sprintf("nothing waits for this goroutine before %s returns: start it in nursery.Run, whose tasks end before it returns, or join it (sync.WaitGroup, a done channel) on every path",
 							funcName(fn.node)))
 					} else {
-						r.report(n.Pos(), n.Call.Pos(), fmt.Sprintf("this goroutine outlives %s: %s is reached without waiting for it; start it in nursery.Run, or wait for it on every path",
-							funcName(fn.node), fn.where(pass, ret)))
+						r.report(n.Pos(), n.Call.Pos(), fmt.Sprintf("this goroutine outlives %s: %s without waiting for it; start it in nursery.Run, or wait for it on every path",
+							funcName(fn.node), fn.whereAll(pass, rets)))
 					}
 				}
 			}
@@ -107,9 +107,9 @@ func runBareGo(pass *analysis.Pass) (any, error) {
 }
 
 // goOwned reports whether the goroutine that g starts has an owner; if not,
-// ret is the return reached without waiting for it (nil if nothing ever
+// rets are the returns reached without waiting for it (nil if nothing ever
 // waits for it).
-func goOwned(pass *analysis.Pass, p *pkgInfo, fn *function, g *ast.GoStmt) (ret *ast.ReturnStmt, owned bool) {
+func goOwned(pass *analysis.Pass, p *pkgInfo, fn *function, g *ast.GoStmt) (rets []*ast.ReturnStmt, owned bool) {
 	info := pass.TypesInfo
 	if addsToOthersGroup(info, fn) {
 		return nil, true // counted in a group the caller waits on
@@ -158,15 +158,16 @@ func goOwned(pass *analysis.Pass, p *pkgInfo, fn *function, g *ast.GoStmt) (ret 
 		blockWait: func(b *cfg.Block) bool {
 			return len(locals) > 0 && (blockWaitsOn(info, b, locals) || loopWaits(info, b, locals))
 		},
+		info: info,
 	}
-	_, ret = f.leak(fn.g, selectComms(fn.body))
-	if ret == nil {
+	_, rets = f.leak(fn.g, fn.body, selectComms(fn.body))
+	if rets == nil {
 		return nil, true // waited for on every path, or never returns
 	}
 	if len(locals) == 0 || !anyWait(info, fn.body, locals) {
 		return nil, false
 	}
-	return ret, false
+	return rets, false
 }
 
 // goSignals returns what the goroutine of g signals: in its function

@@ -1,7 +1,10 @@
 package structvet
 
 import (
+	"cmp"
 	"go/ast"
+	"go/types"
+	"slices"
 
 	"golang.org/x/tools/go/cfg"
 )
@@ -24,6 +27,8 @@ type flow struct {
 	// blockWait reports whether entering b waits: a select case or a range
 	// loop that receives from the channel waited on.
 	blockWait func(b *cfg.Block) bool
+	// info resolves the variables of conditions.
+	info *types.Info
 }
 
 // event kinds, in the order they happen inside one node.
@@ -79,30 +84,39 @@ func (f *flow) events(n ast.Node) []event {
 	return evs
 }
 
-// leak returns a start node and a return statement such that some path
-// reaches the return after the start without a wait in between (nil, nil if
-// there is none). comms holds the communication clauses of the function's
-// select statements: the CFG evaluates them all before the select, and
-// blockWait accounts for them where the chosen case begins.
-func (f *flow) leak(g *cfg.CFG, comms map[ast.Node]bool) (ast.Node, *ast.ReturnStmt) {
+// leak returns a start node and every return statement that some path
+// reaches after a start without a wait in between, in the order of the
+// source (nil, nil if there is none). comms holds the communication clauses
+// of the function's select statements: the CFG evaluates them all before
+// the select, and blockWait accounts for them where the chosen case begins.
+//
+// Conditions are not evaluated, with one exception: a start made under a
+// condition that cannot change in the function (if tracker { wg.Add(1) })
+// takes, at a later test of the same condition (if tracker { wg.Wait() }),
+// only the branch it was made under.
+func (f *flow) leak(g *cfg.CFG, body *ast.BlockStmt, comms map[ast.Node]bool) (ast.Node, []*ast.ReturnStmt) {
 	if g == nil || len(g.Blocks) == 0 {
 		return nil, nil
 	}
+	conds := newCondInfo(f.info, body)
 	type state struct {
 		b                 *cfg.Block
 		started, deferred bool
+		start             ast.Node // the first start on the path, while started
 	}
 	seen := make(map[state]bool)
 	evCache := make(map[ast.Node][]event)
-	var search func(st state, startNode ast.Node) (ast.Node, *ast.ReturnStmt)
-	search = func(st state, startNode ast.Node) (ast.Node, *ast.ReturnStmt) {
+	rets := make(map[*ast.ReturnStmt]bool)
+	var first ast.Node
+	var search func(st state)
+	search = func(st state) {
 		if seen[st] {
-			return nil, nil
+			return
 		}
 		seen[st] = true
 		b := st.b
 		if st.started && f.blockWait != nil && f.blockWait(b) {
-			st.started = false
+			st.started, st.start = false, nil
 		}
 		for _, n := range b.Nodes {
 			if comms[n] {
@@ -117,32 +131,47 @@ func (f *flow) leak(g *cfg.CFG, comms map[ast.Node]bool) (ast.Node, *ast.ReturnS
 				switch e {
 				case evStart:
 					if !st.started {
-						startNode = n
+						st.start = n
 					}
 					st.started = true
 				case evWait:
-					st.started = false
+					st.started, st.start = false, nil
 				case evDeferWait:
 					st.deferred = true
 				}
 			}
 			if ret, ok := n.(*ast.ReturnStmt); ok && st.started && !st.deferred {
-				return startNode, ret
+				rets[ret] = true
+				if first == nil || st.start.Pos() < first.Pos() {
+					first = st.start
+				}
 			}
 		}
 		if st.deferred {
-			return nil, nil // every return from here on waits
+			return // every return from here on waits
 		}
-		for _, s := range b.Succs {
-			next := st
-			next.b = s
-			if sn, ret := search(next, startNode); ret != nil {
-				return sn, ret
+		succs := b.Succs
+		if st.started && len(succs) == 2 && len(b.Nodes) > 0 {
+			if branch, ok := conds.taken(st.start, b.Nodes[len(b.Nodes)-1]); ok {
+				succs = succs[branch : branch+1]
 			}
 		}
+		for _, s := range succs {
+			next := st
+			next.b = s
+			search(next)
+		}
+	}
+	search(state{b: g.Blocks[0]})
+	if len(rets) == 0 {
 		return nil, nil
 	}
-	return search(state{b: g.Blocks[0]}, nil)
+	out := make([]*ast.ReturnStmt, 0, len(rets))
+	for r := range rets {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b *ast.ReturnStmt) int { return cmp.Compare(a.Pos(), b.Pos()) })
+	return first, out
 }
 
 // selectComms returns the communication statements of the select

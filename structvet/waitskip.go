@@ -41,22 +41,22 @@ func runWaitSkip(pass *analysis.Pass) (any, error) {
 			if groupOf(g.Type()) == waitGroup && !startsGoroutines && !hasGroupGo(info, fn, g) {
 				continue // Add without a goroutine: it counts something else
 			}
-			call, ret := waitSkipped(info, fn, g)
-			if ret == nil {
+			call, rets := waitSkipped(info, fn, g)
+			if rets == nil {
 				continue
 			}
 			sel := call.Fun.(*ast.SelectorExpr)
 			recv := types.ExprString(sel.X)
-			r.reportNode(call, fmt.Sprintf("%s.%s starts goroutines that %s reaches without %s.Wait: they outlive %s; run them in nursery.Run, which returns only after its tasks, or Wait on every path",
-				recv, sel.Sel.Name, fn.where(pass, ret), recv, funcName(fn.node)))
+			r.reportNode(call, fmt.Sprintf("%s.%s starts goroutines that outlive %s: %s without %s.Wait; run them in nursery.Run, which returns only after its tasks, or Wait on every path",
+				recv, sel.Sel.Name, funcName(fn.node), fn.whereAll(pass, rets), recv))
 		}
 	})
 	return nil, nil
 }
 
-// waitSkipped finds a start call on g and a return reached from it without
-// a Wait on g.
-func waitSkipped(info *types.Info, fn *function, g *types.Var) (*ast.CallExpr, *ast.ReturnStmt) {
+// waitSkipped finds a start call on g and the returns reached from it
+// without a Wait on g.
+func waitSkipped(info *types.Info, fn *function, g *types.Var) (*ast.CallExpr, []*ast.ReturnStmt) {
 	isStart := func(n ast.Node) bool {
 		call, ok := n.(*ast.CallExpr)
 		return ok && groupStart(info, call) == g
@@ -66,9 +66,10 @@ func waitSkipped(info *types.Info, fn *function, g *types.Var) (*ast.CallExpr, *
 		start:     isStart,
 		wait:      func(n ast.Node) bool { return waitsOn(info, n, vs) },
 		blockWait: func(b *cfg.Block) bool { return false },
+		info:      info,
 	}
-	node, ret := f.leak(fn.g, selectComms(fn.body))
-	if ret == nil {
+	node, rets := f.leak(fn.g, fn.body, selectComms(fn.body))
+	if rets == nil {
 		return nil, nil
 	}
 	var call *ast.CallExpr
@@ -87,7 +88,7 @@ func waitSkipped(info *types.Info, fn *function, g *types.Var) (*ast.CallExpr, *
 	if call == nil {
 		return nil, nil
 	}
-	return call, ret
+	return call, rets
 }
 
 // newGroup reports whether the local g holds a group made in the function:
