@@ -141,11 +141,11 @@ func run(dir string) ([]finding, error) {
 		return nil, err
 	}
 	var broken []string
-	packages.Visit(pkgs, nil, func(p *packages.Package) {
-		if len(p.Errors) > 0 && strings.HasPrefix(p.PkgPath, moduleOf(pkgs)) {
+	for _, p := range pkgs {
+		if len(p.Errors) > 0 {
 			broken = append(broken, p.ID)
 		}
-	})
+	}
 	if len(broken) > 0 {
 		fmt.Fprintf(os.Stderr, "precision: %d packages do not load and are left out: %s\n", len(broken), strings.Join(broken, ", "))
 	}
@@ -165,16 +165,6 @@ func run(dir string) ([]finding, error) {
 	}
 	slices.SortFunc(out, func(a, b finding) int { return comparePos(a.pos, b.pos) })
 	return out, nil
-}
-
-// moduleOf returns the path of the module the root packages belong to.
-func moduleOf(pkgs []*packages.Package) string {
-	for _, p := range pkgs {
-		if p.Module != nil {
-			return p.Module.Path
-		}
-	}
-	return ""
 }
 
 func appendFinding(out []finding, seen map[string]bool, dir, pos string, d analysis.Diagnostic) []finding {
