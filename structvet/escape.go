@@ -23,7 +23,10 @@ const (
 // by code that may run at another time (a literal other than a deferred one
 // or one called on the spot, or a goroutine it starts). Then whoever gets it
 // is its owner, and the rules leave it alone.
-func localEscapes(info *types.Info, body *ast.BlockStmt, v *types.Var) bool {
+//
+// A call of a function that starts goroutines on the group, or waits on
+// it (facts), is followed: it is a start or a wait, not a new holder.
+func localEscapes(info *types.Info, body *ast.BlockStmt, v *types.Var, facts *factSet) bool {
 	escaped := false
 	var stack []ast.Node
 	ast.Inspect(body, func(n ast.Node) bool {
@@ -39,7 +42,7 @@ func localEscapes(info *types.Info, body *ast.BlockStmt, v *types.Var) bool {
 		if !ok || info.Uses[id] != v {
 			return true
 		}
-		if !useIsFollowed(info, stack) {
+		if !useIsFollowed(info, stack) && !helperUse(info, stack, v, facts) {
 			escaped = true
 		}
 		return true
@@ -116,6 +119,30 @@ func useIsFollowed(info *types.Info, stack []ast.Node) bool {
 		return true
 	}
 	return false
+}
+
+// helperUse reports whether the use of v at the top of stack is an
+// argument of a call that starts goroutines on v or waits on it, made by the
+// function itself (not a literal that may run at another time).
+func helperUse(info *types.Info, stack []ast.Node, v *types.Var, facts *factSet) bool {
+	if facts == nil || len(stack) < 2 {
+		return false
+	}
+	i := len(stack) - 2
+	if u, ok := stack[i].(*ast.UnaryExpr); ok && u.Op == token.AND {
+		i--
+	}
+	if i < 0 {
+		return false
+	}
+	call, ok := stack[i].(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	if k := enclosingLit(stack); k != litNone && k != litNow && k != litDefer {
+		return false
+	}
+	return facts.helperStarts(info, call, v) || facts.helperWaits(info, call, v)
 }
 
 // enclosingLit returns how the function literals on stack run, taken

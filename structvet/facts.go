@@ -1,0 +1,638 @@
+package structvet
+
+import (
+	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+
+	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/analysis/passes/inspect"
+)
+
+// The rules look at one function at a time; what they need to know about
+// the functions it calls, in its own package or another, comes from facts:
+// a go/analysis fact per function, computed from its body where it is
+// declared and read wherever it is called.
+
+// funcFact is what the callers of a function need to know about it. Indices
+// count the parameters, or the results, from 0, the receiver aside.
+type funcFact struct {
+	// Starts holds the parameters that are groups on which the function
+	// starts goroutines (Go, Add) without waiting for them: calling it
+	// starts goroutines on the caller's group.
+	Starts []int
+	// Waits holds the parameters that are groups the function waits on.
+	Waits []int
+	// Spawns holds the results that are channels a goroutine started by
+	// the function signals (sends on, closes), which the function does not
+	// wait on: the caller receives the goroutine with the channel.
+	Spawns []int
+	// IgnoresCtx holds the context parameters the function never uses, or
+	// only passes to functions that ignore them.
+	IgnoresCtx []int
+	// JoinedBy, for a method, names the other methods of its receiver's
+	// type that wait for what this one leaves running: a field of the receiver
+	// that the method signals when it ends (close, Done) or on which it
+	// starts goroutines (Add, Go), and that the other method waits on (Wait,
+	// a receive, a loop polling a flag). srv.Exit waits for srv.Main's
+	// goroutines, http.Server.Shutdown for Serve's listener.
+	JoinedBy []string
+}
+
+func (*funcFact) AFact() {}
+
+func (f *funcFact) String() string {
+	var parts []string
+	add := func(name string, xs []int) {
+		if len(xs) > 0 {
+			parts = append(parts, fmt.Sprintf("%s%v", name, xs))
+		}
+	}
+	add("starts", f.Starts)
+	add("waits", f.Waits)
+	add("spawns", f.Spawns)
+	add("ignoresCtx", f.IgnoresCtx)
+	if len(f.JoinedBy) > 0 {
+		parts = append(parts, "joinedBy("+strings.Join(f.JoinedBy, ",")+")")
+	}
+	return strings.Join(parts, " ")
+}
+
+func (f *funcFact) empty() bool {
+	return len(f.Starts) == 0 && len(f.Waits) == 0 && len(f.Spawns) == 0 && len(f.IgnoresCtx) == 0 && len(f.JoinedBy) == 0
+}
+
+// factSet looks up the facts of functions, of this package and of those it
+// imports.
+type factSet struct {
+	importFact func(types.Object, analysis.Fact) bool
+	local      map[*types.Func]*funcFact
+}
+
+// of returns the facts of fn (empty ones if none are known).
+func (s *factSet) of(fn *types.Func) *funcFact {
+	if s == nil || fn == nil {
+		return &funcFact{}
+	}
+	fn = fn.Origin()
+	if f, ok := s.local[fn]; ok {
+		return f
+	}
+	var f funcFact
+	if fn.Pkg() != nil && s.importFact != nil {
+		s.importFact(fn, &f)
+	}
+	return &f
+}
+
+// call returns the facts of the function that call calls, and the
+// parameter index of each argument (-1 for none: the variadic tail).
+func (s *factSet) call(info *types.Info, call *ast.CallExpr) (*funcFact, *types.Func) {
+	fn := callee(info, call)
+	if fn == nil {
+		return &funcFact{}, nil
+	}
+	return s.of(fn), fn
+}
+
+// argAt reports whether the argument at index i of call is parameter p of
+// the callee (variadic parameters are not followed).
+func argAt(fn *types.Func, call *ast.CallExpr, i int) (int, bool) {
+	sig, ok := fn.Type().(*types.Signature)
+	if !ok || call.Ellipsis.IsValid() || i >= sig.Params().Len() || (sig.Variadic() && i >= sig.Params().Len()-1) {
+		return 0, false
+	}
+	return i, true
+}
+
+// argsFor returns the parameter indices of call's callee at which the
+// variable v is passed.
+func argsFor(info *types.Info, fn *types.Func, call *ast.CallExpr, v *types.Var) []int {
+	var out []int
+	for i, a := range call.Args {
+		if varOf(info, a) != v {
+			continue
+		}
+		if p, ok := argAt(fn, call, i); ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// helperStarts reports whether call hands the group v to a function that
+// starts goroutines on it.
+func (s *factSet) helperStarts(info *types.Info, call *ast.CallExpr, v *types.Var) bool {
+	f, fn := s.call(info, call)
+	if fn == nil || len(f.Starts) == 0 {
+		return false
+	}
+	for _, p := range argsFor(info, fn, call, v) {
+		if slices.Contains(f.Starts, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// helperWaits reports whether call hands the group v to a function that
+// waits on it.
+func (s *factSet) helperWaits(info *types.Info, call *ast.CallExpr, v *types.Var) bool {
+	f, fn := s.call(info, call)
+	if fn == nil || len(f.Waits) == 0 {
+		return false
+	}
+	for _, p := range argsFor(info, fn, call, v) {
+		if slices.Contains(f.Waits, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// ignoresCtxArg reports whether the argument at index i of call is a
+// context the callee never uses.
+func (s *factSet) ignoresCtxArg(info *types.Info, call *ast.CallExpr, i int) bool {
+	f, fn := s.call(info, call)
+	if fn == nil || len(f.IgnoresCtx) == 0 {
+		return false
+	}
+	p, ok := argAt(fn, call, i)
+	return ok && slices.Contains(f.IgnoresCtx, p)
+}
+
+// Facts computes the facts of every function of a package. It reports
+// nothing; the rules require it.
+var factsAnalyzer = &analysis.Analyzer{
+	Name:       "structvetfacts",
+	Doc:        "compute what structvet's rules need to know about the functions a package declares",
+	Requires:   []*analysis.Analyzer{inspect.Analyzer},
+	FactTypes:  []analysis.Fact{new(funcFact)},
+	ResultType: reflect.TypeFor[*factSet](),
+	Run:        runFacts,
+}
+
+func runFacts(pass *analysis.Pass) (any, error) {
+	info := pass.TypesInfo
+	s := &factSet{importFact: pass.ImportObjectFact, local: make(map[*types.Func]*funcFact)}
+	p := newPkgInfo(info, pass.Pkg, pass.Files)
+	var decls []*ast.FuncDecl
+	for _, f := range pass.Files {
+		for _, d := range f.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Body != nil {
+				if fn, _ := info.Defs[fd.Name].(*types.Func); fn != nil {
+					decls = append(decls, fd)
+					s.local[fn] = &funcFact{}
+				}
+			}
+		}
+	}
+	// Starts, Waits and IgnoresCtx depend on the facts of the functions
+	// called: iterate until nothing changes (each round only adds).
+	for range 8 {
+		changed := false
+		for _, fd := range decls {
+			fn := info.Defs[fd.Name].(*types.Func)
+			f := s.local[fn]
+			starts, waits := groupParams(info, s, fd)
+			ign := ignoredCtxParams(info, s, fd)
+			if !slices.Equal(starts, f.Starts) || !slices.Equal(waits, f.Waits) || !slices.Equal(ign, f.IgnoresCtx) {
+				f.Starts, f.Waits, f.IgnoresCtx = starts, waits, ign
+				changed = true
+			}
+		}
+		if !changed {
+			break
+		}
+	}
+	for _, fd := range decls {
+		fn := info.Defs[fd.Name].(*types.Func)
+		s.local[fn].Spawns = spawnedResults(pass, p, s, fd)
+	}
+	joinedBy(info, s, decls)
+	for _, fd := range decls {
+		fn := info.Defs[fd.Name].(*types.Func)
+		if f := s.local[fn]; !f.empty() {
+			pass.ExportObjectFact(fn, f)
+		}
+	}
+	return s, nil
+}
+
+// params returns the parameters of fd, in order.
+func params(info *types.Info, fd *ast.FuncDecl) []*types.Var {
+	fn, _ := info.Defs[fd.Name].(*types.Func)
+	if fn == nil {
+		return nil
+	}
+	sig := fn.Type().(*types.Signature)
+	out := make([]*types.Var, sig.Params().Len())
+	for i := range out {
+		out[i] = sig.Params().At(i)
+	}
+	return out
+}
+
+// groupParams returns the group parameters of fd on which it starts
+// goroutines without waiting, and those it waits on.
+func groupParams(info *types.Info, s *factSet, fd *ast.FuncDecl) (starts, waits []int) {
+	for i, v := range params(info, fd) {
+		if groupOf(v.Type()) == notGroup {
+			continue
+		}
+		started, waited := false, false
+		ast.Inspect(fd.Body, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			if groupStart(info, call) == v || s.helperStarts(info, call, v) {
+				started = true
+			}
+			if r, name, ok := methodCall(info, call); ok && r == v && name == "Wait" || s.helperWaits(info, call, v) {
+				waited = true
+			}
+			return true
+		})
+		switch {
+		case waited:
+			waits = append(waits, i)
+		case started:
+			starts = append(starts, i)
+		}
+	}
+	return starts, waits
+}
+
+// ignoredCtxParams returns the context parameters of fd that it never
+// uses, or only passes to functions that ignore them.
+func ignoredCtxParams(info *types.Info, s *factSet, fd *ast.FuncDecl) []int {
+	var out []int
+	for i, v := range params(info, fd) {
+		if !isContext(v.Type()) {
+			continue
+		}
+		used := false
+		var stack []ast.Node
+		ast.Inspect(fd.Body, func(n ast.Node) bool {
+			if n == nil {
+				stack = stack[:len(stack)-1]
+				return true
+			}
+			stack = append(stack, n)
+			id, ok := n.(*ast.Ident)
+			if !ok || info.Uses[id] != v || used {
+				return !used
+			}
+			// An argument of a call that ignores it is no use.
+			if call, ok := stack[len(stack)-2].(*ast.CallExpr); ok {
+				for j, a := range call.Args {
+					if a == id && s.ignoresCtxArg(info, call, j) {
+						return true
+					}
+				}
+			}
+			used = true
+			return false
+		})
+		if !used {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// spawnedResults returns the results of fd that are channels a goroutine
+// it starts signals and that fd itself does not wait on.
+func spawnedResults(pass *analysis.Pass, p *pkgInfo, s *factSet, fd *ast.FuncDecl) []int {
+	info := pass.TypesInfo
+	fn := &function{node: fd, body: fd.Body, typ: fd.Type}
+	signalled := make(map[*types.Var]bool)
+	ast.Inspect(fd.Body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.GoStmt:
+			for _, sg := range goSignals(info, p, fn, n) {
+				if sg.kind == sigChan && !sg.handshake && isLocal(sg.v, fd.Body) {
+					signalled[sg.v] = true
+				}
+			}
+		}
+		return true
+	})
+	if len(signalled) == 0 {
+		return nil
+	}
+	var out []int
+	ast.Inspect(fd.Body, func(n ast.Node) bool {
+		if _, ok := n.(*ast.FuncLit); ok {
+			return false
+		}
+		ret, ok := n.(*ast.ReturnStmt)
+		if !ok {
+			return true
+		}
+		for i, r := range ret.Results {
+			v := varOf(info, r)
+			if v != nil && signalled[v] && !slices.Contains(out, i) && !anyWait(info, fd.Body, map[*types.Var]bool{v: true}) {
+				out = append(out, i)
+			}
+		}
+		return true
+	})
+	sort.Ints(out)
+	return out
+}
+
+// joinedBy sets the JoinedBy fact of the methods of the package's types:
+// for a method M, the other methods W of the same type that wait on a
+// field of the receiver that M, or a method of the receiver it calls, ties
+// its goroutines to.
+func joinedBy(info *types.Info, s *factSet, decls []*ast.FuncDecl) {
+	byType := make(map[*types.TypeName][]*ast.FuncDecl)
+	for _, fd := range decls {
+		if tn := recvTypeName(info, fd); tn != nil {
+			byType[tn] = append(byType[tn], fd)
+		}
+	}
+	for _, methods := range byType {
+		byName := make(map[string]*ast.FuncDecl)
+		for _, fd := range methods {
+			byName[fd.Name.Name] = fd
+		}
+		ties := make(map[string]map[*types.Var]bool)
+		waits := make(map[string]map[*types.Var]bool)
+		for _, fd := range methods {
+			ties[fd.Name.Name] = receiverFields(info, fd, byName, tiesTo)
+			waits[fd.Name.Name] = receiverFields(info, fd, byName, waitsFor)
+		}
+		names := make([]string, 0, len(byName))
+		for n := range byName {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, fd := range methods {
+			m := fd.Name.Name
+			f := s.local[info.Defs[fd.Name].(*types.Func)]
+			for _, w := range names {
+				if w == m {
+					continue
+				}
+				for v := range ties[m] {
+					if waits[w][v] {
+						f.JoinedBy = append(f.JoinedBy, w)
+						break
+					}
+				}
+			}
+		}
+	}
+}
+
+// recvTypeName returns the named type of a method's receiver.
+func recvTypeName(info *types.Info, fd *ast.FuncDecl) *types.TypeName {
+	if fd.Recv == nil {
+		return nil
+	}
+	fn, _ := info.Defs[fd.Name].(*types.Func)
+	if fn == nil {
+		return nil
+	}
+	recv := fn.Type().(*types.Signature).Recv()
+	if recv == nil {
+		return nil
+	}
+	if n, ok := types.Unalias(deref(recv.Type())).(*types.Named); ok {
+		return n.Origin().Obj()
+	}
+	return nil
+}
+
+// receiverVar returns the receiver variable of a method.
+func receiverVar(info *types.Info, fd *ast.FuncDecl) *types.Var {
+	fn, _ := info.Defs[fd.Name].(*types.Func)
+	if fn == nil {
+		return nil
+	}
+	return fn.Type().(*types.Signature).Recv()
+}
+
+// fieldOfRecv returns the field that e selects from recv (recv.f,
+// recv.a.f, &recv.f), or nil.
+func fieldOfRecv(info *types.Info, e ast.Expr, recv *types.Var) *types.Var {
+	e = ast.Unparen(e)
+	if u, ok := e.(*ast.UnaryExpr); ok && u.Op == token.AND {
+		e = ast.Unparen(u.X)
+	}
+	sel, ok := e.(*ast.SelectorExpr)
+	if !ok {
+		return nil
+	}
+	root := sel.X
+	for {
+		inner, ok := ast.Unparen(root).(*ast.SelectorExpr)
+		if !ok {
+			break
+		}
+		root = inner.X
+	}
+	id, ok := ast.Unparen(root).(*ast.Ident)
+	if !ok || info.Uses[id] != recv {
+		return nil
+	}
+	return varOf(info, sel)
+}
+
+// fieldUse tells which uses of a receiver's fields receiverFields collects.
+type fieldUse int
+
+const (
+	tiesTo   fieldUse = iota // close(f), f.Done(), f.Add, f.Go, a deferred send, an atomic store
+	waitsFor                 // f.Wait(), <-f, range f, a loop polling f
+)
+
+// receiverFields returns the fields of fd's receiver that fd uses as use
+// says, following calls of other methods on the same receiver (byName),
+// into the function literals and goroutines of their bodies.
+func receiverFields(info *types.Info, fd *ast.FuncDecl, byName map[string]*ast.FuncDecl, use fieldUse) map[*types.Var]bool {
+	out := make(map[*types.Var]bool)
+	visited := make(map[string]bool)
+	var walk func(fd *ast.FuncDecl)
+	walk = func(fd *ast.FuncDecl) {
+		if visited[fd.Name.Name] {
+			return
+		}
+		visited[fd.Name.Name] = true
+		recv := receiverVar(info, fd)
+		if recv == nil {
+			return
+		}
+		field := func(e ast.Expr) *types.Var { return fieldOfRecv(info, e, recv) }
+		ast.Inspect(fd.Body, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.DeferStmt:
+				if use == tiesTo {
+					if s, ok := deferredSend(n); ok {
+						if f := field(s.Chan); f != nil {
+							out[f] = true
+						}
+					}
+				}
+			case *ast.CallExpr:
+				if sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok {
+					if id, ok := ast.Unparen(sel.X).(*ast.Ident); ok && info.Uses[id] == recv {
+						if next := byName[sel.Sel.Name]; next != nil {
+							walk(next)
+						}
+					}
+				}
+				switch use {
+				case tiesTo:
+					if isBuiltin(info, n, "close") && len(n.Args) == 1 {
+						if f := field(n.Args[0]); f != nil {
+							out[f] = true
+						}
+					}
+					if f := atomicStore(info, n); f != nil && fieldOfRecvVar(info, n, recv) {
+						out[f] = true
+					}
+					if sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok {
+						if f := field(sel.X); f != nil {
+							g := groupOf(f.Type())
+							switch {
+							case g != notGroup && sel.Sel.Name != "Wait":
+								out[f] = true // Add, Go, Done, a wrapper's Wrap
+							case g == notGroup && finalMethods[sel.Sel.Name] && !isContext(f.Type()):
+								out[f] = true // an event's Fire
+							}
+						}
+					}
+				case waitsFor:
+					if r, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok && r.Sel.Name == "Wait" {
+						if f := field(r.X); f != nil && groupOf(f.Type()) != notGroup {
+							out[f] = true
+						}
+					}
+				}
+			case *ast.UnaryExpr:
+				if use == waitsFor && n.Op == token.ARROW {
+					x := ast.Unparen(n.X)
+					if call, ok := x.(*ast.CallExpr); ok {
+						if sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); ok {
+							x = sel.X // <-f.Done()
+						}
+					}
+					if f := field(x); f != nil {
+						out[f] = true
+					}
+				}
+			case *ast.RangeStmt:
+				if use == waitsFor && isChan(info.TypeOf(n.X)) {
+					if f := field(n.X); f != nil {
+						out[f] = true
+					}
+				}
+			case *ast.ForStmt:
+				if use == waitsFor {
+					for _, f := range polledFlags(info, n, field) {
+						out[f] = true
+					}
+				}
+			}
+			return true
+		})
+	}
+	walk(fd)
+	return out
+}
+
+// deferredSend returns the send of `defer func() { ch <- v }()`.
+func deferredSend(d *ast.DeferStmt) (*ast.SendStmt, bool) {
+	lit, ok := ast.Unparen(d.Call.Fun).(*ast.FuncLit)
+	if !ok || len(lit.Body.List) == 0 {
+		return nil, false
+	}
+	s, ok := lit.Body.List[len(lit.Body.List)-1].(*ast.SendStmt)
+	return s, ok
+}
+
+// atomicStore returns the variable that call stores into atomically:
+// atomic.StoreInt32(&x.f, v), x.f.Store(v) on a sync/atomic type.
+func atomicStore(info *types.Info, call *ast.CallExpr) *types.Var {
+	fn := callee(info, call)
+	if fn == nil || fn.Pkg() == nil || fn.Pkg().Path() != "sync/atomic" || !strings.HasPrefix(fn.Name(), "Store") && fn.Name() != "Swap" && !strings.HasPrefix(fn.Name(), "CompareAndSwap") {
+		return nil
+	}
+	if fn.Type().(*types.Signature).Recv() != nil {
+		if sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); ok {
+			return varOf(info, sel.X)
+		}
+		return nil
+	}
+	if len(call.Args) > 0 {
+		return varOf(info, call.Args[0])
+	}
+	return nil
+}
+
+// fieldOfRecvVar reports whether the variable an atomic call stores into
+// is a field of recv.
+func fieldOfRecvVar(info *types.Info, call *ast.CallExpr, recv *types.Var) bool {
+	if sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); ok {
+		if fn := callee(info, call); fn != nil && fn.Type().(*types.Signature).Recv() != nil {
+			return fieldOfRecv(info, sel.X, recv) != nil
+		}
+	}
+	return len(call.Args) > 0 && fieldOfRecv(info, call.Args[0], recv) != nil
+}
+
+// polledFlags returns the variables that the loop loads atomically in its
+// condition or body while it pauses (time.Sleep, a timer's receive): a
+// loop that waits for a flag. pick returns the variable an operand denotes
+// (nil to leave it out).
+func polledFlags(info *types.Info, loop *ast.ForStmt, pick func(ast.Expr) *types.Var) []*types.Var {
+	var flags []*types.Var
+	pauses := false
+	ast.Inspect(loop, func(n ast.Node) bool {
+		if _, ok := n.(*ast.FuncLit); ok {
+			return false
+		}
+		switch n := n.(type) {
+		case *ast.CallExpr:
+			fn := callee(info, n)
+			if isFunc(fn, "time", "Sleep") || isFunc(fn, "runtime", "Gosched") {
+				pauses = true
+			}
+			if fn != nil && fn.Pkg() != nil && fn.Pkg().Path() == "sync/atomic" && strings.HasPrefix(fn.Name(), "Load") {
+				var x ast.Expr
+				if sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok && fn.Type().(*types.Signature).Recv() != nil {
+					x = sel.X
+				} else if len(n.Args) > 0 {
+					x = n.Args[0]
+				}
+				if x != nil {
+					if f := pick(x); f != nil {
+						flags = append(flags, f)
+					}
+				}
+			}
+		case *ast.UnaryExpr:
+			if n.Op == token.ARROW {
+				if t, ok := info.TypeOf(n.X).(*types.Chan); ok && isNamed(t.Elem(), "time", "Time") {
+					pauses = true
+				}
+			}
+		}
+		return true
+	})
+	if !pauses {
+		return nil
+	}
+	return flags
+}

@@ -1,0 +1,106 @@
+package barego
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"servers"
+	"sync/atomic"
+	"time"
+)
+
+// Not reported: the goroutine runs the server's Main, and Exit, a method of
+// the same type in another package, waits for what Main leaves running;
+// whoever holds the server can call it.
+type program struct{ srv *servers.Server }
+
+func (p *program) Start(ln net.Listener) {
+	p.srv = servers.New(ln)
+	go func() {
+		if err := p.srv.Main(); err != nil {
+			p.Stop()
+		}
+	}()
+}
+
+func (p *program) Stop() { p.srv.Exit() }
+
+func startReturned(ln net.Listener) *servers.Server {
+	srv := servers.New(ln)
+	go srv.Main()
+	return srv
+}
+
+// Not reported: the function calls the method that waits, on every path
+// (http.Server.Shutdown waits for Serve's listener loop).
+func serveUntilDone(ctx context.Context, l net.Listener) {
+	srv := &http.Server{}
+	go srv.Serve(l)
+	<-ctx.Done()
+	srv.Shutdown(context.Background())
+}
+
+// Reported: nothing can call the method that waits.
+func serveForever(l net.Listener) {
+	srv := &http.Server{}
+	go srv.Serve(l) // want `SV002: nothing waits for this goroutine before serveForever returns`
+}
+
+// Reported: a path skips the method that waits.
+func serveUntil(ctx context.Context, l net.Listener, check func() error) error {
+	srv := &http.Server{}
+	go srv.Serve(l) // want `SV002: this goroutine outlives serveUntil: the return on line 54 is reached without waiting for it`
+	if err := check(); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return srv.Shutdown(context.Background())
+}
+
+// Reported: Stop tells Run to end, but no method waits for it to.
+func startTicker() *servers.Ticker {
+	t := servers.NewTicker()
+	go t.Run() // want `SV002: nothing waits for this goroutine before startTicker returns`
+	return t
+}
+
+// Not reported: Release polls the flag that the purge goroutine sets as it
+// ends.
+type pool struct {
+	purgeDone int32
+	stopped   atomic.Bool
+}
+
+func newPool() *pool {
+	p := &pool{}
+	go p.purge()
+	return p
+}
+
+func (p *pool) purge() {
+	defer atomic.StoreInt32(&p.purgeDone, 1)
+	for !p.stopped.Load() {
+		time.Sleep(time.Second)
+	}
+}
+
+func (p *pool) Release() {
+	p.stopped.Store(true)
+	for atomic.LoadInt32(&p.purgeDone) == 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Reported: the flag is set, but nothing polls it.
+type lazyPool struct{ done atomic.Bool }
+
+func newLazyPool() *lazyPool {
+	p := &lazyPool{}
+	go p.purge() // want `SV002: nothing waits for this goroutine before newLazyPool returns`
+	return p
+}
+
+func (p *lazyPool) purge() {
+	defer p.done.Store(true)
+	time.Sleep(time.Second)
+}
