@@ -192,8 +192,10 @@ func helperStarts(info *types.Info, facts *factSet, as *ast.AssignStmt) []goStar
 	return out
 }
 
-// goJoins returns the calls x.M() that the goroutine of g makes (in its
-// function literal, or as its call) where M has a JoinedBy fact.
+// goJoins returns the calls x.M() that make the work of the goroutine of
+// g, where M has a JoinedBy fact: its call (go srv.Serve(l)), or a call
+// among the statements of its function literal, outside loops and selects
+// (go func() { err := srv.Main(); ... }()).
 func goJoins(info *types.Info, facts *factSet, g *ast.GoStmt) []*ast.CallExpr {
 	var out []*ast.CallExpr
 	check := func(call *ast.CallExpr) {
@@ -211,7 +213,7 @@ func goJoins(info *types.Info, facts *factSet, g *ast.GoStmt) []*ast.CallExpr {
 	}
 	ast.Inspect(lit.Body, func(n ast.Node) bool {
 		switch n := n.(type) {
-		case *ast.FuncLit, *ast.GoStmt:
+		case *ast.FuncLit, *ast.GoStmt, *ast.ForStmt, *ast.RangeStmt, *ast.SelectStmt:
 			return false
 		case *ast.CallExpr:
 			check(n)
@@ -276,7 +278,11 @@ func goOwned(pass *analysis.Pass, p *pkgInfo, facts *factSet, fn *function, st g
 	// goroutine; if the function holds it alone, calling that method is
 	// its wait.
 	joiners := make(map[*types.Var][]string)
-	for _, call := range st.joins {
+	joins := st.joins
+	if len(locals) > 0 || handshake != nil {
+		joins = nil // it signals the function after the call: that is the join
+	}
+	for _, call := range joins {
 		sel := ast.Unparen(call.Fun).(*ast.SelectorExpr)
 		x := varOf(info, sel.X)
 		if x == nil {

@@ -352,8 +352,7 @@ func spawnedResults(pass *analysis.Pass, p *pkgInfo, s *factSet, fd *ast.FuncDec
 
 // joinedBy sets the JoinedBy fact of the methods of the package's types:
 // for a method M, the other methods W of the same type that wait on a
-// field of the receiver that M, or a method of the receiver it calls, ties
-// its goroutines to.
+// field of the receiver that M ties its end to (see fieldUse).
 func joinedBy(info *types.Info, s *factSet, decls []*ast.FuncDecl) {
 	byType := make(map[*types.TypeName][]*ast.FuncDecl)
 	for _, fd := range decls {
@@ -366,11 +365,12 @@ func joinedBy(info *types.Info, s *factSet, decls []*ast.FuncDecl) {
 		for _, fd := range methods {
 			byName[fd.Name.Name] = fd
 		}
+		tokens := tokenChans(info, methods)
 		ties := make(map[string]map[*types.Var]bool)
 		waits := make(map[string]map[*types.Var]bool)
 		for _, fd := range methods {
-			ties[fd.Name.Name] = receiverFields(info, fd, byName, tiesTo)
-			waits[fd.Name.Name] = receiverFields(info, fd, byName, waitsFor)
+			ties[fd.Name.Name] = receiverFields(info, fd, byName, tiesTo, tokens)
+			waits[fd.Name.Name] = receiverFields(info, fd, byName, waitsFor, tokens)
 		}
 		names := make([]string, 0, len(byName))
 		for n := range byName {
@@ -453,19 +453,29 @@ func fieldOfRecv(info *types.Info, e ast.Expr, recv *types.Var) *types.Var {
 type fieldUse int
 
 const (
-	tiesTo   fieldUse = iota // close(f), f.Done(), f.Add, f.Go, a deferred send, an atomic store
-	waitsFor                 // f.Wait(), <-f, range f, a loop polling f
+	// tiesTo: what says the method is ending (close(f), f.Done(), a
+	// deferred send on f, an atomic store into f, f.Fire()), in its body
+	// or in the methods of the receiver it calls, two levels deep; and the
+	// groups it starts goroutines on (f.Add, f.Go, a wrapper's f.Wrap) in
+	// its own body, when that body is not a loop that runs until told to
+	// stop (then it is not its goroutines that it waits for).
+	tiesTo fieldUse = iota
+	// waitsFor: f.Wait(), <-f, range f, a loop polling f, in the body or
+	// in the methods of the receiver it calls, two levels deep.
+	waitsFor
 )
 
 // receiverFields returns the fields of fd's receiver that fd uses as use
-// says, following calls of other methods on the same receiver (byName),
-// into the function literals and goroutines of their bodies.
-func receiverFields(info *types.Info, fd *ast.FuncDecl, byName map[string]*ast.FuncDecl, use fieldUse) map[*types.Var]bool {
+// says (see fieldUse), following calls of other methods on the same
+// receiver (byName), into the function literals and goroutines of their
+// bodies. Channels used as locks (sent on and received from by one
+// method) are left out.
+func receiverFields(info *types.Info, fd *ast.FuncDecl, byName map[string]*ast.FuncDecl, use fieldUse, tokens map[*types.Var]bool) map[*types.Var]bool {
 	out := make(map[*types.Var]bool)
 	visited := make(map[string]bool)
-	var walk func(fd *ast.FuncDecl)
-	walk = func(fd *ast.FuncDecl) {
-		if visited[fd.Name.Name] {
+	var walk func(fd *ast.FuncDecl, depth int)
+	walk = func(fd *ast.FuncDecl, depth int) {
+		if visited[fd.Name.Name] || depth > 2 {
 			return
 		}
 		visited[fd.Name.Name] = true
@@ -473,7 +483,13 @@ func receiverFields(info *types.Info, fd *ast.FuncDecl, byName map[string]*ast.F
 		if recv == nil {
 			return
 		}
-		field := func(e ast.Expr) *types.Var { return fieldOfRecv(info, e, recv) }
+		field := func(e ast.Expr) *types.Var {
+			if f := fieldOfRecv(info, e, recv); f != nil && !tokens[f] {
+				return f
+			}
+			return nil
+		}
+		starts := depth == 0 && !loopsForever(fd.Body)
 		ast.Inspect(fd.Body, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.DeferStmt:
@@ -488,7 +504,7 @@ func receiverFields(info *types.Info, fd *ast.FuncDecl, byName map[string]*ast.F
 				if sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok {
 					if id, ok := ast.Unparen(sel.X).(*ast.Ident); ok && info.Uses[id] == recv {
 						if next := byName[sel.Sel.Name]; next != nil {
-							walk(next)
+							walk(next, depth+1)
 						}
 					}
 				}
@@ -506,8 +522,10 @@ func receiverFields(info *types.Info, fd *ast.FuncDecl, byName map[string]*ast.F
 						if f := field(sel.X); f != nil {
 							g := groupOf(f.Type())
 							switch {
-							case g != notGroup && sel.Sel.Name != "Wait":
-								out[f] = true // Add, Go, Done, a wrapper's Wrap
+							case g != notGroup && sel.Sel.Name == "Done":
+								out[f] = true
+							case g != notGroup && sel.Sel.Name != "Wait" && starts:
+								out[f] = true // Add, Go, a wrapper's Wrap
 							case g == notGroup && finalMethods[sel.Sel.Name] && !isContext(f.Type()):
 								out[f] = true // an event's Fire
 							}
@@ -548,7 +566,55 @@ func receiverFields(info *types.Info, fd *ast.FuncDecl, byName map[string]*ast.F
 			return true
 		})
 	}
-	walk(fd)
+	walk(fd, 0)
+	return out
+}
+
+// loopsForever reports whether body has, among its own statements, a for
+// loop with no condition: a method that runs until told to stop.
+func loopsForever(body *ast.BlockStmt) bool {
+	for _, st := range body.List {
+		if l, ok := st.(*ast.LabeledStmt); ok {
+			st = l.Stmt
+		}
+		if f, ok := st.(*ast.ForStmt); ok && f.Cond == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// tokenChans returns the channel fields that one of the methods both sends
+// on and receives from: a lock or a semaphore, not a signal.
+func tokenChans(info *types.Info, methods []*ast.FuncDecl) map[*types.Var]bool {
+	out := make(map[*types.Var]bool)
+	for _, fd := range methods {
+		recv := receiverVar(info, fd)
+		if recv == nil {
+			continue
+		}
+		sent, recvd := make(map[*types.Var]bool), make(map[*types.Var]bool)
+		ast.Inspect(fd.Body, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.SendStmt:
+				if f := fieldOfRecv(info, n.Chan, recv); f != nil {
+					sent[f] = true
+				}
+			case *ast.UnaryExpr:
+				if n.Op == token.ARROW {
+					if f := fieldOfRecv(info, n.X, recv); f != nil {
+						recvd[f] = true
+					}
+				}
+			}
+			return true
+		})
+		for f := range sent {
+			if recvd[f] {
+				out[f] = true
+			}
+		}
+	}
 	return out
 }
 

@@ -226,6 +226,12 @@ func (p *pkgInfo) isHandshake(body *ast.BlockStmt, at ast.Node) bool {
 		}
 	}
 	for i, n := range path {
+		if _, ok := n.(*ast.BlockStmt); ok && i > 0 {
+			switch path[i-1].(type) {
+			case *ast.SelectStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt:
+				continue // its clauses are alternatives, not what comes next
+			}
+		}
 		switch n.(type) {
 		case *ast.BlockStmt, *ast.CaseClause, *ast.CommClause:
 			// The statements after the one on the path, in this list.

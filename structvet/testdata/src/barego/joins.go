@@ -104,3 +104,44 @@ func (p *lazyPool) purge() {
 	defer p.done.Store(true)
 	time.Sleep(time.Second)
 }
+
+// Reported: Shutdown waits for Serve, not for the send after it, which
+// blocks forever once serveAndReport has returned on Shutdown's error.
+func serveAndReport(ctx context.Context, l net.Listener) error {
+	srv := &http.Server{}
+	errc := make(chan error)
+	go func() { errc <- srv.Serve(l) }() // want `SV002: this goroutine outlives serveAndReport: the return on line 116 is reached without waiting for it`
+	<-ctx.Done()
+	if err := srv.Shutdown(context.Background()); err != nil {
+		return err
+	}
+	return <-errc
+}
+
+// Reported: a channel used as a lock (sent on and received from by the
+// same method) joins nothing, though a method sends on it as it ends.
+type lockedConn struct{ mu chan struct{} }
+
+func (c *lockedConn) Write(b []byte) {
+	<-c.mu
+	defer func() { c.mu <- struct{}{} }()
+}
+
+func (c *lockedConn) Flush() {
+	<-c.mu
+	defer func() { c.mu <- struct{}{} }()
+}
+
+func writeLater(c *lockedConn, b []byte) {
+	go c.Write(b) // want `SV002: nothing waits for this goroutine before writeLater returns`
+}
+
+// Reported: the goroutine runs a loop of its own that calls Main; a Main
+// that returns does not end it.
+func restartForever(p *program) {
+	go func() { // want `SV002: nothing waits for this goroutine before restartForever returns`
+		for {
+			_ = p.srv.Main()
+		}
+	}()
+}
