@@ -66,7 +66,7 @@ func TestCommandOnRandomPrograms(t *testing.T) {
 			if file == 0 {
 				emit("func c() bool                        { return false }")
 				emit("func work()                          {}")
-				emit("func call(ctx context.Context) error { return nil }")
+				emit("func call(ctx context.Context) error { return ctx.Err() }")
 			}
 			for fn := range 20 {
 				sn := snippets[r.IntN(len(snippets))]
