@@ -3,6 +3,7 @@ package structvet
 import (
 	"fmt"
 	"go/ast"
+	"go/constant"
 	"go/token"
 	"go/types"
 	"reflect"
@@ -454,7 +455,8 @@ type fieldUse int
 
 const (
 	// tiesTo: what says the method is ending (close(f), f.Done(), a
-	// deferred send on f, an atomic store into f, f.Fire()), in its body
+	// deferred send on f, f.Fire(), a flag set to 1 or true with a
+	// deferred atomic store or one as its last statement), in its body
 	// or in the methods of the receiver it calls, two levels deep; and the
 	// groups it starts goroutines on (f.Add, f.Go, a wrapper's f.Wrap) in
 	// its own body, when that body is not a loop that runs until told to
@@ -490,6 +492,16 @@ func receiverFields(info *types.Info, fd *ast.FuncDecl, byName map[string]*ast.F
 			return nil
 		}
 		starts := depth == 0 && !loopsForever(fd.Body)
+		if use == tiesTo && len(fd.Body.List) > 0 {
+			// A flag set as the last thing the method does.
+			if es, ok := fd.Body.List[len(fd.Body.List)-1].(*ast.ExprStmt); ok {
+				if call, ok := es.X.(*ast.CallExpr); ok {
+					if f := doneFlag(info, call); f != nil && fieldOfRecvVar(info, call, recv) && !tokens[f] {
+						out[f] = true
+					}
+				}
+			}
+		}
 		ast.Inspect(fd.Body, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.DeferStmt:
@@ -498,6 +510,9 @@ func receiverFields(info *types.Info, fd *ast.FuncDecl, byName map[string]*ast.F
 						if f := field(s.Chan); f != nil {
 							out[f] = true
 						}
+					}
+					if f := doneFlag(info, n.Call); f != nil && fieldOfRecvVar(info, n.Call, recv) && !tokens[f] {
+						out[f] = true
 					}
 				}
 			case *ast.CallExpr:
@@ -514,9 +529,6 @@ func receiverFields(info *types.Info, fd *ast.FuncDecl, byName map[string]*ast.F
 						if f := field(n.Args[0]); f != nil {
 							out[f] = true
 						}
-					}
-					if f := atomicStore(info, n); f != nil && fieldOfRecvVar(info, n, recv) {
-						out[f] = true
 					}
 					if sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok {
 						if f := field(sel.X); f != nil {
@@ -628,6 +640,26 @@ func deferredSend(d *ast.DeferStmt) (*ast.SendStmt, bool) {
 	return s, ok
 }
 
+// doneFlag returns the variable that call sets to say something is done:
+// an atomic store (atomicStore) of a constant that is not zero (1, true).
+func doneFlag(info *types.Info, call *ast.CallExpr) *types.Var {
+	v := atomicStore(info, call)
+	if v == nil || len(call.Args) == 0 {
+		return nil
+	}
+	tv, ok := info.Types[call.Args[len(call.Args)-1]]
+	if !ok || tv.Value == nil {
+		return nil
+	}
+	switch {
+	case tv.Value.Kind() == constant.Bool && constant.BoolVal(tv.Value):
+		return v
+	case tv.Value.Kind() == constant.Int && constant.Sign(tv.Value) != 0:
+		return v
+	}
+	return nil
+}
+
 // atomicStore returns the variable that call stores into atomically:
 // atomic.StoreInt32(&x.f, v), x.f.Store(v) on a sync/atomic type.
 func atomicStore(info *types.Info, call *ast.CallExpr) *types.Var {
@@ -658,35 +690,21 @@ func fieldOfRecvVar(info *types.Info, call *ast.CallExpr, recv *types.Var) bool 
 	return len(call.Args) > 0 && fieldOfRecv(info, call.Args[0], recv) != nil
 }
 
-// polledFlags returns the variables that the loop loads atomically in its
-// condition or body while it pauses (time.Sleep, a timer's receive): a
-// loop that waits for a flag. pick returns the variable an operand denotes
-// (nil to leave it out).
+// polledFlags returns the variables that the loop polls while it pauses
+// (time.Sleep, a timer's receive): loads of them, atomic, in its condition
+// or in the condition of an if among its statements that leaves the loop
+// (return, break): a loop that waits for a flag. pick returns the variable
+// an operand denotes (nil to leave it out).
 func polledFlags(info *types.Info, loop *ast.ForStmt, pick func(ast.Expr) *types.Var) []*types.Var {
-	var flags []*types.Var
 	pauses := false
-	ast.Inspect(loop, func(n ast.Node) bool {
-		if _, ok := n.(*ast.FuncLit); ok {
-			return false
-		}
+	ast.Inspect(loop.Body, func(n ast.Node) bool {
 		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false
 		case *ast.CallExpr:
 			fn := callee(info, n)
 			if isFunc(fn, "time", "Sleep") || isFunc(fn, "runtime", "Gosched") {
 				pauses = true
-			}
-			if fn != nil && fn.Pkg() != nil && fn.Pkg().Path() == "sync/atomic" && strings.HasPrefix(fn.Name(), "Load") {
-				var x ast.Expr
-				if sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok && fn.Type().(*types.Signature).Recv() != nil {
-					x = sel.X
-				} else if len(n.Args) > 0 {
-					x = n.Args[0]
-				}
-				if x != nil {
-					if f := pick(x); f != nil {
-						flags = append(flags, f)
-					}
-				}
 			}
 		case *ast.UnaryExpr:
 			if n.Op == token.ARROW {
@@ -699,6 +717,48 @@ func polledFlags(info *types.Info, loop *ast.ForStmt, pick func(ast.Expr) *types
 	})
 	if !pauses {
 		return nil
+	}
+	var flags []*types.Var
+	loads := func(cond ast.Expr) {
+		ast.Inspect(cond, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			fn := callee(info, call)
+			if fn == nil || fn.Pkg() == nil || fn.Pkg().Path() != "sync/atomic" || !strings.HasPrefix(fn.Name(), "Load") {
+				return true
+			}
+			var x ast.Expr
+			if sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); ok && fn.Type().(*types.Signature).Recv() != nil {
+				x = sel.X
+			} else if len(call.Args) > 0 {
+				x = call.Args[0]
+			}
+			if x != nil {
+				if f := pick(x); f != nil {
+					flags = append(flags, f)
+				}
+			}
+			return true
+		})
+	}
+	if loop.Cond != nil {
+		loads(loop.Cond)
+	}
+	for _, st := range loop.Body.List {
+		ifs, ok := st.(*ast.IfStmt)
+		if !ok || len(ifs.Body.List) == 0 {
+			continue
+		}
+		switch last := ifs.Body.List[len(ifs.Body.List)-1].(type) {
+		case *ast.ReturnStmt:
+			loads(ifs.Cond)
+		case *ast.BranchStmt:
+			if last.Tok == token.BREAK {
+				loads(ifs.Cond)
+			}
+		}
 	}
 	return flags
 }

@@ -168,8 +168,10 @@ func (p *pkgInfo) signalsOf(body ast.Node) []signal {
 					add(varOf(p.info, m.Args[0]), sigChan, true, m)
 					return true
 				}
-				if v := atomicStore(p.info, m); v != nil {
-					add(v, sigMethod, true, m) // a flag set: done
+				if v := doneFlag(p.info, m); v != nil {
+					if depth == 0 && top != nil && atEnd(top, m) {
+						add(v, sigMethod, true, m) // a flag set as it ends: done
+					}
 					return true
 				}
 				if v, name, ok := methodCall(p.info, m); ok && v != nil {
@@ -300,6 +302,22 @@ func (p *pkgInfo) waitsInside(n ast.Node, depth int) bool {
 		return !found
 	})
 	return found
+}
+
+// atEnd reports whether the call is deferred in body, or is its last
+// statement.
+func atEnd(body *ast.BlockStmt, call *ast.CallExpr) bool {
+	if len(body.List) > 0 {
+		if es, ok := body.List[len(body.List)-1].(*ast.ExprStmt); ok && es.X == call {
+			return true
+		}
+	}
+	for _, n := range pathTo(body, call) {
+		if d, ok := n.(*ast.DeferStmt); ok && d.Call == call {
+			return true
+		}
+	}
+	return false
 }
 
 // pathTo returns the nodes from root down to n, both included, or nil.

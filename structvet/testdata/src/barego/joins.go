@@ -145,3 +145,49 @@ func restartForever(p *program) {
 		}
 	}()
 }
+
+// Not reported: Stop polls, in a loop that also gives up, the flag the
+// goroutine sets as it ends.
+type sweeper struct{ swept atomic.Bool }
+
+func startSweeper() *sweeper {
+	s := &sweeper{}
+	go s.sweep()
+	return s
+}
+
+func (s *sweeper) sweep() {
+	time.Sleep(time.Second)
+	s.swept.Store(true)
+}
+
+func (s *sweeper) Stop(d time.Duration) bool {
+	end := time.Now().Add(d)
+	for time.Now().Before(end) {
+		if s.swept.Load() {
+			return true
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return false
+}
+
+// Reported: a flag set on the way in, and reset on the way out, says
+// nothing about the end.
+type fastPath struct{ term atomic.Uint64 }
+
+func (f *fastPath) send() {
+	f.term.Store(1)
+	defer f.term.Store(0)
+	time.Sleep(time.Second)
+}
+
+func (f *fastPath) wait() {
+	for f.term.Load() != 0 {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func startSend(f *fastPath) {
+	go f.send() // want `SV002: nothing waits for this goroutine before startSend returns`
+}
