@@ -22,6 +22,11 @@ import (
 // Not reported, because the other side is known to keep going:
 //   - receives from timers, tickers and Done channels, which end by
 //     themselves;
+//   - receives from a channel on which a goroutine the task started
+//     itself sends once on every path, or that it closes: the task waits
+//     for its own child;
+//   - a request that carries the channel of its reply, and the receive of
+//     that reply: a server that takes a request answers it;
 //   - sends on a channel made with a capacity that depends on the work
 //     (make(chan T, len(jobs))), which holds every value;
 //   - sends on a channel that some loop of the package drains to its end
@@ -86,6 +91,8 @@ func isTaskStarter(info *types.Info, call *ast.CallExpr) bool {
 // they are tasks themselves).
 func checkLoops(pass *analysis.Pass, r *reporter, lit *ast.FuncLit, sized map[*types.Var]bool) {
 	info := pass.TypesInfo
+	pairs := requestReplies(info, lit.Body)
+	children := childAnswers(info, lit.Body)
 	var stack []ast.Node
 	loops := 0
 	ast.Inspect(lit.Body, func(n ast.Node) bool {
@@ -108,7 +115,7 @@ func checkLoops(pass *analysis.Pass, r *reporter, lit *ast.FuncLit, sized map[*t
 		case *ast.SendStmt:
 			if loops > 0 && !isComm(stack) && !inChannelRange(info, stack) {
 				ch := varOf(info, n.Chan)
-				if ch != nil && sized[ch] {
+				if ch != nil && sized[ch] || pairs.request[n] {
 					return true
 				}
 				if ctx := ctxInScope(pass, n.Pos()); ctx != nil {
@@ -117,8 +124,11 @@ func checkLoops(pass *analysis.Pass, r *reporter, lit *ast.FuncLit, sized map[*t
 				}
 			}
 		case *ast.UnaryExpr:
-			if n.Op != token.ARROW || loops == 0 || isComm(stack) || endsByItself(info, n.X) {
+			if n.Op != token.ARROW || loops == 0 || isComm(stack) || endsByItself(info, n.X) || pairs.isReply(info, n.X) {
 				return true
+			}
+			if v := varOf(info, n.X); v != nil && children[v] {
+				return true // a goroutine of the task's own sends on it once, on every path
 			}
 			if ctx := ctxInScope(pass, n.Pos()); ctx != nil {
 				r.reportNode(n, fmt.Sprintf("this receive from %s in a loop blocks forever once the sender stops without closing it: select on it and on %s.Done()",
@@ -127,6 +137,135 @@ func checkLoops(pass *analysis.Pass, r *reporter, lit *ast.FuncLit, sized map[*t
 		}
 		return true
 	})
+}
+
+// pairs are the requests a task sends that carry the channel of their
+// reply, and the replies it then receives: a server that takes a request
+// answers it.
+type pairs struct {
+	request map[*ast.SendStmt]bool
+	// replies holds the reply channels sent in a request (reply :=
+	// make(chan T); reqs <- request{reply: reply}), and sent the requests
+	// whose field is the reply channel (reqs <- req; <-req.reply).
+	replies, sent map[*types.Var]bool
+}
+
+// requestReplies finds the request/reply pairs of body: a send of a value
+// that holds a channel, and a receive from that channel, both in body.
+func requestReplies(info *types.Info, body *ast.BlockStmt) *pairs {
+	p := &pairs{request: make(map[*ast.SendStmt]bool), replies: make(map[*types.Var]bool), sent: make(map[*types.Var]bool)}
+	received := make(map[*types.Var]bool) // channels received from, and the values whose field is
+	ast.Inspect(body, func(n ast.Node) bool {
+		if u, ok := n.(*ast.UnaryExpr); ok && u.Op == token.ARROW {
+			switch x := ast.Unparen(u.X).(type) {
+			case *ast.Ident:
+				if v := varOf(info, x); v != nil {
+					received[v] = true
+				}
+			case *ast.SelectorExpr:
+				if v := varOf(info, x.X); v != nil {
+					received[v] = true
+				}
+			}
+		}
+		return true
+	})
+	ast.Inspect(body, func(n ast.Node) bool {
+		send, ok := n.(*ast.SendStmt)
+		if !ok {
+			return true
+		}
+		ast.Inspect(send.Value, func(m ast.Node) bool {
+			id, ok := m.(*ast.Ident)
+			if !ok {
+				return true
+			}
+			v, _ := info.Uses[id].(*types.Var)
+			if v == nil || !received[v] {
+				return true
+			}
+			switch {
+			case isChan(v.Type()):
+				p.replies[v] = true
+				p.request[send] = true
+			case hasChanField(v.Type()):
+				p.sent[v] = true
+				p.request[send] = true
+			}
+			return true
+		})
+		return true
+	})
+	return p
+}
+
+// isReply reports whether receiving from x takes the reply to a request.
+func (p *pairs) isReply(info *types.Info, x ast.Expr) bool {
+	switch x := ast.Unparen(x).(type) {
+	case *ast.Ident:
+		return p.replies[varOf(info, x)]
+	case *ast.SelectorExpr:
+		return p.sent[varOf(info, x.X)]
+	}
+	return false
+}
+
+// hasChanField reports whether t is a struct, or a pointer to one, with a
+// channel field.
+func hasChanField(t types.Type) bool {
+	st, ok := deref(t).Underlying().(*types.Struct)
+	if !ok {
+		return false
+	}
+	for i := range st.NumFields() {
+		if isChan(st.Field(i).Type()) {
+			return true
+		}
+	}
+	return false
+}
+
+// childAnswers returns the channels, declared in body, on which a
+// goroutine that body starts (a function literal) sends or that it closes
+// once, on every path: deferred, or among the statements of its body
+// outside any if, loop, switch or select. The task that receives from one
+// waits for a child of its own, which answers.
+func childAnswers(info *types.Info, body *ast.BlockStmt) map[*types.Var]bool {
+	out := make(map[*types.Var]bool)
+	ast.Inspect(body, func(n ast.Node) bool {
+		g, ok := n.(*ast.GoStmt)
+		if !ok {
+			return true
+		}
+		lit, ok := ast.Unparen(g.Call.Fun).(*ast.FuncLit)
+		if !ok {
+			return true
+		}
+		mark := func(e ast.Expr) {
+			if v := varOf(info, e); v != nil && isLocal(v, body) && isChan(v.Type()) {
+				out[v] = true
+			}
+		}
+		for _, st := range lit.Body.List {
+			switch st := st.(type) {
+			case *ast.SendStmt:
+				mark(st.Chan)
+			case *ast.ExprStmt:
+				if call, ok := st.X.(*ast.CallExpr); ok && isBuiltin(info, call, "close") && len(call.Args) == 1 {
+					mark(call.Args[0])
+				}
+			case *ast.DeferStmt:
+				if isBuiltin(info, st.Call, "close") && len(st.Call.Args) == 1 {
+					mark(st.Call.Args[0])
+				}
+				if s, ok := deferredSend(st); ok {
+					mark(s.Chan)
+				}
+			}
+		}
+		return true
+	})
+	return out
 }
 
 // isComm reports whether the node at the top of stack is (part of) the
