@@ -149,7 +149,8 @@ func (p *pkgInfo) signalsOf(body ast.Node) []signal {
 		}
 		hs := depth0 && top != nil && p.isHandshake(top, at)
 		if i, ok := index[v]; ok {
-			out[i].final = out[i].final || final
+			// The first signal says what it is; a later one can only say
+			// that it is not a handshake.
 			out[i].handshake = out[i].handshake && hs
 			return
 		}
