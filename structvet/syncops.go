@@ -214,9 +214,9 @@ func (p *pkgInfo) signalsOf(body ast.Node) []signal {
 // isHandshake reports whether the signal at is made on the way through
 // body rather than at its end: not in a loop, a defer or a function
 // literal, and followed, in body, by work that waits (a for loop with no
-// condition; a range over a channel or an iterator; a select; a channel
-// operation; a Wait; a sleep; a call of a function of the package that
-// does one of these).
+// condition; a range over a channel or an iterator; a select; a receive; a
+// Wait; a sleep; a call of a function of the package that does one of
+// these). A send that follows is another signal, not work.
 func (p *pkgInfo) isHandshake(body *ast.BlockStmt, at ast.Node) bool {
 	path := pathTo(body, at)
 	if path == nil {
@@ -283,7 +283,7 @@ func (p *pkgInfo) waitsInside(n ast.Node, depth int) bool {
 			default:
 				found = true // a channel, or an iterator that may wait
 			}
-		case *ast.SelectStmt, *ast.SendStmt:
+		case *ast.SelectStmt:
 			found = true
 		case *ast.UnaryExpr:
 			found = m.Op == token.ARROW

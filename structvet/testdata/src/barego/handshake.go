@@ -1,6 +1,7 @@
 package barego
 
 import (
+	"context"
 	"io"
 	"sync"
 )
@@ -65,4 +66,22 @@ func sendThenTidy(items []int) int {
 		}
 	}()
 	return <-res
+}
+
+// Reported, and the receive from errc is a wait for the end: what follows
+// the send is another send, not work.
+func readOrGiveUp(ctx context.Context, r io.Reader) error {
+	errc, data := make(chan error, 1), make(chan []byte, 1)
+	go func() { // want `SV002: this goroutine outlives readOrGiveUp: the return on line 85 is reached without waiting for it; start it`
+		buf := make([]byte, 1)
+		_, err := r.Read(buf)
+		errc <- err
+		data <- buf
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
