@@ -364,8 +364,8 @@ func freshContexts(pass *analysis.Pass) *freshness {
 			switch {
 			case len(lhs) == len(rhs):
 				e = rhs[i]
-			case len(rhs) == 1 && i == 0:
-				e = rhs[0] // ctx, stop := context.WithCancel(...)
+			case len(rhs) == 1:
+				e = rhs[0] // ctx, stop := context.WithCancel(...); g, ctx := errgroup.WithContext(...)
 			}
 			a := assign{pos: l.Pos(), fresh: e != nil && f.freshExpr(info, e, l.Pos()), fn: fn}
 			if call, ok := ast.Unparen(e).(*ast.CallExpr); ok && len(lhs) == len(rhs) {

@@ -149,3 +149,15 @@ func contextFor(ctx context.Context, o options) context.Context {
 func alwaysFresh(ctx context.Context) context.Context {
 	return context.Background() // want `SV004`
 }
+
+// Not reported: a context derived, as a second result, from a fresh one.
+type group struct{}
+
+func withGroup(ctx context.Context) (*group, context.Context) { return &group{}, ctx }
+
+func freshGroup() {
+	g, ctx := withGroup(context.Background())
+	_ = g
+	call(ctx)
+	call(context.Background())
+}
