@@ -232,8 +232,19 @@ func goOwned(pass *analysis.Pass, p *pkgInfo, facts *factSet, fn *function, st g
 	}
 	locals := make(map[*types.Var]bool)
 	var handshake *signal
+	// The value whose method the goroutine runs (srv in srv.Serve(l)) is
+	// not a signal of its own: what its methods do is in the join facts.
+	joined := make(map[*types.Var]bool)
+	for _, call := range st.joins {
+		if v := varOf(info, ast.Unparen(call.Fun).(*ast.SelectorExpr).X); v != nil {
+			joined[v] = true
+		}
+	}
 	for _, s := range st.sigs {
 		v := s.v
+		if joined[v] && s.kind == sigMethod {
+			continue
+		}
 		shared := v.IsField() || v.Parent() == pass.Pkg.Scope()
 		if !shared && (v.Parent() == nil || !v.Parent().Contains(st.node.Pos())) {
 			continue // a variable of the goroutine itself, or of a callee
