@@ -600,7 +600,7 @@ func addsToOthersGroup(info *types.Info, fn *function) bool {
 			return false
 		}
 		if call, ok := n.(*ast.CallExpr); ok {
-			if v, name, ok := methodCall(info, call); ok && v != nil && name == "Add" && groupOf(v.Type()) == waitGroup && !isLocal(v, fn.body) {
+			if v, name, ok := methodCall(info, call); ok && v != nil && isAddName(name) && groupOf(v.Type()) == waitGroup && !isLocal(v, fn.body) {
 				found = true
 			}
 		}

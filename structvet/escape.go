@@ -82,7 +82,7 @@ func useIsFollowed(info *types.Info, stack []ast.Node) bool {
 		if !ok || call.Fun != p {
 			return false // a method value, or a field of it
 		}
-		if p.Sel.Name == "Wait" {
+		if isWaitName(p.Sel.Name) {
 			return kind == litNone || kind == litDefer || kind == litNow
 		}
 		return true // Add, Done, Go, SetLimit...

@@ -255,7 +255,7 @@ func groupParams(info *types.Info, s *factSet, fd *ast.FuncDecl) (starts, waits 
 			if groupStart(info, call) == v || s.helperStarts(info, call, v) {
 				started = true
 			}
-			if r, name, ok := methodCall(info, call); ok && r == v && name == "Wait" || s.helperWaits(info, call, v) {
+			if r, name, ok := methodCall(info, call); ok && r == v && isWaitName(name) || s.helperWaits(info, call, v) {
 				waited = true
 			}
 			return true
@@ -536,7 +536,7 @@ func receiverFields(info *types.Info, fd *ast.FuncDecl, byName map[string]*ast.F
 							switch {
 							case g != notGroup && sel.Sel.Name == "Done":
 								out[f] = true
-							case g != notGroup && sel.Sel.Name != "Wait" && starts:
+							case g != notGroup && !isWaitName(sel.Sel.Name) && starts:
 								out[f] = true // Add, Go, a wrapper's Wrap
 							case g == notGroup && finalMethods[sel.Sel.Name] && !isContext(f.Type()):
 								out[f] = true // an event's Fire
@@ -544,7 +544,7 @@ func receiverFields(info *types.Info, fd *ast.FuncDecl, byName map[string]*ast.F
 						}
 					}
 				case waitsFor:
-					if r, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok && r.Sel.Name == "Wait" {
+					if r, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok && isWaitName(r.Sel.Name) {
 						if f := field(r.X); f != nil && groupOf(f.Type()) != notGroup {
 							out[f] = true
 						}

@@ -22,7 +22,7 @@ func groupStart(info *types.Info, call *ast.CallExpr) *types.Var {
 	}
 	switch groupOf(v.Type()) {
 	case waitGroup:
-		if name == "Add" || name == "Go" {
+		if isAddName(name) || name == "Go" {
 			return v
 		}
 	case errGroup:
@@ -60,7 +60,7 @@ func waitsOn(info *types.Info, n ast.Node, vs map[*types.Var]bool) bool {
 	}
 	if call, ok := n.(*ast.CallExpr); ok {
 		v, name, ok := methodCall(info, call)
-		return ok && v != nil && name == "Wait" && vs[v]
+		return ok && v != nil && isWaitName(name) && vs[v] && (groupOf(v.Type()) != notGroup || name == "Wait")
 	}
 	if v := recvChan(info, n); v != nil && vs[v] {
 		return true
@@ -193,6 +193,11 @@ func (p *pkgInfo) signalsOf(body ast.Node) []signal {
 							add(v, sigGroup, false, m)
 						}
 					}
+				}
+				// A group's own methods (c.Done()) are the signal itself: their
+				// bodies are the group's business.
+				if v, _, ok := methodCall(p.info, m); ok && v != nil && groupOf(v.Type()) != notGroup {
+					return true
 				}
 				if depth < 4 {
 					if fn := callee(p.info, m); fn != nil && fn.Pkg() == p.pkg {
@@ -433,7 +438,7 @@ func newPkgInfo(info *types.Info, pkg *types.Package, files []*ast.File) *pkgInf
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.CallExpr:
-				if v, name, ok := methodCall(info, n); ok && name == "Wait" {
+				if v, name, ok := methodCall(info, n); ok && (name == "Wait" || isWaitName(name) && v != nil && groupOf(v.Type()) != notGroup) {
 					wait(v)
 				}
 			case *ast.ReturnStmt:
