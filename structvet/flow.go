@@ -3,6 +3,7 @@ package structvet
 import (
 	"cmp"
 	"go/ast"
+	"go/token"
 	"go/types"
 	"slices"
 
@@ -122,6 +123,9 @@ func (f *flow) leak(g *cfg.CFG, body *ast.BlockStmt, comms map[ast.Node]bool) (a
 			if comms[n] {
 				continue
 			}
+			if blocksForever(f.info, n) {
+				return // <-make(chan T): the function never goes on
+			}
 			evs, ok := evCache[n]
 			if !ok {
 				evs = f.events(n)
@@ -190,4 +194,20 @@ func selectComms(body ast.Node) map[ast.Node]bool {
 		return true
 	})
 	return comms
+}
+
+// blocksForever reports whether the statement n receives from a channel
+// that nothing can send on or close, made on the spot: <-make(chan T), the
+// way some programs block for ever, like select {}.
+func blocksForever(info *types.Info, n ast.Node) bool {
+	es, ok := n.(*ast.ExprStmt)
+	if !ok || info == nil {
+		return false
+	}
+	u, ok := ast.Unparen(es.X).(*ast.UnaryExpr)
+	if !ok || u.Op != token.ARROW {
+		return false
+	}
+	call, ok := ast.Unparen(u.X).(*ast.CallExpr)
+	return ok && isBuiltin(info, call, "make")
 }

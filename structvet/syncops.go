@@ -163,7 +163,9 @@ func (p *pkgInfo) signalsOf(body ast.Node) []signal {
 			depth0 = depth == 0
 			switch m := m.(type) {
 			case *ast.SendStmt:
-				add(varOf(p.info, m.Chan), sigChan, false, m)
+				// A send as the goroutine's last act (its last statement, or
+				// one followed by return) says it is ending, as close does.
+				add(varOf(p.info, m.Chan), sigChan, depth == 0 && top != nil && lastAct(top, m), m)
 			case *ast.CallExpr:
 				if isBuiltin(p.info, m, "close") && len(m.Args) == 1 {
 					add(varOf(p.info, m.Args[0]), sigChan, true, m)
@@ -308,6 +310,45 @@ func (p *pkgInfo) waitsInside(n ast.Node, depth int) bool {
 		return !found
 	})
 	return found
+}
+
+// lastAct reports whether the statement st is the last thing body does on
+// its path: body's last statement, a statement followed by a return in its
+// block, or a deferred one.
+func lastAct(body *ast.BlockStmt, st ast.Stmt) bool {
+	if len(body.List) > 0 && body.List[len(body.List)-1] == st {
+		return true
+	}
+	path := pathTo(body, st)
+	for i, n := range path {
+		switch n := n.(type) {
+		case *ast.DeferStmt:
+			return true
+		case *ast.BlockStmt:
+			if i+1 < len(path) && path[i+1] == st {
+				for j, x := range n.List {
+					if x == st && j+1 < len(n.List) {
+						_, ret := n.List[j+1].(*ast.ReturnStmt)
+						return ret
+					}
+				}
+			}
+		case *ast.CaseClause, *ast.CommClause:
+			var list []ast.Stmt
+			if cc, ok := n.(*ast.CaseClause); ok {
+				list = cc.Body
+			} else {
+				list = n.(*ast.CommClause).Body
+			}
+			for j, x := range list {
+				if x == st && j+1 < len(list) {
+					_, ret := list[j+1].(*ast.ReturnStmt)
+					return ret
+				}
+			}
+		}
+	}
+	return false
 }
 
 // atEnd reports whether the call is deferred in body, or is its last
@@ -467,6 +508,37 @@ func newPkgInfo(info *types.Info, pkg *types.Package, files []*ast.File) *pkgInf
 			}
 			return true
 		})
+	}
+	// A channel that one function both sends on and receives from is a
+	// lock or a semaphore: its receives wait for no goroutine's end.
+	for _, f := range files {
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Body == nil {
+				continue
+			}
+			sent, recvd := make(map[*types.Var]bool), make(map[*types.Var]bool)
+			ast.Inspect(fd.Body, func(n ast.Node) bool {
+				switch n := n.(type) {
+				case *ast.SendStmt:
+					if v := varOf(info, n.Chan); shared(v) {
+						sent[v] = true
+					}
+				case *ast.UnaryExpr:
+					if n.Op == token.ARROW {
+						if v := varOf(info, n.X); shared(v) {
+							recvd[v] = true
+						}
+					}
+				}
+				return true
+			})
+			for v := range sent {
+				if recvd[v] {
+					delete(p.waited, v)
+				}
+			}
+		}
 	}
 	return p
 }

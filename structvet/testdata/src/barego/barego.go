@@ -246,3 +246,12 @@ func (c afterCtx) AfterFunc(f func()) (stop func() bool) {
 	go f()
 	return func() bool { return false }
 }
+
+// Not reported: the function blocks for ever, as a program's main may.
+func blockForever(ticks <-chan int) {
+	go func() {
+		for range ticks {
+		}
+	}()
+	<-make(chan struct{})
+}

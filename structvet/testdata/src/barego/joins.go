@@ -203,3 +203,28 @@ func serveMetrics(l net.Listener) (stop func()) {
 	}()
 	return func() { _ = server.Close() }
 }
+
+// Not reported: the collector's every exit sends on done as its last act,
+// and Stop, a method of the same type, receives it.
+type collector struct {
+	events chan int
+	done   chan struct{}
+}
+
+func (c *collector) collect() {
+	go func() {
+		for {
+			e, ok := <-c.events
+			if !ok {
+				c.done <- struct{}{}
+				return
+			}
+			_ = e
+		}
+	}()
+}
+
+func (c *collector) Stop() {
+	close(c.events)
+	<-c.done
+}
