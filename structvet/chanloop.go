@@ -3,6 +3,7 @@ package structvet
 import (
 	"fmt"
 	"go/ast"
+	"go/constant"
 	"go/token"
 	"go/types"
 	"strings"
@@ -33,7 +34,9 @@ import (
 //     (a range over it with no break or return, or a deferred one);
 //   - sends in a loop that ranges over another channel: a stage that
 //     answers what it is given (one response per request) stops when its
-//     input does.
+//     input does;
+//   - a send followed by return on a buffered channel: it happens once,
+//     and the buffer holds it.
 var ChanLoop = &analysis.Analyzer{
 	Name:     "chanloop",
 	Doc:      "report a channel send or receive in a loop in a task, outside a select on ctx.Done() (SV007)",
@@ -46,9 +49,9 @@ func runChanLoop(pass *analysis.Pass) (any, error) {
 	r := newReporter(pass, "SV007")
 	info := pass.TypesInfo
 	ins := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
-	sized := sizedChans(pass)
+	sized, buffered := sizedChans(pass)
 	check := func(lit *ast.FuncLit) {
-		checkLoops(pass, r, lit, sized)
+		checkLoops(pass, r, lit, sized, buffered)
 	}
 	ins.Preorder([]ast.Node{(*ast.GoStmt)(nil), (*ast.CallExpr)(nil)}, func(n ast.Node) {
 		switch n := n.(type) {
@@ -89,7 +92,7 @@ func isTaskStarter(info *types.Info, call *ast.CallExpr) bool {
 // checkLoops reports the blocking channel operations in the loops of the
 // task lit (not in the function literals inside it, which are checked if
 // they are tasks themselves).
-func checkLoops(pass *analysis.Pass, r *reporter, lit *ast.FuncLit, sized map[*types.Var]bool) {
+func checkLoops(pass *analysis.Pass, r *reporter, lit *ast.FuncLit, sized, buffered map[*types.Var]bool) {
 	info := pass.TypesInfo
 	pairs := requestReplies(info, lit.Body)
 	children := childAnswers(info, lit.Body)
@@ -117,6 +120,9 @@ func checkLoops(pass *analysis.Pass, r *reporter, lit *ast.FuncLit, sized map[*t
 				ch := varOf(info, n.Chan)
 				if ch != nil && sized[ch] || pairs.request[n] {
 					return true
+				}
+				if ch != nil && buffered[ch] && followedByReturn(stack, n) {
+					return true // sent once, then return: a buffer of one holds it
 				}
 				if ctx := ctxInScope(pass, n.Pos()); ctx != nil {
 					r.reportNode(n, fmt.Sprintf("this send on %s in a loop blocks forever once the receiver stops: select on it and on %s.Done()",
@@ -268,6 +274,30 @@ func childAnswers(info *types.Info, body *ast.BlockStmt) map[*types.Var]bool {
 	return out
 }
 
+// followedByReturn reports whether the statement at the top of stack is
+// followed, in its block, by a return: it runs once per goroutine.
+func followedByReturn(stack []ast.Node, st ast.Stmt) bool {
+	if len(stack) < 2 {
+		return false
+	}
+	var list []ast.Stmt
+	switch p := stack[len(stack)-2].(type) {
+	case *ast.BlockStmt:
+		list = p.List
+	case *ast.CaseClause:
+		list = p.Body
+	case *ast.CommClause:
+		list = p.Body
+	}
+	for i, x := range list {
+		if x == st && i+1 < len(list) {
+			_, ret := list[i+1].(*ast.ReturnStmt)
+			return ret
+		}
+	}
+	return false
+}
+
 // isComm reports whether the node at the top of stack is (part of) the
 // communication of a select case.
 func isComm(stack []ast.Node) bool {
@@ -314,9 +344,13 @@ func inChannelRange(info *types.Info, stack []ast.Node) bool {
 // sized to hold every value; or drained by a deferred loop
 // (defer func() { for range ch {} }()) or by a loop that cannot stop early
 // (for r := range ch { ... } with no break or return in it).
-func sizedChans(pass *analysis.Pass) map[*types.Var]bool {
+//
+// It also returns the channels made with a buffer (a capacity that is not
+// a constant 0), on which one send cannot block while the buffer is empty.
+func sizedChans(pass *analysis.Pass) (sized, buffered map[*types.Var]bool) {
 	info := pass.TypesInfo
-	sized := make(map[*types.Var]bool)
+	sized = make(map[*types.Var]bool)
+	buffered = make(map[*types.Var]bool)
 	ins := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
 	ins.Preorder([]ast.Node{(*ast.RangeStmt)(nil)}, func(n ast.Node) {
 		rs := n.(*ast.RangeStmt)
@@ -356,14 +390,20 @@ func sizedChans(pass *analysis.Pass) map[*types.Var]bool {
 			if !ok || !isBuiltin(info, call, "make") || len(call.Args) != 2 {
 				continue
 			}
-			if tv, ok := info.Types[call.Args[1]]; ok && tv.Value == nil {
-				if v := varOf(info, lhs[i]); v != nil {
-					sized[v] = true
-				}
+			v := varOf(info, lhs[i])
+			if v == nil {
+				continue
+			}
+			tv, ok := info.Types[call.Args[1]]
+			if ok && tv.Value == nil {
+				sized[v] = true
+			}
+			if ok && (tv.Value == nil || constant.Sign(tv.Value) > 0) {
+				buffered[v] = true
 			}
 		}
 	})
-	return sized
+	return sized, buffered
 }
 
 // sendFix returns the fix that wraps the send in a select on ctx.Done(),

@@ -33,8 +33,9 @@ type funcFact struct {
 	// the function signals (sends on, closes), which the function does not
 	// wait on: the caller receives the goroutine with the channel.
 	Spawns []int
-	// IgnoresCtx holds the context parameters the function never uses, or
-	// only passes to functions that ignore them.
+	// IgnoresCtx holds the context parameters whose cancellation the
+	// function never uses: it does not use them, or only reads their
+	// values (ctx.Value), or passes them to functions that ignore them.
 	IgnoresCtx []int
 	// JoinedBy, for a method, names the other methods of its receiver's
 	// type that wait for what this one leaves running: a field of the receiver
@@ -270,8 +271,8 @@ func groupParams(info *types.Info, s *factSet, fd *ast.FuncDecl) (starts, waits 
 	return starts, waits
 }
 
-// ignoredCtxParams returns the context parameters of fd that it never
-// uses, or only passes to functions that ignore them.
+// ignoredCtxParams returns the context parameters of fd whose cancellation
+// it never uses (see funcFact.IgnoresCtx).
 func ignoredCtxParams(info *types.Info, s *factSet, fd *ast.FuncDecl) []int {
 	var out []int
 	for i, v := range params(info, fd) {
@@ -289,6 +290,12 @@ func ignoredCtxParams(info *types.Info, s *factSet, fd *ast.FuncDecl) []int {
 			id, ok := n.(*ast.Ident)
 			if !ok || info.Uses[id] != v || used {
 				return !used
+			}
+			// Reading its values is no use of its cancellation.
+			if sel, ok := stack[len(stack)-2].(*ast.SelectorExpr); ok && sel.Sel.Name == "Value" && len(stack) >= 3 {
+				if call, ok := stack[len(stack)-3].(*ast.CallExpr); ok && call.Fun == sel {
+					return true
+				}
 			}
 			// An argument of a call that ignores it is no use.
 			if call, ok := stack[len(stack)-2].(*ast.CallExpr); ok {

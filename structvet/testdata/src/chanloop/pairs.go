@@ -86,3 +86,31 @@ func notifications(ctx context.Context, keys []string, reqs chan<- string, acks 
 		}
 	}()
 }
+
+// Not reported: one send, then return, into a buffer of one.
+func firstError(ctx context.Context, read func() error) <-chan error {
+	errc := make(chan error, 1)
+	go func() {
+		for {
+			if err := read(); err != nil {
+				errc <- err
+				return
+			}
+		}
+	}()
+	return errc
+}
+
+// Reported: unbuffered, the single send still waits for a receiver.
+func firstErrorUnbuffered(ctx context.Context, read func() error) <-chan error {
+	errc := make(chan error)
+	go func() {
+		for {
+			if err := read(); err != nil {
+				errc <- err // want `SV007: this send on errc in a loop blocks forever`
+				return
+			}
+		}
+	}()
+	return errc
+}

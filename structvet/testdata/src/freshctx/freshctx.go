@@ -1,6 +1,9 @@
 package freshctx
 
-import "context"
+import (
+	"context"
+	"runtime/pprof"
+)
 
 func call(ctx context.Context) error { return ctx.Err() }
 
@@ -160,4 +163,17 @@ func freshGroup() {
 	_ = g
 	call(ctx)
 	call(context.Background())
+}
+
+// Not reported: the callee reads the context's values, not its
+// cancellation (runtime/pprof's SetGoroutineLabels too).
+func labels(ctx context.Context) string {
+	s, _ := ctx.Value(key{}).(string)
+	return s
+}
+
+func resetLabels(ctx context.Context) {
+	_ = labels(ctx)
+	defer pprof.SetGoroutineLabels(context.Background())
+	_ = labels(context.Background())
 }
