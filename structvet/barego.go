@@ -231,6 +231,7 @@ func goOwned(pass *analysis.Pass, p *pkgInfo, facts *factSet, fn *function, st g
 		return ownership{owned: true} // counted in a group the caller waits on
 	}
 	locals := make(map[*types.Var]bool)
+	eofReaders := make(map[*types.Var]bool)
 	var handshake *signal
 	// The value whose method the goroutine runs (srv in srv.Serve(l)) is
 	// not a signal of its own: what its methods do is in the join facts.
@@ -269,6 +270,8 @@ func goOwned(pass *analysis.Pass, p *pkgInfo, facts *factSet, fn *function, st g
 			}
 			if w := pipeReader(info, fn.body, v); w != nil && handedOut(info, fn.body, w) {
 				return ownership{owned: true} // the caller reads the pipe to its end
+			} else if w != nil && s.final {
+				eofReaders[w] = true // reading the pipe to its end waits for the writer's Close
 			}
 			if (s.final || s.waits) && handedOut(info, fn.body, v) {
 				return ownership{owned: true} // the caller holds what the goroutine ends or waits on
@@ -309,6 +312,9 @@ func goOwned(pass *analysis.Pass, p *pkgInfo, facts *factSet, fn *function, st g
 		if len(locals) > 0 && waitsOn(info, n, locals) {
 			return true
 		}
+		if call, ok := n.(*ast.CallExpr); ok && len(eofReaders) > 0 && readsToEOF(info, call, eofReaders) {
+			return true
+		}
 		if call, ok := n.(*ast.CallExpr); ok && len(joiners) > 0 {
 			if x, name, ok := methodCall(info, call); ok && x != nil && slices.Contains(joiners[x], name) {
 				return true
@@ -337,6 +343,23 @@ func goOwned(pass *analysis.Pass, p *pkgInfo, facts *factSet, fn *function, st g
 		return ownership{handshake: handshake}
 	}
 	return ownership{rets: rets, handshake: handshake}
+}
+
+// readsToEOF reports whether call reads one of the pipe readers rs to its
+// end: io.ReadAll(r), io.Copy(w, r), ioutil.ReadAll(r). The end comes from
+// the writer's Close, the goroutine's last act.
+func readsToEOF(info *types.Info, call *ast.CallExpr, rs map[*types.Var]bool) bool {
+	fn := callee(info, call)
+	var arg ast.Expr
+	switch {
+	case (isFunc(fn, "io", "ReadAll") || isFunc(fn, "io/ioutil", "ReadAll")) && len(call.Args) == 1:
+		arg = call.Args[0]
+	case isFunc(fn, "io", "Copy") && len(call.Args) == 2:
+		arg = call.Args[1]
+	default:
+		return false
+	}
+	return rs[varOf(info, arg)]
 }
 
 // valueKept reports whether the local x leaves the function or can be

@@ -39,6 +39,7 @@ const (
 	evStart event = iota
 	evWait
 	evDeferWait
+	evFail // a test marked failed: the paths on from here do not count
 )
 
 // events lists what node n does, in source order. Function literals are
@@ -69,6 +70,9 @@ func (f *flow) events(n ast.Node) []event {
 					walk(lit.Body, deferred)
 					return false
 				}
+			}
+			if call, ok := m.(*ast.CallExpr); ok && !deferred && f.info != nil && failsTest(f.info, call) {
+				evs = append(evs, evFail)
 			}
 			switch {
 			case deferred && f.wait(m):
@@ -104,6 +108,7 @@ func (f *flow) leak(g *cfg.CFG, body *ast.BlockStmt, comms map[ast.Node]bool) (a
 		b                 *cfg.Block
 		started, deferred bool
 		start             ast.Node // the first start on the path, while started
+		failed            bool     // a test failed on the path: its returns do not count
 	}
 	seen := make(map[state]bool)
 	evCache := make(map[ast.Node][]event)
@@ -142,9 +147,11 @@ func (f *flow) leak(g *cfg.CFG, body *ast.BlockStmt, comms map[ast.Node]bool) (a
 					st.started, st.start = false, nil
 				case evDeferWait:
 					st.deferred = true
+				case evFail:
+					st.failed = true
 				}
 			}
-			if ret, ok := n.(*ast.ReturnStmt); ok && st.started && !st.deferred {
+			if ret, ok := n.(*ast.ReturnStmt); ok && st.started && !st.deferred && !st.failed {
 				rets[ret] = true
 				if first == nil || st.start.Pos() < first.Pos() {
 					first = st.start
@@ -194,6 +201,31 @@ func selectComms(body ast.Node) map[ast.Node]bool {
 		return true
 	})
 	return comms
+}
+
+// failsTest reports whether call marks a test failed: t.Error, t.Errorf,
+// t.Fail (and the calls that also stop it) on a *testing.T, B or F or a
+// testing.TB, or testify's assert.Fail and require.Fail. A test that failed
+// has failed: what it leaves running on the way out is not what the rules
+// are about.
+func failsTest(info *types.Info, call *ast.CallExpr) bool {
+	fn := callee(info, call)
+	if fn == nil || fn.Pkg() == nil {
+		return false
+	}
+	switch fn.Pkg().Path() {
+	case "testing":
+		switch fn.Name() {
+		case "Error", "Errorf", "Fail", "FailNow", "Fatal", "Fatalf":
+			return fn.Type().(*types.Signature).Recv() != nil
+		}
+	case "github.com/stretchr/testify/assert", "github.com/stretchr/testify/require":
+		switch fn.Name() {
+		case "Fail", "FailNow", "Failf", "FailNowf":
+			return fn.Type().(*types.Signature).Recv() == nil
+		}
+	}
+	return false
 }
 
 // blocksForever reports whether the statement n receives from a channel
