@@ -2,11 +2,10 @@ package barego
 
 import (
 	"context"
-	"net"
-	"net/http"
 	"servers"
 	"sync/atomic"
 	"time"
+	"web"
 )
 
 // Not reported: the goroutine runs the server's Main, and Exit, a method of
@@ -14,7 +13,7 @@ import (
 // whoever holds the server can call it.
 type program struct{ srv *servers.Server }
 
-func (p *program) Start(ln net.Listener) {
+func (p *program) Start(ln web.Listener) {
 	p.srv = servers.New(ln)
 	go func() {
 		if err := p.srv.Main(); err != nil {
@@ -25,31 +24,31 @@ func (p *program) Start(ln net.Listener) {
 
 func (p *program) Stop() { p.srv.Exit() }
 
-func startReturned(ln net.Listener) *servers.Server {
+func startReturned(ln web.Listener) *servers.Server {
 	srv := servers.New(ln)
 	go srv.Main()
 	return srv
 }
 
 // Not reported: the function calls the method that waits, on every path
-// (http.Server.Shutdown waits for Serve's listener loop).
-func serveUntilDone(ctx context.Context, l net.Listener) {
-	srv := &http.Server{}
+// (web.Server.Shutdown, like net/http's, waits for Serve's listener loop).
+func serveUntilDone(ctx context.Context, l web.Listener) {
+	srv := &web.Server{}
 	go srv.Serve(l)
 	<-ctx.Done()
 	srv.Shutdown(context.Background())
 }
 
 // Reported: nothing can call the method that waits.
-func serveForever(l net.Listener) {
-	srv := &http.Server{}
+func serveForever(l web.Listener) {
+	srv := &web.Server{}
 	go srv.Serve(l) // want `SV002: nothing waits for this goroutine before serveForever returns`
 }
 
 // Reported: a path skips the method that waits.
-func serveUntil(ctx context.Context, l net.Listener, check func() error) error {
-	srv := &http.Server{}
-	go srv.Serve(l) // want `SV002: this goroutine outlives serveUntil: the return on line 54 is reached without waiting for it`
+func serveUntil(ctx context.Context, l web.Listener, check func() error) error {
+	srv := &web.Server{}
+	go srv.Serve(l) // want `SV002: this goroutine outlives serveUntil: the return on line 53 is reached without waiting for it`
 	if err := check(); err != nil {
 		return err
 	}
@@ -107,10 +106,10 @@ func (p *lazyPool) purge() {
 
 // Reported: Shutdown waits for Serve, not for the send after it, which
 // blocks forever once serveAndReport has returned on Shutdown's error.
-func serveAndReport(ctx context.Context, l net.Listener) error {
-	srv := &http.Server{}
+func serveAndReport(ctx context.Context, l web.Listener) error {
+	srv := &web.Server{}
 	errc := make(chan error)
-	go func() { errc <- srv.Serve(l) }() // want `SV002: this goroutine outlives serveAndReport: the return on line 116 is reached without waiting for it`
+	go func() { errc <- srv.Serve(l) }() // want `SV002: this goroutine outlives serveAndReport: the return on line 115 is reached without waiting for it`
 	<-ctx.Done()
 	if err := srv.Shutdown(context.Background()); err != nil {
 		return err
@@ -193,11 +192,11 @@ func startSend(f *fastPath) {
 }
 
 // Not reported: the server, a value, is closed by the function handed
-// back, and http.Server.Close waits for the Serve loop.
-func serveMetrics(l net.Listener) (stop func()) {
-	server := http.Server{}
+// back, and web.Server.Close, like net/http's, waits for the Serve loop.
+func serveMetrics(l web.Listener) (stop func()) {
+	server := web.Server{}
 	go func() {
-		if err := server.Serve(l); err != nil && err != http.ErrServerClosed {
+		if err := server.Serve(l); err != nil && err != web.ErrServerClosed {
 			panic(err)
 		}
 	}()

@@ -3,8 +3,8 @@
 package servers
 
 import (
-	"net"
 	"sync"
+	"web"
 )
 
 // A waitGroupWrapper runs functions in goroutines counted in its group.
@@ -19,12 +19,12 @@ func (w *waitGroupWrapper) Wrap(f func()) {
 // returns the first of their errors; Exit closes the listener and waits for
 // them.
 type Server struct {
-	ln   net.Listener
+	ln   web.Listener
 	wg   waitGroupWrapper
 	errc chan error
 }
 
-func New(ln net.Listener) *Server { return &Server{ln: ln, errc: make(chan error, 1)} }
+func New(ln web.Listener) *Server { return &Server{ln: ln, errc: make(chan error, 1)} }
 
 func (s *Server) Main() error {
 	s.wg.Wrap(func() { s.errc <- s.accept() })
