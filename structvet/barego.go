@@ -336,6 +336,9 @@ func goOwned(pass *analysis.Pass, p *pkgInfo, facts *factSet, fn *function, st g
 	}
 	found := false
 	ast.Inspect(fn.body, func(n ast.Node) bool {
+		if n == st.node {
+			return false // the goroutine's own code waits for nothing of the function's
+		}
 		found = found || waits(n)
 		return !found
 	})
@@ -384,10 +387,10 @@ func valueKept(info *types.Info, body *ast.BlockStmt, x *types.Var, start ast.No
 		if !ok || info.Uses[id] != x {
 			return true
 		}
+		if slices.Contains(stack, start) {
+			return true // the goroutine's own use
+		}
 		for i := len(stack) - 2; i >= 0; i-- {
-			if stack[i] == start {
-				break
-			}
 			if _, ok := stack[i].(*ast.FuncLit); ok {
 				kept = true // a closure that may run later
 			}

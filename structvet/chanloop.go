@@ -35,8 +35,8 @@ import (
 //   - sends in a loop that ranges over another channel: a stage that
 //     answers what it is given (one response per request) stops when its
 //     input does;
-//   - a send followed by return on a buffered channel: it happens once,
-//     and the buffer holds it.
+//   - a send followed by return on a buffered channel, when every send of
+//     the task on it is: it happens once, and the buffer holds it.
 var ChanLoop = &analysis.Analyzer{
 	Name:     "chanloop",
 	Doc:      "report a channel send or receive in a loop in a task, outside a select on ctx.Done() (SV007)",
@@ -121,7 +121,7 @@ func checkLoops(pass *analysis.Pass, r *reporter, lit *ast.FuncLit, sized, buffe
 				if ch != nil && sized[ch] || pairs.request[n] {
 					return true
 				}
-				if ch != nil && buffered[ch] && followedByReturn(stack, n) {
+				if ch != nil && buffered[ch] && followedByReturn(stack, n) && sendsOnlyOnce(info, lit.Body, ch) {
 					return true // sent once, then return: a buffer of one holds it
 				}
 				if ctx := ctxInScope(pass, n.Pos()); ctx != nil {
@@ -272,6 +272,26 @@ func childAnswers(info *types.Info, body *ast.BlockStmt) map[*types.Var]bool {
 		return true
 	})
 	return out
+}
+
+// sendsOnlyOnce reports whether every send on ch in the task body is
+// followed by a return: the task sends on it once at most, so a buffer of
+// one cannot be full when it does.
+func sendsOnlyOnce(info *types.Info, body *ast.BlockStmt, ch *types.Var) bool {
+	once := true
+	var stack []ast.Node
+	ast.Inspect(body, func(n ast.Node) bool {
+		if n == nil {
+			stack = stack[:len(stack)-1]
+			return true
+		}
+		stack = append(stack, n)
+		if s, ok := n.(*ast.SendStmt); ok && varOf(info, s.Chan) == ch && !followedByReturn(stack, s) {
+			once = false
+		}
+		return once
+	})
+	return once
 }
 
 // followedByReturn reports whether the statement at the top of stack is

@@ -499,6 +499,7 @@ func receiverFields(info *types.Info, fd *ast.FuncDecl, byName map[string]*ast.F
 			return nil
 		}
 		starts := depth == 0 && !loopsForever(fd.Body)
+		polls := nonBlockingComms(fd.Body)
 		if use == tiesTo && len(fd.Body.List) > 0 {
 			// A flag set as the last thing the method does.
 			if es, ok := fd.Body.List[len(fd.Body.List)-1].(*ast.ExprStmt); ok {
@@ -558,7 +559,7 @@ func receiverFields(info *types.Info, fd *ast.FuncDecl, byName map[string]*ast.F
 					}
 				}
 			case *ast.UnaryExpr:
-				if use == waitsFor && n.Op == token.ARROW {
+				if use == waitsFor && n.Op == token.ARROW && !polls[n] {
 					x := ast.Unparen(n.X)
 					if call, ok := x.(*ast.CallExpr); ok {
 						if sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); ok {
@@ -586,6 +587,39 @@ func receiverFields(info *types.Info, fd *ast.FuncDecl, byName map[string]*ast.F
 		})
 	}
 	walk(fd, 0)
+	return out
+}
+
+// nonBlockingComms returns the receives that are cases of a select with a
+// default case: they look, they do not wait.
+func nonBlockingComms(body ast.Node) map[ast.Node]bool {
+	out := make(map[ast.Node]bool)
+	ast.Inspect(body, func(n ast.Node) bool {
+		sel, ok := n.(*ast.SelectStmt)
+		if !ok {
+			return true
+		}
+		hasDefault := false
+		for _, c := range sel.Body.List {
+			if cc, ok := c.(*ast.CommClause); ok && cc.Comm == nil {
+				hasDefault = true
+			}
+		}
+		if !hasDefault {
+			return true
+		}
+		for _, c := range sel.Body.List {
+			if cc, ok := c.(*ast.CommClause); ok && cc.Comm != nil {
+				ast.Inspect(cc.Comm, func(m ast.Node) bool {
+					if u, ok := m.(*ast.UnaryExpr); ok && u.Op == token.ARROW {
+						out[u] = true
+					}
+					return true
+				})
+			}
+		}
+		return true
+	})
 	return out
 }
 

@@ -476,6 +476,7 @@ func newPkgInfo(info *types.Info, pkg *types.Package, files []*ast.File) *pkgInf
 				}
 			}
 		}
+		polls := nonBlockingComms(f)
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.CallExpr:
@@ -491,7 +492,7 @@ func newPkgInfo(info *types.Info, pkg *types.Package, files []*ast.File) *pkgInf
 					}
 				}
 			case *ast.UnaryExpr:
-				if v := recvChan(info, n); v != nil {
+				if v := recvChan(info, n); v != nil && !polls[n] {
 					wait(v)
 				}
 			case *ast.RangeStmt:

@@ -227,3 +227,40 @@ func (c *collector) Stop() {
 	close(c.events)
 	<-c.done
 }
+
+// Reported: the goroutine's own use of the server does not hand it to
+// anyone who could shut it down.
+func serveInLiteral(l web.Listener) {
+	srv := &web.Server{}
+	go func() { // want `SV002: nothing waits for this goroutine before serveInLiteral returns`
+		if err := srv.Serve(l); err != nil {
+			_ = srv.Close()
+		}
+	}()
+}
+
+// Reported: IsRunning looks at the channel Run closes, without waiting on
+// it: it joins nothing.
+type router struct {
+	running chan struct{}
+	closed  chan struct{}
+}
+
+func (r *router) Run() {
+	defer close(r.running)
+	<-r.closed
+}
+
+func (r *router) IsRunning() bool {
+	select {
+	case <-r.running:
+		return false
+	default:
+		return true
+	}
+}
+
+func runRouter(r *router) {
+	go r.Run() // want `SV002: nothing waits for this goroutine before runRouter returns`
+	_ = r.IsRunning()
+}

@@ -114,3 +114,21 @@ func firstErrorUnbuffered(ctx context.Context, read func() error) <-chan error {
 	}()
 	return errc
 }
+
+// Reported: other sends may have filled the buffer by the time of the
+// last one.
+func repliesThenTimeout(ctx context.Context, notes <-chan string) <-chan string {
+	replies := make(chan string, 1)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				replies <- "timeout" // want `SV007: this send on replies in a loop blocks forever`
+				return
+			case n := <-notes:
+				replies <- n // want `SV007: this send on replies in a loop blocks forever`
+			}
+		}
+	}()
+	return replies
+}
