@@ -12,18 +12,26 @@ import (
 )
 
 // BareGo is rule SV002: a go statement whose goroutine nothing waits for
-// before the function that started it returns.
+// before the function that started it returns; also a call of a function
+// that starts a goroutine and returns the channel it signals (a fact),
+// whose caller does not wait on that channel on every path. It is
+// experimental: off by default.
 //
 // A goroutine is owned, and not reported, when
 //   - it signals the function (wg.Done, close(ch), ch <- v on a local group
 //     or channel) and the function waits for that signal (wg.Wait, <-ch,
 //     range ch, a select case on ch, also deferred) on every path from the
-//     go statement to a return;
+//     go statement to a return; a signal made on the way, before more work
+//     that waits (close(started) before a loop), is a handshake, not a
+//     join;
 //   - it signals a group or channel that the function did not declare (a
 //     parameter, a variable of an enclosing function): the caller owns it;
-//   - it signals a field or package variable that some code of the package
-//     waits on (a struct whose Close waits for its goroutines, as the
-//     nursery itself does), following calls within the package;
+//   - it signals, as it ends, a field or package variable that some code of
+//     the package waits on (a struct whose Close waits for its goroutines,
+//     as the nursery itself does), following calls within the package;
+//   - its work is a method of a value whose type has another method that
+//     waits for it (facts: srv.Exit for srv.Main): the holder of the value
+//     owns it;
 //   - the local it signals is handed on (returned, stored, passed to a
 //     call): whoever gets it owns the goroutine;
 //   - it signals a wait group on which this function calls Add: rule SV001
@@ -31,7 +39,7 @@ import (
 //
 // A method AfterFunc(f func()) (stop func() bool) of a Context, which
 // context.AfterFunc calls and whose contract is to run f in a goroutine of
-// its own, is not reported either.
+// its own, is not reported either, nor a goroutine in a synctest bubble.
 //
 // The flags -barego.main and -barego.tests allow go statements in func main
 // (a program's goroutines end with it) and in _test.go files.

@@ -13,8 +13,8 @@ import (
 	"golang.org/x/tools/go/ast/inspector"
 )
 
-// ChanLoop is rule SV007: a channel send, or a receive, inside a loop in a
-// task (a goroutine, or a function passed to n.Go, Spawn, errgroup's Go or
+// ChanLoop is rule SV007, experimental (off by default): a channel send, or
+// a receive, inside a loop in a task (a goroutine, or a function passed to n.Go, Spawn, errgroup's Go or
 // a wait group's Go) that has a context in scope, and that is not a case of
 // a select. Once the other side stops (the consumer broke out of its loop,
 // the producer returned), the task blocks there forever: the classic

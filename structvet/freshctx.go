@@ -13,8 +13,9 @@ import (
 	"golang.org/x/tools/go/ast/inspector"
 )
 
-// FreshCtx is rule SV004: context.Background() or context.TODO() in a
-// function that has a context.Context in scope. The work started with the
+// FreshCtx is rule SV004, experimental (off by default):
+// context.Background() or context.TODO() in a function that has a
+// context.Context in scope. The work started with the
 // fresh context is not cancelled with the caller's, and its values (trace
 // IDs, deadlines) are lost. Pass the context in scope; for cleanup that
 // must outlive it, context.WithoutCancel(ctx) keeps its values and says so.

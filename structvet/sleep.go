@@ -13,8 +13,8 @@ import (
 	"golang.org/x/tools/go/ast/inspector"
 )
 
-// SleepCtx is rule SV003: time.Sleep in a function that has a
-// context.Context in scope. The sleep goes on after the context is done, so
+// SleepCtx is rule SV003, experimental (off by default): time.Sleep in a
+// function that has a context.Context in scope. The sleep goes on after the context is done, so
 // cancellation waits for it. The suggested fix is cancel.Sleep(ctx, d),
 // which returns context.Cause(ctx) as soon as ctx is done.
 //

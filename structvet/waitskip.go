@@ -15,9 +15,11 @@ import (
 // outlive the function: an early `return err` between Go and Wait is the
 // usual way this happens.
 //
-// Groups that leave the function (returned, stored, passed to a call that is
-// not a go statement, waited on in a goroutine or a closure) belong to
-// whoever gets them, and are not checked; nor are local names for a group
+// It is experimental: off by default. Handing the group to a helper that
+// calls Go on it (a fact) is a start, to one that waits on it a wait.
+// Groups that leave the function otherwise (returned, stored, passed to a
+// call that is not a go statement, waited on in a goroutine or a closure)
+// belong to whoever gets them, and are not checked; nor are local names for a group
 // that exists elsewhere (wg := &s.wg, wg := s.group()), nor a wait group on
 // which a function that starts no goroutine calls Add.
 var WaitSkip = &analysis.Analyzer{
