@@ -1,7 +1,7 @@
 // Command precision measures how often structvet's findings are true. It
-// runs every rule (those off by default too) over a Go module, tests
-// included, and lists the findings for reading by hand; then it counts the
-// verdicts written on them.
+// runs every rule (those off by default too, and in _test.go files whatever
+// their -tests flags say) over a Go module, and lists the findings for
+// reading by hand; then it counts the verdicts written on them.
 //
 //	go run ./precision list DIR > verdicts/heldout/NAME.txt
 //	go run ./precision list -merge verdicts/heldout/NAME.txt DIR
@@ -149,7 +149,17 @@ func run(dir string) ([]finding, error) {
 	if len(broken) > 0 {
 		fmt.Fprintf(os.Stderr, "precision: %d packages do not load and are left out: %s\n", len(broken), strings.Join(broken, ", "))
 	}
-	graph, err := checker.Analyze(append(structvet.Analyzers(), structvet.Experimental()...), pkgs, nil)
+	rules := append(structvet.Analyzers(), structvet.Experimental()...)
+	for _, a := range rules {
+		// Every finding, tests included: the defaults are what the
+		// measurement decides.
+		if f := a.Flags.Lookup("tests"); f != nil {
+			if err := a.Flags.Set("tests", "false"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	graph, err := checker.Analyze(rules, pkgs, nil)
 	if err != nil {
 		return nil, err
 	}
