@@ -1,6 +1,6 @@
 module github.com/structured-go/structured
 
-go 1.25
+go 1.23.0
 
 require (
 	go.uber.org/goleak v1.3.0

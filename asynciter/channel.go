@@ -8,17 +8,21 @@ import (
 	"sync"
 )
 
-// Unbounded is the size to give OpenChannel for a channel whose senders
-// never wait: its buffer grows as needed.
+// Unbounded is the size to give OpenChannel or NewQueue for a buffer
+// without a bound: senders never wait, and the buffer grows as needed and
+// shrinks as it drains. It reads the same for both, where 0 does not: 0 is
+// a rendezvous for OpenChannel (as in trio) and unbounded for NewQueue (as
+// in asyncio).
 const Unbounded = -1
 
 // OpenChannel opens a memory channel, like trio's open_memory_channel, and
-// returns its two ends: values sent with the Sender are received, in order,
-// with the Receiver.
+// returns its two ends. Size 0 is a rendezvous, as in trio and as an
+// unbuffered Go channel: Send waits until a receiver takes the value; it is
+// not unbounded, as it is for NewQueue. Unbounded makes a channel whose Send
+// never waits. Any other size is how many values the channel holds that no
+// receiver has taken yet.
 //
-// size is how many values the channel holds that no receiver has taken yet.
-// With 0, the channel has no buffer: Send waits until a receiver takes the
-// value, a rendezvous. With Unbounded, Send never waits.
+// Values sent with the Sender are received, in order, with the Receiver.
 //
 // Both ends can be cloned, so that several goroutines send or receive, each
 // with a handle of its own that it closes when it is done. A value goes to

@@ -5,8 +5,9 @@
 // Go's range over functions (iter.Seq, iter.Seq2) is the async for of this
 // package. Generate is an async generator; Map runs a function over a
 // sequence with bounded concurrency, in input order or as results finish;
-// Batch, Merge, Buffer, Throttle, Tee and the plain adapters Filter,
-// FlatMap, Take, Collect and Reduce compose them. Memory channels
+// Batch, Merge, FlatMapConcurrent, Buffer, Throttle, Tee and the plain
+// adapters Filter, FlatMap, Take, Collect and Reduce compose them. FromChan
+// and ToChan meet code that speaks in Go channels. Memory channels
 // (OpenChannel, like trio's) and Queue (like asyncio's) hand values between
 // goroutines that a nursery owns.
 //
@@ -28,6 +29,11 @@
 // simply ends. Operators pass an error of their input on as their own last
 // pair, after the values that came before it.
 //
+// When a stream must go on past failures, carry them as values: Settled(fn)
+// makes Map's function return a nursery.Result, value and error, for each
+// item, and the stream's own error is then only the end of ctx or of its
+// input.
+//
 // # Rules
 //
 // Nothing outlives the loop. When the loop over a sequence of this package
@@ -43,6 +49,34 @@
 // returning false from the input's yield. So a stage waits, after its loop
 // stopped, until its input yields its next value or returns. Inputs that
 // block for long without yielding should watch a ctx that ends.
+//
+// Cancelling is not draining. A stage that stops reads nothing more from its
+// input; if that input ranges over a channel filled by a goroutine that does
+// not watch ctx, that goroutine stays blocked in its send. Read such a
+// channel with FromChan(ctx, ch, DrainOnStop), which drains it when the loop
+// stops; FromChan makes the choice explicit, as only the caller knows its
+// sender.
+//
+// # Beside conc and rill
+//
+// The defaults that differ, and why:
+//
+//   - Map runs at most GOMAXPROCS calls at once unless WithLimit says
+//     otherwise, so that a stream of any length has a bound (conc's stream
+//     has none unless WithMaxGoroutines; rill takes n every time;
+//     nursery.Map has none).
+//   - Map keeps the input order, as a loop would (rill's Map does not; its
+//     OrderedMap does, as does conc's stream); WithUnordered for the other.
+//   - The first error ends the stream and stops the work behind it: fail
+//     fast means stop. conc's iter.MapErr and stream run every item, and
+//     rill carries errors as items; Settled does that here.
+//   - FlatMap reads its streams one after the other; FlatMapConcurrent reads
+//     k at once, as rill's FlatMap does.
+//   - Generate is lazy: it computes no value before the loop asks for it
+//     (rill's Generate runs one value ahead). WithBuffer(n) runs ahead.
+//   - Stopping a loop cancels and joins the goroutines behind it; conc's
+//     stream waits for its tasks, and rill drains its channels in the
+//     background. Nothing here runs after the loop statement has finished.
 //
 // The loop body runs in the loop's goroutine, always: yield is only ever
 // called there, never from a goroutine of the package. Sequences made here
@@ -84,6 +118,12 @@
 //
 // A Queue is asyncio.Queue: Put, Get, TaskDone, Join, and Shutdown with
 // Python 3.13's semantics.
+//
+// Sizes follow each one's original, so 0 means two things: OpenChannel(0)
+// is a rendezvous (trio's open_memory_channel(0)), NewQueue(0) is unbounded
+// (asyncio's Queue(maxsize=0)). Unbounded means unbounded to both; write it
+// rather than 0 for a queue. An unbounded buffer gives its memory back as it
+// drains.
 //
 // The module's cookbook, in its docs directory, has recipes for these patterns
 // beside their Python originals: docs/async-iteration.md (async iteration, and

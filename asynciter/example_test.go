@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package asynciter_test
 
 import (
@@ -11,6 +13,7 @@ import (
 
 	"github.com/structured-go/structured/asynciter"
 	"github.com/structured-go/structured/nursery"
+	"github.com/structured-go/structured/ratelimit"
 )
 
 // A generator is consumed with range; breaking out of the loop cancels the
@@ -263,4 +266,217 @@ func ExampleThrottle() {
 	fmt.Println(got, err)
 	// Output:
 	// [a b c] <nil>
+}
+
+// MapStream maps over a stream that may fail: here the lines of a
+// producer, whose error comes last, after the results of the lines before
+// it.
+func ExampleMapStream() {
+	ctx := context.Background()
+	lines := asynciter.Generate(ctx, func(ctx context.Context, yield func(string) bool) error {
+		for _, l := range []string{"GET /", "POST /login"} {
+			if !yield(l) {
+				return nil
+			}
+		}
+		return errors.New("read: connection reset")
+	})
+	method := func(ctx context.Context, line string) (string, error) {
+		m, _, _ := strings.Cut(line, " ")
+		return m, nil
+	}
+	for m, err := range asynciter.MapStream(ctx, lines, method, asynciter.WithLimit(2)) {
+		if err != nil {
+			fmt.Println("error:", err)
+			break
+		}
+		fmt.Println(m)
+	}
+	// Output:
+	// GET
+	// POST
+	// error: read: connection reset
+}
+
+// Filter keeps the values for which its function reports true, in the
+// loop's goroutine.
+func ExampleFilter() {
+	words := asynciter.FromSeq(slices.Values([]string{"go", "", "iter", ""}))
+	got, err := asynciter.Collect(asynciter.Filter(words, func(w string) bool { return w != "" }))
+	fmt.Println(got, err)
+	// Output: [go iter] <nil>
+}
+
+// FlatMap reads the stream that its function makes of each value, one
+// after the other.
+func ExampleFlatMap() {
+	dirs := asynciter.FromSeq(slices.Values([]string{"a", "b"}))
+	files := asynciter.FlatMap(dirs, func(dir string) iter.Seq2[string, error] {
+		return asynciter.FromSeq(slices.Values([]string{dir + "/1", dir + "/2"}))
+	})
+	got, err := asynciter.Collect(files)
+	fmt.Println(got, err)
+	// Output: [a/1 a/2 b/1 b/2] <nil>
+}
+
+// FlatMapConcurrent reads up to k of those streams at once, as rill's
+// FlatMap does: their values interleave, each stream's in order.
+func ExampleFlatMapConcurrent() {
+	ctx := context.Background()
+	dirs := asynciter.FromSeq(slices.Values([]string{"a", "b", "c"}))
+	list := func(ctx context.Context, dir string) iter.Seq2[string, error] {
+		return asynciter.FromSeq(slices.Values([]string{dir + "/1", dir + "/2"}))
+	}
+	for f, err := range asynciter.FlatMapConcurrent(ctx, dirs, list, asynciter.WithLimit(2)) {
+		if err != nil {
+			return
+		}
+		fmt.Println(f)
+	}
+	// Unordered output:
+	// a/1
+	// a/2
+	// b/1
+	// b/2
+	// c/1
+	// c/2
+}
+
+// Buffer reads a stream ahead of the loop, in a goroutine of its own, so
+// that a slow input and a slow loop body overlap.
+func ExampleBuffer() {
+	ctx := context.Background()
+	in := asynciter.FromSeq(slices.Values([]int{1, 2, 3}))
+	got, err := asynciter.Collect(asynciter.Buffer(ctx, in, 16))
+	fmt.Println(got, err)
+	// Output: [1 2 3] <nil>
+}
+
+// Collect returns the values of a stream, and the error that ended it
+// with the values before it.
+func ExampleCollect() {
+	ctx := context.Background()
+	in := asynciter.Generate(ctx, func(ctx context.Context, yield func(int) bool) error {
+		yield(1)
+		yield(2)
+		return errors.New("disk full")
+	})
+	got, err := asynciter.Collect(in)
+	fmt.Println(got, err)
+	// Output: [1 2] disk full
+}
+
+// Reduce folds a stream into one value.
+func ExampleReduce() {
+	sizes := asynciter.FromSeq(slices.Values([]int{512, 1024, 2048}))
+	total, err := asynciter.Reduce(sizes, 0, func(acc, size int) int { return acc + size })
+	fmt.Println(total, err)
+	// Output: 3584 <nil>
+}
+
+// ThrottleWith paces a stream with any Waiter, such as a
+// ratelimit.Limiter or x/time/rate's Limiter: before each value it waits
+// as the Waiter says, here for one token of a bucket that refills every
+// millisecond.
+func ExampleThrottleWith() {
+	ctx := context.Background()
+	limiter := ratelimit.NewLimiter(ratelimit.Every(time.Millisecond), 1)
+	got, err := asynciter.Collect(asynciter.ThrottleWith(ctx, asynciter.FromSeq(slices.Values([]string{"a", "b", "c"})), limiter))
+	fmt.Println(got, err)
+	// Output: [a b c] <nil>
+}
+
+// FromChan ranges over a channel that another package's goroutine fills.
+// This sender does not watch ctx, so the sequence drains the channel when
+// the loop stops early, and the sender can finish.
+func ExampleFromChan() {
+	ctx := context.Background()
+	ch := make(chan int)
+	senderDone := make(chan struct{})
+	go func() { // another package's producer: it closes ch, and ignores ctx
+		defer close(senderDone)
+		defer close(ch)
+		for i := range 100 {
+			ch <- i
+		}
+	}()
+	for v, err := range asynciter.FromChan(ctx, ch, asynciter.DrainOnStop) {
+		if err != nil {
+			return
+		}
+		if v == 2 {
+			break // FromChan drains ch until the sender closes it
+		}
+		fmt.Println(v)
+	}
+	<-senderDone
+	fmt.Println("the sender finished")
+	// Output:
+	// 0
+	// 1
+	// the sender finished
+}
+
+// ToChan hands a stream to code that takes a channel, and stops the
+// stream's goroutine when that code returns.
+func ExampleToChan() {
+	ctx := context.Background()
+	sum := func(ch <-chan int) int { // another package's consumer
+		total := 0
+		for v := range ch {
+			total += v
+		}
+		return total
+	}
+	in := asynciter.FromSeq(slices.Values([]int{1, 2, 3}))
+	err := asynciter.ToChan(ctx, in, func(ctx context.Context, ch <-chan int) error {
+		fmt.Println("sum:", sum(ch))
+		return nil
+	})
+	fmt.Println(err)
+	// Output:
+	// sum: 6
+	// <nil>
+}
+
+// Settled carries the errors of fn as items, so that the stream goes on
+// past a failure, as conc's stream and rill do.
+func ExampleSettled() {
+	ctx := context.Background()
+	parse := func(ctx context.Context, s string) (int, error) {
+		var n int
+		_, err := fmt.Sscan(s, &n)
+		return n, err
+	}
+	for r, err := range asynciter.Map(ctx, slices.Values([]string{"1", "x", "3"}), asynciter.Settled(parse)) {
+		if err != nil {
+			fmt.Println("the stream failed:", err)
+			return
+		}
+		if r.Err != nil {
+			fmt.Println("skipped:", r.Err)
+			continue
+		}
+		fmt.Println(r.Value)
+	}
+	// Output:
+	// 1
+	// skipped: expected integer
+	// 3
+}
+
+// Sizes: a queue of size 0 is unbounded, as in asyncio; a channel of size
+// 0 is a rendezvous, as in trio. Unbounded reads the same for both.
+func ExampleNewQueue() {
+	q := asynciter.NewQueue[int](asynciter.Unbounded) // asyncio.Queue(): Put never waits
+	for i := range 1000 {
+		_ = q.TryPut(i)
+	}
+	fmt.Println("queued:", q.Len())
+
+	s, _ := asynciter.OpenChannel[int](0) // trio.open_memory_channel(0): a rendezvous
+	fmt.Println("send with no receiver waiting:", s.TrySend(1))
+	// Output:
+	// queued: 1000
+	// send with no receiver waiting: asynciter: operation would block
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"iter"
 	"runtime"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -24,8 +25,12 @@ import (
 // The producer starts when the loop starts, not before: a sequence that is
 // never ranged over runs nothing. By default it is lazy: its yield returns
 // only when the loop asks for the next value, so it never computes a value
-// nobody asked for. WithBuffer(n) lets it run up to n values ahead, and moves
-// values in bulk.
+// nobody asked for. The producer and the loop then take turns, never
+// running at once, and the producer runs as a coroutine of the loop (see
+// iter.Pull): its goroutine and the loop's hand the processor to each other
+// directly, which costs less than waking a goroutine for each value.
+// WithBuffer(n) lets it run up to n values ahead, at the same time as the
+// loop, in a goroutine of its own, and moves values in bulk.
 //
 // The producer's yield reports false when it must stop: the loop has ended
 // (break, return, or a panic in its body), or ctx is done. The producer
@@ -42,6 +47,10 @@ import (
 // ctx.Err() unless produce returned an error of its own. If produce panics,
 // the panic is re-raised in the loop's goroutine as a *nursery.PanicError,
 // after the producer has returned; also if the loop had already stopped.
+// If produce calls runtime.Goexit (as t.FailNow does), a lazy sequence
+// carries it on into the loop's goroutine, as iter.Pull does, once the
+// producer's defers have run; with WithBuffer the sequence ends with an
+// error wrapping nursery.ErrGoexit instead.
 //
 // Each range over the sequence runs produce anew. Generate panics if ctx or
 // produce is nil. It takes the option WithBuffer.
@@ -64,13 +73,98 @@ func Generate[T any](ctx context.Context, produce func(ctx context.Context, yiel
 			yield(zero, err)
 			return
 		}
+		if ahead == 0 {
+			lazy(ctx, produce, yield)
+			return
+		}
 		g := startGen(ctx, ahead, produce)
 		g.consume(ctx, yield)
 	}
 }
 
-// gen is the state of one run of a Generate: a single-producer,
-// single-consumer ring of capacity ahead+1 or more.
+// lazy runs a Generate without look-ahead. The producer and the loop then
+// take turns and never run at once, so the producer runs as a coroutine of
+// the loop (iter.Pull): a goroutine of its own, to which the loop hands the
+// processor when it asks for a value, and which hands it back with the
+// value, without going through the scheduler. That is a few times cheaper
+// than waking a goroutine for each value.
+//
+// A panic of the producer is recovered in its goroutine, with its stack,
+// and re-raised in the loop's. A runtime.Goexit cannot be stopped, and
+// iter.Pull carries it on into the loop's goroutine.
+func lazy[T any](ctx context.Context, produce func(ctx context.Context, yield func(T) bool) error, yield func(T, error) bool) {
+	pctx, stop := context.WithCancelCause(ctx)
+	var (
+		err      error               // what produce returned
+		panicked *nursery.PanicError // what it panicked with
+		byLoop   bool                // the loop has stopped the producer
+	)
+	// The loop and the coroutine hand over to each other, and iter.Pull
+	// orders their memory at each hand-over: they share these variables
+	// without a lock.
+	next, stopPull := iter.Pull(func(pull func(T) bool) {
+		done := pctx.Done()
+		cut := false
+		normal := false
+		defer func() {
+			if !normal {
+				if v := recover(); v != nil {
+					if pe, ok := v.(*nursery.PanicError); ok {
+						panicked = asPanicError(pe)
+					} else {
+						panicked = &nursery.PanicError{Value: v, Stack: debug.Stack()}
+					}
+				}
+			}
+		}()
+		err = produce(pctx, func(v T) bool {
+			select {
+			case <-done:
+				cut = !byLoop
+				return false
+			default:
+			}
+			return pull(v)
+		})
+		if err == nil && cut {
+			// yield said stop because ctx was done: the sequence was
+			// cut short, which the loop must be told.
+			err = pctx.Err()
+		}
+		normal = true
+	})
+	inBody := false
+	defer func() {
+		byLoop = true
+		stop(ErrStopped)
+		stopPull()
+		if !inBody && panicked != nil {
+			panic(panicked)
+		}
+	}()
+	for {
+		v, ok := next()
+		if !ok {
+			break
+		}
+		inBody = true
+		if !yield(v, nil) {
+			inBody = false
+			return
+		}
+		inBody = false
+	}
+	if err != nil && panicked == nil && !byLoop {
+		var zero T
+		inBody = true
+		yield(zero, err)
+		inBody = false
+	}
+}
+
+// gen is the state of one run of a Generate with a look-ahead (or of
+// Buffer, Batch): a single-producer, single-consumer ring of capacity
+// ahead+1 or more.
 //
 // Items are numbered from 1. The producer publishes tail, the number of
 // items it has put in the ring; the loop publishes asked, the number of
@@ -119,9 +213,10 @@ func newGen[T any](ahead int) *gen[T] {
 	return g
 }
 
-// genSpins is how many times either side of a Generate yields the processor
-// before it sleeps: with a lazy producer the two take turns, and a turn
-// taken without sleeping saves a wake-up on each side.
+// genSpins is how many times either side of a Generate with a look-ahead
+// yields the processor before it sleeps: with a short look-ahead the two
+// often take turns, and a turn taken without sleeping saves a wake-up on
+// each side.
 const genSpins = 4
 
 // startGen starts produce behind a new ring.

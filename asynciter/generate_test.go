@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package asynciter_test
 
 import (
@@ -354,17 +356,37 @@ func TestGenerateNeverRecoversALoopBodyPanic(t *testing.T) {
 	}
 }
 
-func TestGenerateReportsAProducersGoexit(t *testing.T) {
-	var last error
-	for _, err := range asynciter.Generate(t.Context(), func(ctx context.Context, yield func(int) bool) error {
-		yield(1)
-		runtime_Goexit()
-		return nil
-	}) {
-		last = err
-	}
-	if !errors.Is(last, nursery.ErrGoexit) {
-		t.Fatalf("last error %v, want one wrapping nursery.ErrGoexit", last)
+// A lazy producer is a coroutine of the loop: its runtime.Goexit ends the
+// loop's goroutine too, once the producer's defers have run. With
+// WithBuffer it runs in a goroutine of its own, and its Goexit ends the
+// sequence with an error wrapping nursery.ErrGoexit.
+func TestGenerateProducersGoexit(t *testing.T) {
+	for _, buffer := range []int{0, 4} {
+		var last error
+		producerCleanedUp, loopFinished := false, false
+		exited := make(chan struct{})
+		go func() {
+			defer close(exited)
+			for _, err := range asynciter.Generate(t.Context(), func(ctx context.Context, yield func(int) bool) error {
+				defer func() { producerCleanedUp = true }()
+				yield(1)
+				runtime_Goexit()
+				return nil
+			}, asynciter.WithBuffer(buffer)) {
+				last = err
+			}
+			loopFinished = true
+		}()
+		<-exited
+		if !producerCleanedUp {
+			t.Fatalf("WithBuffer(%d): the producer's defers did not run", buffer)
+		}
+		if buffer == 0 && (loopFinished || last != nil) {
+			t.Fatalf("lazy: the loop finished (%v) with %v; want its goroutine ended by the Goexit", loopFinished, last)
+		}
+		if buffer > 0 && (!loopFinished || !errors.Is(last, nursery.ErrGoexit)) {
+			t.Fatalf("WithBuffer(%d): loop finished %v, last error %v; want it finished with one wrapping nursery.ErrGoexit", buffer, loopFinished, last)
+		}
 	}
 }
 

@@ -48,30 +48,38 @@ func mergeWith[T any](ctx context.Context, ins []iter.Seq2[T, error]) iter.Seq2[
 			yield(zero, err)
 			return
 		}
-		m := &merger[T]{
-			ahead:    mergeAhead,
-			pending:  make([]int, len(ins)),
-			inputs:   make([]*waker, len(ins)),
-			consumer: newWaker(),
-		}
-		for i := range m.inputs {
-			m.inputs[i] = newWaker()
-		}
-		m.sup.start(ctx, func(ctx context.Context, n *nursery.Nursery) error {
+		runMerger(ctx, len(ins), func(ctx context.Context, n *nursery.Nursery, m *merger[T]) error {
 			for i, in := range ins {
 				n.Go(func(ctx context.Context) error {
 					return m.read(ctx, i, in)
 				})
 			}
 			return nil
-		}, func() {
-			m.mu.Lock()
-			m.over = true
-			m.mu.Unlock()
-			m.consumer.wake()
-		})
-		m.consume(ctx, yield)
+		}, yield)
 	}
+}
+
+// runMerger runs a merger of the given number of inputs: body starts the
+// goroutines that push into it, in a nursery, while the loop consumes.
+func runMerger[T any](ctx context.Context, inputs int, body func(ctx context.Context, n *nursery.Nursery, m *merger[T]) error, yield func(T, error) bool) {
+	m := &merger[T]{
+		ahead:    mergeAhead,
+		pending:  make([]int, inputs),
+		inputs:   make([]*waker, inputs),
+		consumer: newWaker(),
+	}
+	for i := range m.inputs {
+		m.inputs[i] = newWaker()
+	}
+	m.sup.start(ctx, func(ctx context.Context, n *nursery.Nursery) error {
+		return body(ctx, n, m)
+	}, func() {
+		m.mu.Lock()
+		m.over = true
+		m.mu.Unlock()
+		m.consumer.wake()
+	})
+	m.consume(ctx, yield)
 }
 
 type mergeItem[T any] struct {
@@ -159,6 +167,14 @@ func (m *merger[T]) wakeInputs() {
 	for _, w := range m.inputs {
 		w.wake()
 	}
+}
+
+// ended reports whether the sequence is over for the inputs: an error is
+// queued, or the loop has ended.
+func (m *merger[T]) ended() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.failed || m.stopped
 }
 
 func (m *merger[T]) stop() {

@@ -53,11 +53,20 @@ type Queue[T any] struct {
 	changed    chan struct{} // closed when the queue changes; nil if nobody waits
 }
 
-// NewQueue returns an empty queue that holds at most size items; with size
-// 0 it is unbounded. NewQueue panics if size is negative.
+// NewQueue returns an empty queue that holds at most size items, or an
+// unbounded one for size 0 or Unbounded. 0 is unbounded because it is in
+// asyncio (Queue(maxsize=0)), which Queue follows; it is not a rendezvous,
+// as it is for OpenChannel: a Queue has none. Unbounded says the same as 0
+// and cannot be misread; it is the spelling to prefer. An unbounded queue's
+// Put never waits, and the queue gives its memory back as it drains.
+//
+// NewQueue panics if size is negative and not Unbounded.
 func NewQueue[T any](size int) *Queue[T] {
+	if size == Unbounded {
+		size = 0
+	}
 	if size < 0 {
-		panic(fmt.Sprintf("asynciter: NewQueue(%d): the size must not be negative (0 is unbounded)", size))
+		panic(fmt.Sprintf("asynciter: NewQueue(%d): the size must be at least 1, or 0 or Unbounded for an unbounded queue", size))
 	}
 	return &Queue[T]{size: size}
 }

@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package asynciter_test
 
 import (
@@ -250,7 +252,7 @@ func TestQueueAllEndsAtShutdown(t *testing.T) {
 }
 
 func TestQueueMisuse(t *testing.T) {
-	mustPanicWith(t, "NewQueue(-1): the size must not be negative", func() { asynciter.NewQueue[int](-1) })
+	mustPanicWith(t, "NewQueue(-5): the size must be at least 1, or 0 or Unbounded", func() { asynciter.NewQueue[int](-5) })
 	q := asynciter.NewQueue[int](0)
 	mustPanicWith(t, "Queue.Put called with a nil context", func() { q.Put(nil, 1) }) //nolint:staticcheck
 	mustPanicWith(t, "Queue.Get called with a nil context", func() { q.Get(nil) })    //nolint:staticcheck

@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package asynciter_test
 
 import (
@@ -52,10 +54,28 @@ func (s *scenario) step(ctx context.Context, v int, delay time.Duration) error {
 
 // source makes the first stage: the values lo..hi-1.
 func (s *scenario) source(ctx context.Context, lo, hi int) iter.Seq2[int, error] {
-	switch s.rng.IntN(3) {
+	switch s.rng.IntN(4) {
 	case 0:
 		s.desc = append(s.desc, fmt.Sprintf("FromSeq(%d..%d)", lo, hi))
 		return asynciter.FromSeq(slices.Values(rangeOf(lo, hi)))
+	case 1:
+		// A sender that does not watch ctx, drained when the loop stops.
+		s.desc = append(s.desc, fmt.Sprintf("FromChan(%d..%d, DrainOnStop)", lo, hi))
+		return func(yield func(int, error) bool) {
+			ch := make(chan int)
+			go func() {
+				defer close(ch)
+				defer s.l.enter()()
+				for v := lo; v < hi; v++ {
+					ch <- v
+				}
+			}()
+			for v, err := range asynciter.FromChan(ctx, ch, asynciter.DrainOnStop) {
+				if !yield(v, err) {
+					return
+				}
+			}
+		}
 	default:
 		buf := s.rng.IntN(4)
 		delay := time.Duration(s.rng.IntN(2)) * time.Millisecond
@@ -93,7 +113,30 @@ func (s *scenario) stage(ctx context.Context, in iter.Seq2[int, error], depth in
 		opts = append(opts, asynciter.WithUnordered())
 	}
 	delay := time.Duration(s.rng.IntN(3)) * time.Millisecond
-	switch s.rng.IntN(7) {
+	switch s.rng.IntN(9) {
+	case 7:
+		s.desc = append(s.desc, fmt.Sprintf("FlatMapConcurrent(k %d)", k))
+		return asynciter.FlatMapConcurrent(ctx, in, func(ctx context.Context, v int) iter.Seq2[int, error] {
+			return func(yield func(int, error) bool) {
+				defer s.l.enter()()
+				if err := s.step(ctx, v, delay); err != nil {
+					yield(0, err)
+					return
+				}
+				yield(v, nil)
+			}
+		}, asynciter.WithLimit(k))
+	case 8:
+		// Errors carried as values, then turned back into the end of the
+		// stream.
+		s.desc = append(s.desc, fmt.Sprintf("MapStream(k %d, unordered %v) of Settled", k, unordered))
+		settled := asynciter.MapStream(ctx, in, asynciter.Settled(func(ctx context.Context, v int) (int, error) {
+			defer s.l.enter()()
+			return v, s.step(ctx, v, delay)
+		}), opts...)
+		return asynciter.FlatMap(settled, func(r nursery.Result[int]) iter.Seq2[int, error] {
+			return func(yield func(int, error) bool) { yield(r.Value, r.Err) }
+		})
 	case 0, 1:
 		s.desc = append(s.desc, fmt.Sprintf("MapStream(k %d, unordered %v)", k, unordered))
 		return asynciter.MapStream(ctx, in, func(ctx context.Context, v int) (int, error) {

@@ -3,6 +3,7 @@ package asynciter
 import (
 	"context"
 	"iter"
+	"sync/atomic"
 
 	"github.com/structured-go/structured/nursery"
 )
@@ -44,12 +45,22 @@ func Tee[T any](ctx context.Context, in iter.Seq2[T, error], consumers ...func(c
 	}
 	return nursery.Run(ctx, func(ctx context.Context, n *nursery.Nursery) error {
 		senders := make([]*Sender[pair], len(consumers))
+		// failed is set by a consumer that fails, before it closes its
+		// feed: the input stops at once, rather than go on feeding the
+		// others until the nursery's cancellation reaches it.
+		var failed atomic.Bool
 		for i, consume := range consumers {
 			s, r := OpenChannel[pair](teeBuffer)
 			senders[i] = s
-			n.Go(func(ctx context.Context) error {
-				defer r.Close() // stops this consumer's feed
-				return consume(ctx, func(yield func(T, error) bool) {
+			n.Go(func(ctx context.Context) (err error) {
+				normal := false
+				defer func() {
+					if err != nil || !normal { // failed or panicked
+						failed.Store(true)
+					}
+					r.Close() // stops this consumer's feed
+				}()
+				err = consume(ctx, func(yield func(T, error) bool) {
 					for p, err := range r.All(ctx) {
 						if err != nil {
 							// ctx ended (the nursery is failing) or
@@ -62,10 +73,15 @@ func Tee[T any](ctx context.Context, in iter.Seq2[T, error], consumers ...func(c
 						}
 					}
 				})
+				normal = true
+				return err
 			})
 		}
 		live := len(senders)
 		send := func(p pair) bool {
+			if failed.Load() {
+				return false
+			}
 			for i, s := range senders {
 				if s == nil {
 					continue

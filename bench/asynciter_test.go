@@ -23,7 +23,8 @@ package bench
 //	rill       github.com/destel/rill: Generate, OrderedMap, Map
 //	conc       github.com/sourcegraph/conc/stream, 4 goroutines (ordered only)
 //	handpool   hand-written pool for the unordered case: 4 workers between two channels
-//	asynciter  asynciter.Generate (lazy: WithBuffer(0)), Map with WithLimit(4)
+//	asynciter  asynciter.Generate (lazy: WithBuffer(0), the producer a coroutine
+//	           of the loop), Map with WithLimit(4)
 //	asynciter64  asynciter.Generate with WithBuffer(64), the look-ahead of the channels
 
 import (
@@ -158,6 +159,8 @@ func BenchmarkGenerate(b *testing.B) {
 		{"asynciter64", "chan"},
 		{"asynciter64", "rill"},
 		{"asynciter", "rill"},
+		{"asynciter", "chan"},
+		{"asynciter", "handctx"},
 		{"handctx", "chan"},
 	})
 }

@@ -38,10 +38,25 @@
 // scope catches it. A shielded scope catches its own cancellation whatever
 // its parent does.
 //
-// The scope's context behaves like one of the standard library's to
-// everything derived from it: a context made from it with context.WithCancel,
-// WithTimeout or AfterFunc reports its Err and its Cause
-// (context.DeadlineExceeded after its deadline, not context.Canceled).
+// The scope's context is, to the standard library, one of its own: a
+// context made from it with context.WithCancel, WithTimeout or AfterFunc,
+// directly or through any number of context.WithValue layers, is attached
+// to it without a goroutine, reports its Err and its Cause
+// (context.DeadlineExceeded after its deadline, not context.Canceled), and
+// is done by the time Cancel, SetDeadline into the past, or the
+// cancellation of an enclosing scope or nursery returns. Its Err is nil
+// until its Done is closed.
+//
+// Two rules come from the standard library itself. A context derived with
+// a deadline later than the scope's gets no timer of its own (the standard
+// library relies on the sooner one): it ends with the scope, and if
+// SetDeadline moves the scope's deadline later, it moves with it. And a
+// cancellation that starts in a context of your own above the scope (a
+// context.WithCancel that you cancel) reaches the scope through a goroutine
+// of the standard library's, a moment after your cancel returns: the
+// standard library has no synchronous way in for contexts of other kinds.
+// See [Scope.Run] for what to do when a bound of your own must hold while
+// the scope's deadline moves.
 //
 // # Which shield
 //

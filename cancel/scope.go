@@ -102,12 +102,18 @@ func New(opts ...Option) *Scope {
 // effective deadline: the scope's own, or the parent's if that is earlier and
 // the scope is not shielded.
 //
-// Contexts derived from fn's (context.WithCancel, WithTimeout, AfterFunc)
-// report the same Err and Cause as it, as they would under a context of the
-// standard library's. Those made with a deadline of their own take the
-// scope's deadline as it is then: if SetDeadline moves it later, such a
-// context still ends at the earlier time (the standard library's contexts
-// cannot move); timeout.FailAfter and the like follow the move.
+// Contexts derived from fn's (context.WithCancel, WithTimeout, AfterFunc,
+// through WithValue layers or not) are its children in the standard
+// library's own tree: they report the same Err and Cause, and are done when
+// Cancel returns. One made with context.WithTimeout or WithDeadline for a
+// time later than the scope's deadline gets no timer of its own, as under
+// any standard context with a sooner deadline: its Deadline is the scope's,
+// and it ends with the scope, at the scope's deadline as it stands when it
+// passes. So if SetDeadline moves the deadline later, such a context moves
+// with it, and ends neither at the old deadline nor at its own. A bound of
+// your own that must hold while the scope's deadline moves is
+// timeout.FailAfter (or MoveOnAfter, or a nested Scope) inside fn: those
+// keep a timer of their own whatever the scope's deadline.
 //
 // fn's return happens before Run returns, and so do those of the callbacks
 // the scope schedules (its timer, its watch on ctx).

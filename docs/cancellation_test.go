@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package docs_test
 
 import (
@@ -85,6 +87,7 @@ func Example_cancelTrapSwallow() {
 	attempted := 0
 	err := nursery.Run(context.Background(), func(ctx context.Context, n *nursery.Nursery) error {
 		n.Go(func(ctx context.Context) error {
+			<-ctx.Done() // the nursery is cancelled before the task gets to its items
 			for _, item := range []string{"a", "b", "c", "d"} {
 				if err := flush(ctx); err != nil {
 					attempted++

@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package docs_test
 
 // The check that keeps the Markdown of docs/ and the code it shows in step.

@@ -1,3 +1,5 @@
+//go:build go1.25
+
 // Package docs_test keeps the cookbook in docs/ honest: every Go code block
 // of its Markdown is checked against the source it names (docscheck_test.go),
 // and the recipes' own Examples, which those blocks show, live in the other

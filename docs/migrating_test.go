@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package docs_test
 
 import (
@@ -147,9 +149,11 @@ func (e *TaskError) Error() string { return e.Op + ": permission denied" }
 func Example_migrateSeveralErrors() {
 	mkdirAll := func(opts ...nursery.Option) error {
 		return nursery.Run(context.Background(), func(ctx context.Context, n *nursery.Nursery) error {
-			first := make(chan struct{})
-			n.Go(func(ctx context.Context) error { defer close(first); return &TaskError{"mkdir /a"} })
-			n.Go(func(ctx context.Context) error { <-first; return &TaskError{"mkdir /b"} }) // ignores ctx
+			n.Go(func(ctx context.Context) error { return &TaskError{"mkdir /a"} })
+			n.Go(func(ctx context.Context) error {
+				<-ctx.Done()                  // /a's failure, recorded, has cancelled the nursery
+				return &TaskError{"mkdir /b"} // and /b fails too, for real: not an echo
+			})
 			return nil
 		}, opts...)
 	}

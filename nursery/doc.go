@@ -36,14 +36,26 @@
 // them.
 //
 // [Nursery.Go] may be called from the body, from tasks, or from any goroutine
-// holding the Nursery, until Run returns. After that it panics: a task is
-// never silently dropped. While the nursery is cancelling, Go still runs the
-// task, with a context that is already done.
+// holding the Nursery, until Run returns. While the nursery is cancelling,
+// Go still runs the task, with a context that is already done (trio's rule;
+// the helpers over many items, Map, ForEach and Gather, stop starting items
+// instead). After Run has returned, one rule holds for every way of
+// starting a task: it is refused with [ErrClosed], never silently dropped.
+// [Start], which returns an error, returns ErrClosed; [Nursery.Go],
+// [Spawn] and [Nursery.Spawn], which return none, panic with an error
+// wrapping it. [Nursery.Cancel] after Run does nothing.
 //
 // A task's context is the nursery's, not that of the goroutine that called
-// Go: a timeout around a Go call does not limit the task. The nursery's
-// context behaves like one of the standard library's to everything derived
-// from it.
+// Go: a timeout around a Go call does not limit the task.
+//
+// The nursery's context is a context of the standard library's (made with
+// context.WithCancelCause under Run's ctx): a context derived from it,
+// directly or through any number of context.WithValue layers (a request id,
+// a logger, pprof labels, a tracing span), is attached to it without a
+// goroutine, and is done by the time Cancel returns, or the failure that
+// cancels the nursery has been recorded. Once Run has returned, the
+// nursery's context is done, and context.Cause reports context.Canceled if
+// nothing cancelled it before, as errgroup's does.
 //
 // The methods of a Nursery are safe for concurrent use. The zero Nursery is
 // not valid: only Run makes one.
@@ -120,5 +132,8 @@
 // costs nothing measurable; on, it costs each task a record.
 //
 // The docs/ directory of the module has a cookbook of these patterns, and a
-// guide to moving from errgroup.
+// guide to moving from errgroup. errgroup's own tests run against the
+// nursery in CI, through a thin adapter: the file PEERS.md beside this
+// package's source lists the two that fail, both for reusing a group after
+// Wait, which a nursery does not allow.
 package nursery

@@ -10,8 +10,7 @@ import (
 
 var (
 	// ErrClosed is wrapped by the panic of Go and Spawn, and returned by
-	// Start, when they are called after Run has returned. It is also the
-	// cause of the nursery's context once Run has returned.
+	// Start, when they are called after Run has returned.
 	ErrClosed = errors.New("nursery: closed")
 
 	// ErrCancelled is context.Canceled: the cause of a nursery's (or a
@@ -66,8 +65,9 @@ type PanicError struct {
 	Suppressed []error
 
 	body   bool
-	goexit bool // the body called runtime.Goexit; Value stands for it
-	levels int  // nested nurseries crossed after the first
+	goexit bool        // the body called runtime.Goexit; Value stands for it
+	levels int         // nested nurseries crossed after the first
+	from   *PanicError // the *PanicError this one re-raises, if any
 }
 
 // newPanicError describes a panic with value r, recovered in a task or body
@@ -78,6 +78,7 @@ func newPanicError(r any, o origin) *PanicError {
 		p := *inner
 		p.Suppressed = append([]error(nil), inner.Suppressed...)
 		p.levels++
+		p.from = inner
 		return &p
 	}
 	return &PanicError{Value: r, Stack: debug.Stack(), Task: o.name, body: o.body}
@@ -129,11 +130,13 @@ func (p *PanicError) Error() string {
 }
 
 // shorten is the first line of err's message, cut to maxErrorShown bytes.
+// An Error method that panics does not take the report with it: a crash
+// report must keep the original panic and its stack.
 func shorten(err error) string {
 	if err == nil {
 		return "<nil>"
 	}
-	msg := err.Error()
+	msg := safeError(err)
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {
 		msg = msg[:i] + " ..."
 	}
@@ -150,4 +153,14 @@ func (p *PanicError) Unwrap() error {
 		return err
 	}
 	return nil
+}
+
+// safeError is err.Error(), or words saying that it panicked.
+func safeError(err error) (msg string) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg = fmt.Sprintf("(%T whose Error method panicked: %v)", err, r)
+		}
+	}()
+	return err.Error()
 }

@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package nursery_test
 
 import (
@@ -80,6 +82,45 @@ func ExampleMap() {
 	}, nursery.WithLimit(4))
 	fmt.Println(lengths, err)
 	// Output: [2 3 4 5 6] <nil>
+}
+
+// ForEach is Map for work with no value. Fail fast means stop: once an item
+// has failed, no item that has not started is started, so the items after
+// the failure are never checked.
+func ExampleForEach() {
+	var mu sync.Mutex
+	var checked []string
+	err := nursery.ForEach(context.Background(), []string{"a", "b", "bad", "c", "d"}, func(ctx context.Context, name string) error {
+		mu.Lock()
+		checked = append(checked, name)
+		mu.Unlock()
+		if name == "bad" {
+			return fmt.Errorf("check %s failed", name)
+		}
+		return nil
+	}, nursery.WithLimit(1)) // one at a time, in order
+	fmt.Println(err, checked)
+	// Output: check bad failed [a b bad]
+}
+
+// MapSettled runs every item to its end whatever fails, and gives each
+// item's value or error, in the order of the items.
+func ExampleMapSettled() {
+	results, err := nursery.MapSettled(context.Background(), []string{"/ok", "/missing", "/fine"}, func(ctx context.Context, path string) (int, error) {
+		if path == "/missing" {
+			return 404, fmt.Errorf("GET %s: not found", path)
+		}
+		return 200, nil
+	})
+	for _, r := range results {
+		fmt.Println(r.Value, r.Err)
+	}
+	fmt.Println(err)
+	// Output:
+	// 200 <nil>
+	// 404 GET /missing: not found
+	// 200 <nil>
+	// <nil>
 }
 
 // WithCollectAll keeps every task running after a failure and returns every

@@ -31,12 +31,11 @@ func unwound(r any, o origin) (*PanicError, error) {
 // failure, also in collect-all mode.
 func (n *Nursery) recordUnwound(p *PanicError, goexit error, o origin) error {
 	if p != nil {
-		n.recordPanic(p, o)
-		return p
+		return n.recordPanic(p, o)
 	}
-	n.sc.Lock()
+	n.mu.Lock()
 	n.appendLocked(goexit, goexit, o.handed, true)
-	n.sc.Unlock()
+	n.mu.Unlock()
 	return goexit
 }
 
@@ -50,14 +49,38 @@ func (n *Nursery) cancelWith(cause error) {
 // recordPanic keeps the first panic; the caller cancels the nursery with it,
 // also in collect-all mode: a panic is a bug, not a result. Later panics are
 // kept as errors and end up in the first one's Suppressed.
-func (n *Nursery) recordPanic(p *PanicError, o origin) {
-	n.sc.Lock()
-	if st := n.stateLocked(); st.panic == nil {
+//
+// A panic with the very *PanicError the nursery recorded first (handed out
+// by Task.Wait and re-raised, `if err != nil { panic(err) }`) is that panic
+// coming back, as returning it would be: it is not recorded again, nor
+// counted as crossing a nursery. recordPanic returns the panic to cancel
+// the nursery with.
+func (n *Nursery) recordPanic(p *PanicError, o origin) *PanicError {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	st := n.stateLocked()
+	switch {
+	case st.panic == nil:
 		st.panic = p
-	} else {
+	case p.from != nil && p.from == st.panic:
+		return st.panic
+	case p.from != nil && n.recordedLocked(p.from):
+		return p.from
+	default:
 		n.appendLocked(p, p, o.handed, false)
 	}
-	n.sc.Unlock()
+	return p
+}
+
+// recordedLocked reports whether p is one of the errors recorded after the
+// first panic.
+func (n *Nursery) recordedLocked(p *PanicError) bool {
+	for _, e := range n.st.errs {
+		if e.err == error(p) {
+			return true
+		}
+	}
+	return false
 }
 
 // appendLocked records a real error at the end.
@@ -88,9 +111,7 @@ func (n *Nursery) fail(ctx context.Context, err error, o origin) (cause error) {
 	own := ctx == n.ctx()
 	var isEcho bool
 	if own {
-		// Without context.Cause, which would make the scope a carrier of
-		// its cause.
-		if cerr, ccause := n.sc.State(); cerr != nil {
+		if cerr := n.c.Err(); cerr != nil {
 			if err == context.Canceled && cerr == context.Canceled {
 				// The commonest echo, bare: nothing more to learn from it
 				// (at best it equals the parent's error, which Run reports
@@ -98,7 +119,7 @@ func (n *Nursery) fail(ctx context.Context, err error, o origin) (cause error) {
 				n.canceledEcho.Store(true)
 				return nil
 			}
-			isEcho = echo.Match(err, cerr, ccause)
+			isEcho = echo.Match(err, cerr, context.Cause(&n.c))
 		}
 	} else {
 		isEcho = echo.Of(ctx, err)
@@ -107,7 +128,7 @@ func (n *Nursery) fail(ctx context.Context, err error, o origin) (cause error) {
 	nodes := echo.Nodes(buf[:0], err, 64)
 	var parentEcho, words bool
 	if isEcho {
-		parent := n.sc.Parent()
+		parent := n.parent
 		if perr := parent.Err(); perr != nil {
 			pcause := context.Cause(parent)
 			parentEcho = echo.Match(err, perr, pcause)
@@ -119,8 +140,8 @@ func (n *Nursery) fail(ctx context.Context, err error, o origin) (cause error) {
 		reported = fmt.Errorf("task %q: %w", o.name, err)
 	}
 
-	n.sc.Lock()
-	defer n.sc.Unlock()
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	cause, drop := n.judgeLocked(err, reported, nodes, isEcho, o)
 	if drop && isEcho {
 		n.echoed = true

@@ -8,8 +8,9 @@ import (
 // Gather runs every function in fns concurrently and returns their values in
 // the order of fns, not the order in which they finished: asyncio.gather,
 // with the failure handling of a TaskGroup. The first real error cancels the
-// others; Gather waits for all of them and returns a nil slice and the
-// error(s), as Run does. A panic in a function is re-raised, as by Run.
+// others, and the functions not started by then are never called; Gather
+// waits for those running and returns a nil slice and the error(s), as Run
+// does. A panic in a function is re-raised, as by Run.
 //
 // With no functions, Gather returns an empty slice and nil. If ctx is already
 // done, Gather returns ctx.Err() without calling any function. For a limit
@@ -23,18 +24,9 @@ func Gather[T any](ctx context.Context, fns ...func(ctx context.Context) (T, err
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	job := &gatherJob[T]{fns: fns, values: values}
 	err := Run(ctx, func(ctx context.Context, n *Nursery) error {
-		for i, fn := range fns {
-			n.Go(func(ctx context.Context) error {
-				v, err := fn(ctx)
-				if err != nil {
-					return err
-				}
-				values[i] = v
-				return nil
-			})
-		}
-		return nil
+		return n.feedIndexed(ctx, job, len(fns))
 	})
 	if err != nil {
 		return nil, err

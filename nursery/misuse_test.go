@@ -1,7 +1,10 @@
+//go:build go1.25
+
 package nursery_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -116,5 +119,42 @@ func TestMisuseOfNurseryAndTask(t *testing.T) {
 		if !contains(msg, tc.want) {
 			t.Errorf("%s: panicked with %v, want a message containing %q", tc.name, r, tc.want)
 		}
+	}
+}
+
+// After Run has returned, every way of starting a task is refused with
+// ErrClosed: Start returns it, Go, Spawn and n.Spawn panic with an error
+// wrapping it, and none calls its function; Cancel does nothing.
+func TestEveryStartAfterRunIsRefusedWithErrClosed(t *testing.T) {
+	var kept *nursery.Nursery
+	if err := nursery.Run(context.Background(), func(ctx context.Context, n *nursery.Nursery) error {
+		kept = n
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	called := false
+	fn := func(context.Context) error { called = true; return nil }
+	for name, start := range map[string]func(){
+		"Go":       func() { kept.Go(fn) },
+		"named Go": func() { kept.Go(fn, nursery.WithName("late")) },
+		"Spawn":    func() { nursery.Spawn(kept, func(ctx context.Context) (int, error) { return 0, fn(ctx) }) },
+		"n.Spawn":  func() { kept.Spawn(fn) },
+	} {
+		r := recoverPanic(start)
+		if err, ok := r.(error); !ok || !errors.Is(err, nursery.ErrClosed) {
+			t.Errorf("%s after Run: panicked with %v, want an error wrapping ErrClosed", name, r)
+		}
+	}
+	if _, err := nursery.Start(context.Background(), kept, func(ctx context.Context, started func(int)) error {
+		return fn(ctx)
+	}); err != nursery.ErrClosed {
+		t.Errorf("Start after Run = %v, want ErrClosed", err)
+	}
+	if r := recoverPanic(func() { kept.Cancel(errA) }); r != nil {
+		t.Errorf("Cancel after Run panicked with %v, want nothing", r)
+	}
+	if called {
+		t.Error("a function started after Run was called")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"reflect"
 )
 
 // An Option configures a nursery. Pass options to Run, and to Map, ForEach
@@ -32,11 +33,10 @@ type config struct {
 	firstError bool
 	name       string
 	signals    []os.Signal
-	track      bool            // WithTracking
-	stuck      *stuckReport    // WithStuckReport
-	tr         *tracker        // the nursery's record in the tree, if tracked
-	trCtx      context.Context // then: the nursery's context, holding tr for nested nurseries
-	trk        tracker         // what tr points to
+	track      bool         // WithTracking
+	stuck      *stuckReport // WithStuckReport
+	tr         *tracker     // the nursery's record in the tree, if tracked
+	trk        tracker      // what tr points to
 }
 
 // limited reports whether a task needs a slot to run.
@@ -105,6 +105,9 @@ type Semaphore interface {
 func WithSemaphore(s Semaphore) Option {
 	if s == nil {
 		panic("nursery: WithSemaphore(nil): a Semaphore is needed")
+	}
+	if v := reflect.ValueOf(s); v.Kind() == reflect.Pointer && v.IsNil() {
+		panic(fmt.Sprintf("nursery: WithSemaphore((%T)(nil)): a Semaphore is needed, not a nil pointer", s))
 	}
 	return optionFunc(func(c *config) { c.shared = s })
 }

@@ -19,11 +19,14 @@ var errLost = errors.New("nursery: another function won the race")
 //
 // If every function fails, Race returns all of their errors, combined as by
 // Run. If ctx is cancelled before any function succeeds, Race returns ctx's
-// error, even if some functions had failed before: the first echo of the
-// cancellation that a function returned (such as `dial: context canceled`),
-// or ctx.Err() itself; either way errors.Is(err, ctx.Err()) holds. With no functions, Race returns ErrNoTasks; if ctx is already
-// done, it returns ctx.Err() without calling any function. A panic in a
-// function is re-raised, as by Run.
+// error, even if some functions had failed before, and even if a function
+// that ignored ctx succeeds afterwards (its value is a loser's): the first
+// echo of the cancellation that a function returned (such as `dial: context
+// canceled`, or the cause given to a context.CancelCauseFunc), or ctx.Err()
+// itself; either way errors.Is(err, ctx.Err()) holds. With no functions,
+// Race returns ErrNoTasks; if ctx is already done, it returns ctx.Err()
+// without calling any function. A panic in a function is re-raised, as by
+// Run.
 func Race[T any](ctx context.Context, fns ...func(ctx context.Context) (T, error)) (T, error) {
 	checkArgs("Race", ctx, fns)
 	var zero T
@@ -38,6 +41,7 @@ func Race[T any](ctx context.Context, fns ...func(ctx context.Context) (T, error
 		won    bool
 		winner T
 	)
+	outer := ctx // a success after outer is done comes too late: the race was called off
 	n := &Nursery{cfg: &config{collectAll: true}}
 	err := n.runBody(ctx, func(ctx context.Context, n *Nursery) error {
 		for _, fn := range fns {
@@ -48,7 +52,7 @@ func Race[T any](ctx context.Context, fns ...func(ctx context.Context) (T, error
 				}
 				mu.Lock()
 				defer mu.Unlock()
-				if !won {
+				if !won && outer.Err() == nil {
 					won, winner = true, v
 					n.Cancel(errLost)
 				}

@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package nursery_test
 
 import (
@@ -35,7 +37,11 @@ import (
 //     ErrGoexit;
 //   - nothing else comes back: no echo of a cancellation is reported as a
 //     failure;
-//   - nothing outlives Run: every leaf and task has returned.
+//   - nothing outlives Run: every leaf and task has returned;
+//   - the contexts a leaf derives with the standard library (through
+//     WithValue, WithTimeout, AfterFunc) start no goroutine of the standard
+//     library's to watch their parent, never report an Err while their Done
+//     is open, and are done when the leaf's context is.
 
 // A treeRun is the record of one run of a tree.
 type treeRun struct {
@@ -45,6 +51,66 @@ type treeRun struct {
 	panics  []string
 	goexits int
 	live    atomic.Int64
+	broken  []string // what leaves saw go wrong in their contexts
+	leaves  atomic.Int64
+}
+
+func (r *treeRun) brokenf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.broken = append(r.broken, fmt.Sprintf(format, args...))
+}
+
+type leafKey struct{}
+
+// derive derives from a leaf's ctx what user code derives (a request id,
+// then a timeout and an AfterFunc), checks that this started no goroutine of
+// the standard library's, and returns a check of the derived contexts to
+// run once the leaf is done with ctx.
+func (r *treeRun) derive(ctx context.Context, id string) (check func()) {
+	const many = 200
+	vctx := context.WithValue(ctx, leafKey{}, id)
+	if r.leaves.Add(1)%8 == 1 { // the count of goroutines, in one leaf of eight: it costs
+		before := runtime.NumGoroutine()
+		stops := make([]context.CancelFunc, 0, many)
+		for range many {
+			_, stop := context.WithCancel(vctx)
+			stops = append(stops, stop)
+		}
+		// A tree runs a few dozen goroutines: many more would be watchers.
+		if grew := runtime.NumGoroutine() - before; grew > many/2 {
+			r.brokenf("leaf %s: %d contexts derived through WithValue started %d goroutines", id, many, grew)
+		}
+		for _, stop := range stops {
+			stop()
+		}
+	}
+	dctx, stop := context.WithTimeout(vctx, time.Hour)
+	after := make(chan struct{})
+	unhook := context.AfterFunc(vctx, func() { close(after) })
+	consistent := func(name string, c context.Context) {
+		if err := c.Err(); err != nil {
+			select {
+			case <-c.Done():
+			default:
+				r.brokenf("leaf %s: %s: Err() = %v while Done is open", id, name, err)
+			}
+		}
+	}
+	return func() {
+		defer stop()
+		consistent("ctx", ctx)
+		consistent("derived", dctx)
+		if ctx.Err() != nil {
+			<-dctx.Done() // done with ctx, maybe a moment after it: the standard library's own order
+			if dctx.Err() != ctx.Err() {
+				r.brokenf("leaf %s: a context derived under ctx reports %v, ctx %v", id, dctx.Err(), ctx.Err())
+			}
+			<-after
+		} else if !unhook() && ctx.Err() == nil {
+			r.brokenf("leaf %s: AfterFunc ran while ctx is not done", id)
+		}
+	}
 }
 
 func (r *treeRun) logReal(err error) error {
@@ -191,7 +257,9 @@ func sleepOrDone(ctx context.Context, d time.Duration) bool {
 
 // runLeaf does what a leaf does.
 func (r *treeRun) runLeaf(ctx context.Context, k leafKind, delay time.Duration, id string) error {
+	check := r.derive(ctx, id)
 	cancelled := sleepOrDone(ctx, delay)
+	check()
 	switch k {
 	case leafOK:
 		return nil
@@ -443,7 +511,7 @@ func runTree(tree *node) []string {
 		defer func() { recovered = recover() }()
 		err = r.run(context.Background(), tree, "t")
 	}()
-	var broken []string
+	broken := append([]string(nil), r.broken...)
 	if n := r.live.Load(); n != 0 {
 		broken = append(broken, fmt.Sprintf("%d leaves or tasks still running after Run", n))
 	}

@@ -2,14 +2,13 @@ package nursery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 
 	"go.uber.org/multierr"
-
-	"github.com/structured-go/structured/internal/scope"
 )
 
 // closedBit marks, in Nursery.live, a nursery whose tasks have all returned.
@@ -23,11 +22,24 @@ const closedBit = 1 << 62
 // goroutine, as long as the nursery is open. A Nursery is not valid unless
 // Run made it: the zero value must not be used.
 type Nursery struct {
-	// sc is the nursery's context: cancelled by Cancel, by the first
-	// failure, and by the parent; it behaves like a standard context to
-	// everything derived from it, and costs nothing it is not asked for.
-	// Its lock guards the nursery's fields below too.
-	sc scope.Scope
+	// c is the nursery's context (see nctx): cancelled by Cancel, by the
+	// first failure, by the parent, and when Run returns.
+	c      nctx
+	parent context.Context
+
+	// mu guards inner, stop and cause, the fields from first on, and what
+	// st holds.
+	mu sync.Mutex
+
+	// inner is the standard context behind c, made on first use, and stop
+	// its cancel func; innerMade says they are set. cancelled says the
+	// nursery cancelled itself (Cancel, a failure, the end of Run), with
+	// cause.
+	inner     context.Context
+	stop      context.CancelCauseFunc
+	innerMade atomic.Bool
+	cancelled atomic.Bool
+	cause     error
 
 	// live counts the body, the tasks that have not returned yet, and the
 	// goroutine that feeds queued tasks to a full limit. When it drops to
@@ -43,6 +55,10 @@ type Nursery struct {
 	// nursery's ctx.Err(), as an echo: later tasks returning it skip the
 	// bookkeeping (there can be thousands of them at once).
 	canceledEcho atomic.Bool
+
+	// hasLinks says that st.lk is made: a cancel scope nested in the
+	// nursery's context has linked itself to it (see relayState).
+	hasLinks atomic.Bool
 
 	// The first real error lives here, so that a nursery that fails once
 	// allocates nothing for it; the rest, and whatever else only some
@@ -63,6 +79,7 @@ type state struct {
 	echo      error // the first echo of the parent's cancellation, preferring one with words of its own
 	echoOwn   bool  // echo has words of its own
 	queue     taskQueue
+	lk        *linkState
 }
 
 func (n *Nursery) stateLocked() *state {
@@ -174,7 +191,7 @@ func (n *Nursery) siteOf(body any) uintptr {
 
 // runBody is Run, once the options are applied.
 func (n *Nursery) runBody(ctx context.Context, body func(ctx context.Context, n *Nursery) error, site uintptr) error {
-	n.sc.BeginFixed(ctx)
+	n.begin(ctx)
 	n.live.Store(1) // the body
 	n.idle.Add(1)
 	var stuck *stuckWatch
@@ -210,7 +227,7 @@ func (n *Nursery) finish(stuck *stuckWatch) {
 	if stuck != nil {
 		stuck.stop()
 	}
-	n.sc.EndWith(ErrClosed)
+	n.end()
 	if n.cfg != nil && n.cfg.tr != nil {
 		n.untrack()
 	}
@@ -236,8 +253,7 @@ func (n *Nursery) bodyUnwound(r any, stuck *stuckWatch) {
 	var goexit error
 	if r != nil {
 		p := newPanicError(r, origin{body: true})
-		n.recordPanic(p, origin{body: true})
-		n.cancel(p)
+		n.cancel(n.recordPanic(p, origin{body: true}))
 	} else {
 		goexit = goexitError(origin{body: true})
 		n.cancel(goexit)
@@ -281,13 +297,31 @@ func (n *Nursery) result() error {
 // parentEcho is the error that reports the parent's cancellation: the first
 // echo of it that a task returned, or the parent's own error; nil if the
 // parent is not done.
+//
+// An echo that is the parent's cause and does not match its error (a
+// CancelCauseFunc given errors.New("user pressed stop")) keeps its words and
+// is wrapped so that errors.Is(err, ctx.Err()) holds, as Run promises.
 func (n *Nursery) parentEcho() error {
-	err := n.sc.Parent().Err()
+	err := n.parent.Err()
 	if err != nil && n.st != nil && n.st.echo != nil {
+		if !errors.Is(n.st.echo, err) {
+			return &causeEcho{cause: n.st.echo, ctxErr: err}
+		}
 		return n.st.echo
 	}
 	return err
 }
+
+// A causeEcho is the cause of a parent's cancellation, reported by Run as
+// the echo of that cancellation: its words, and errors.Is matches both the
+// cause and the parent's context error.
+type causeEcho struct {
+	cause, ctxErr error
+}
+
+func (e *causeEcho) Error() string        { return e.cause.Error() }
+func (e *causeEcho) Unwrap() error        { return e.cause }
+func (e *causeEcho) Is(target error) bool { return target == e.ctxErr }
 
 // errors returns the real errors, in order.
 func (n *Nursery) errors() []error {
@@ -379,21 +413,18 @@ func (n *Nursery) start(q queued) {
 // happened. Cancel is idempotent, only the first cause is kept, and calling
 // it after Run has returned does nothing.
 func (n *Nursery) Cancel(cause error) {
-	if n.sc.Parent() == nil {
+	if n.parent == nil {
 		panic("nursery: Cancel called on a Nursery that Run did not create")
 	}
 	n.cancel(cause)
 }
 
 // ctx is the nursery's context.
-func (n *Nursery) ctx() context.Context { return n.sc.Context() }
-
-// cancel cancels the nursery's context with cause, if nothing has yet.
-func (n *Nursery) cancel(cause error) { n.sc.Fire(cause) }
+func (n *Nursery) ctx() context.Context { return &n.c }
 
 // enter counts one more task, or panics if the nursery has finished.
 func (n *Nursery) enter(what string) {
-	if n.sc.Parent() == nil {
+	if n.parent == nil {
 		panic("nursery: " + what + " called on a Nursery that Run did not create")
 	}
 	if n.live.Add(1)&closedBit != 0 {
@@ -403,7 +434,7 @@ func (n *Nursery) enter(what string) {
 
 // tryEnter is enter for callers that report a closed nursery as an error.
 func (n *Nursery) tryEnter(what string) bool {
-	if n.sc.Parent() == nil {
+	if n.parent == nil {
 		panic("nursery: " + what + " called on a Nursery that Run did not create")
 	}
 	return n.live.Add(1)&closedBit == 0

@@ -72,7 +72,7 @@ func (n *Nursery) runSignalled(ctx context.Context, body func(context.Context, *
 	}()
 	defer func() {
 		signal.Stop(ch)
-		stop(ErrClosed)
+		stop(nil)
 		<-watcher
 	}()
 	err := n.runBody(sctx, body, site)

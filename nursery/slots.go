@@ -15,26 +15,67 @@ import (
 // once (a cancelled nursery never blocks the goroutine that feeds it), and
 // reports false; it reports false too if the shared limit refused the slot,
 // having recorded that as t's failure.
+//
+// If the shared Semaphore's Acquire panics, t is dropped (its count given
+// back, so that Run does not wait for it) and the panic goes on in the
+// caller's goroutine: Go's caller, which the nursery then reports as
+// panicking.
 func (n *Nursery) acquire(t queued) bool {
-	c := n.cfg
-	if c.slots != nil && !n.takeToken() {
+	normal := false
+	defer func() {
+		if !normal {
+			n.discard(t)
+		}
+	}()
+	r, err := n.takeSlot()
+	normal = true
+	switch r {
+	case slotQueue:
 		n.enqueue(t)
 		return false
+	case slotRefused:
+		n.refuse(t, err)
+		return false
+	}
+	return true
+}
+
+// What takeSlot did.
+type slotResult uint8
+
+const (
+	slotTaken   slotResult = iota
+	slotQueue              // the nursery was cancelled while the task waited: queue it
+	slotRefused            // the shared limit refused the slot, with the error
+)
+
+// takeSlot takes a slot under the nursery's limits. A panic in the shared
+// Semaphore's Acquire goes on, with the nursery's own token given back.
+func (n *Nursery) takeSlot() (slotResult, error) {
+	c := n.cfg
+	if c.slots != nil && !n.takeToken() {
+		return slotQueue, nil
 	}
 	if c.shared != nil {
-		if err := c.shared.Acquire(n.ctx(), 1); err != nil {
+		normal := false
+		defer func() {
+			if !normal && c.slots != nil {
+				<-c.slots
+			}
+		}()
+		err := c.shared.Acquire(n.ctx(), 1)
+		normal = true
+		if err != nil {
 			if c.slots != nil {
 				<-c.slots
 			}
 			if n.ctx().Err() != nil {
-				n.enqueue(t)
-			} else {
-				n.refuse(t, err)
+				return slotQueue, nil
 			}
-			return false
+			return slotRefused, err
 		}
 	}
-	return true
+	return slotTaken, nil
 }
 
 // takeToken takes a token of the nursery's own limit. It reports false,
@@ -45,6 +86,9 @@ func (n *Nursery) takeToken() bool {
 	case slots <- struct{}{}:
 		return true
 	default:
+	}
+	if n.c.Err() != nil {
+		return false // full, and cancelled: queue at once
 	}
 	// Full. Let the running tasks run once before blocking: short tasks
 	// often free a slot meanwhile, which saves parking in the select below
@@ -76,7 +120,15 @@ func (n *Nursery) acquireFor(ctx context.Context) error {
 		}
 	}
 	if c.shared != nil {
-		if err := c.shared.Acquire(ctx, 1); err != nil {
+		normal := false
+		defer func() {
+			if !normal && c.slots != nil {
+				<-c.slots // a panicking Acquire: Start's caller counts the task out
+			}
+		}()
+		err := c.shared.Acquire(ctx, 1)
+		normal = true
+		if err != nil {
 			if c.slots != nil {
 				<-c.slots
 			}
@@ -89,14 +141,48 @@ func (n *Nursery) acquireFor(ctx context.Context) error {
 	return nil
 }
 
-// leave releases the task's slot, if it holds one, and counts it out.
+// leave releases the task's slot, if it holds one, and counts it out. A
+// panic in the shared Semaphore's Release is the nursery's, recorded as the
+// task's: it must not crash the process from the task's goroutine, nor
+// leave the task counted in.
 func (n *Nursery) leave() {
 	if c := n.cfg; c.limited() {
 		if c.shared != nil {
-			c.shared.Release(1)
+			n.release(origin{})
 		}
 		if c.slots != nil {
 			<-c.slots
+		}
+	}
+	n.done()
+}
+
+// release gives a unit back to the shared Semaphore, recording a panic in
+// its Release as a panic of o.
+func (n *Nursery) release(o origin) {
+	normal := false
+	defer func() {
+		if !normal {
+			p := newPanicError(recover(), o)
+			n.cancel(n.recordUnwound(p, nil, o))
+		}
+	}()
+	n.cfg.shared.Release(1)
+	normal = true
+}
+
+// discard counts out t, whose count is taken, without running it or
+// recording anything: Go's caller panicked in the shared Semaphore.
+func (n *Nursery) discard(t queued) {
+	if t.rec != nil {
+		t.rec.close()
+	}
+	if t.s != nil {
+		if t.s.rec != nil {
+			t.s.rec.close()
+		}
+		if t.s.stop != nil {
+			t.s.stop(nil)
 		}
 	}
 	n.done()
@@ -122,7 +208,7 @@ func (n *Nursery) refuse(t queued, err error) {
 			t.s.hook.settle(err)
 		}
 		if t.s.stop != nil {
-			t.s.stop(ErrClosed)
+			t.s.stop(nil)
 		}
 	}
 	n.cancelWith(cause)
@@ -150,12 +236,12 @@ type taskQueue struct {
 // enqueue queues t, whose count is already taken, and starts the feeder if
 // none is running.
 func (n *Nursery) enqueue(t queued) {
-	n.sc.Lock()
+	n.mu.Lock()
 	q := &n.stateLocked().queue
 	q.items = append(q.items, t)
 	start := !q.feeding
 	q.feeding = true
-	n.sc.Unlock()
+	n.mu.Unlock()
 	if start {
 		n.live.Add(1) // the feeder keeps the nursery open while it runs
 		go n.feed()
@@ -175,19 +261,20 @@ func (n *Nursery) feed() {
 			c.slots <- struct{}{}
 		}
 		var refused error
+		var panicked *PanicError
 		if c.shared != nil {
 			if bg == nil {
 				bg = context.WithoutCancel(n.ctx())
 			}
-			refused = c.shared.Acquire(bg, 1)
+			refused, panicked = n.acquireQuietly(bg)
 		}
-		n.sc.Lock()
+		n.mu.Lock()
 		q := &n.st.queue
 		if q.head == len(q.items) {
 			q.items, q.head, q.feeding = nil, 0, false
-			n.sc.Unlock()
-			if refused == nil && c.shared != nil {
-				c.shared.Release(1)
+			n.mu.Unlock()
+			if refused == nil && panicked == nil && c.shared != nil {
+				n.release(origin{})
 			}
 			if c.slots != nil {
 				<-c.slots
@@ -197,7 +284,14 @@ func (n *Nursery) feed() {
 		t := q.items[q.head]
 		q.items[q.head] = queued{}
 		q.head++
-		n.sc.Unlock()
+		n.mu.Unlock()
+		if panicked != nil {
+			if c.slots != nil {
+				<-c.slots
+			}
+			n.refusePanic(t, panicked)
+			continue
+		}
 		if refused != nil {
 			if c.slots != nil {
 				<-c.slots
@@ -207,4 +301,46 @@ func (n *Nursery) feed() {
 		}
 		n.start(t)
 	}
+}
+
+// acquireQuietly is the feeder's Acquire of a unit of the shared Semaphore:
+// a panic in it is returned, as a *PanicError, rather than crashing the
+// feeder's goroutine.
+func (n *Nursery) acquireQuietly(ctx context.Context) (err error, p *PanicError) {
+	normal := false
+	defer func() {
+		if !normal {
+			p = newPanicError(recover(), origin{})
+		}
+	}()
+	err = n.cfg.shared.Acquire(ctx, 1)
+	normal = true
+	return err, nil
+}
+
+// refusePanic records p, a panic of the shared Semaphore's Acquire while
+// it fed t a slot, as t's panic, and counts t out without running it.
+func (n *Nursery) refusePanic(t queued, p *PanicError) {
+	o := origin{}
+	if t.s != nil {
+		o = t.s.origin()
+	}
+	p.Task = o.name
+	cause := n.recordUnwound(p, nil, o)
+	if t.rec != nil {
+		t.rec.close()
+	}
+	if t.s != nil {
+		if t.s.rec != nil {
+			t.s.rec.close()
+		}
+		if t.s.hook != nil {
+			t.s.hook.settle(cause)
+		}
+		if t.s.stop != nil {
+			t.s.stop(nil)
+		}
+	}
+	n.cancel(cause)
+	n.done()
 }

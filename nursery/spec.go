@@ -82,7 +82,7 @@ func (n *Nursery) runSpec(s *spec) {
 			}
 		}
 		if s.stop != nil {
-			s.stop(ErrClosed)
+			s.stop(nil)
 		}
 		if s.rec != nil {
 			s.rec.close()

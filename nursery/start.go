@@ -55,7 +55,15 @@ func Start[T any](ctx context.Context, n *Nursery, fn func(ctx context.Context, 
 		return zero, ErrClosed
 	}
 	if n.cfg.limited() {
-		if err := n.acquireFor(ctx); err != nil {
+		normal := false
+		defer func() {
+			if !normal {
+				n.done() // the shared Semaphore's Acquire panicked: the panic goes on in the caller
+			}
+		}()
+		err := n.acquireFor(ctx)
+		normal = true
+		if err != nil {
 			n.done()
 			return zero, err
 		}

@@ -142,6 +142,12 @@ func (n *Nursery) track(ctx context.Context, site uintptr) {
 	var parent *tracker
 	if trackedNow.active.Load() > 0 {
 		parent, _ = ctx.Value(trackerKey{}).(*tracker)
+		// A context can outlive its nursery (context.WithoutCancel of a
+		// task's, kept by a goroutine of the caller's): the nursery is
+		// then nested in the closest one still running, or is a root.
+		for parent != nil && parent.ended.Load() {
+			parent = parent.parent
+		}
 	}
 	if parent == nil && (n.cfg == nil || !n.cfg.track) && !trackedNow.all.Load() {
 		return
@@ -153,10 +159,7 @@ func (n *Nursery) track(ctx context.Context, site uintptr) {
 	t.started, t.parent, t.site = time.Now(), parent, site
 	t.tasks = t.taskBuf[:0]
 	t.name = n.cfg.name
-	// The context lives in the config, which tasks only read: the tracker
-	// is written at every Go.
-	n.cfg.trCtx = context.WithValue(n.ctx(), trackerKey{}, t)
-	n.cfg.tr = t
+	n.cfg.tr = t // the nursery's context answers trackerKey with it
 	trackedNow.active.Add(1)
 	if parent != nil {
 		parent.mu.Lock()
@@ -189,12 +192,7 @@ func (n *Nursery) untrack() {
 
 // taskCtx is the context the tasks and body of n run with: the nursery's,
 // holding its tracker if it is tracked.
-func (n *Nursery) taskCtx() context.Context {
-	if n.cfg != nil && n.cfg.tr != nil {
-		return n.cfg.trCtx
-	}
-	return n.ctx()
-}
+func (n *Nursery) taskCtx() context.Context { return n.ctx() }
 
 // trackerOf is n's tracker, if n is tracked.
 func (n *Nursery) trackerOf() *tracker {
@@ -240,7 +238,7 @@ func (t *tracker) markWaiting(at time.Time) {
 // runTracked is the goroutine of a plain task of a tracked nursery: run,
 // with the tracked context, and the task's record closed when it returns.
 func (n *Nursery) runTracked(fn func(context.Context) error, rec *taskRec) {
-	ctx := n.cfg.trCtx
+	ctx := n.ctx()
 	normal := false
 	defer func() {
 		if !normal {

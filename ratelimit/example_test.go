@@ -1,9 +1,12 @@
+//go:build go1.25
+
 package ratelimit_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -160,4 +163,95 @@ func ExampleKeyed() {
 	// alice true
 	// alice false
 	// bob true
+}
+
+// Acquire and Release around the work, as with golang.org/x/sync/semaphore:
+// a weight of 2 for a big job, 1 for a small one, 3 in all at once.
+func ExampleSemaphore_Acquire() {
+	sem := ratelimit.NewSemaphore(3)
+	ctx := context.Background()
+	if err := sem.Acquire(ctx, 2); err != nil { // the big job
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("big job running; held:", sem.Held())
+	if err := sem.Acquire(ctx, 1); err != nil { // a small one fits beside it
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("small job running; held:", sem.Held())
+	sem.Release(1)
+	sem.Release(2)
+
+	// A request larger than the whole capacity fails at once.
+	err := sem.Acquire(ctx, 4)
+	fmt.Println(errors.Is(err, ratelimit.ErrExceedsCapacity))
+	fmt.Println(err)
+	// Output:
+	// big job running; held: 2
+	// small job running; held: 3
+	// true
+	// ratelimit: Semaphore.Acquire(n=4) exceeds the semaphore's capacity of 3
+}
+
+// TryAcquire takes the tokens only if it can at once: to skip work, or do
+// something else, when the semaphore is busy.
+func ExampleSemaphore_TryAcquire() {
+	sem := ratelimit.NewSemaphore(1)
+	for _, job := range []string{"first", "second"} {
+		if !sem.TryAcquire(1) {
+			fmt.Println(job, "skipped: busy")
+			continue
+		}
+		fmt.Println(job, "running") // and still running when the second comes
+	}
+	sem.Release(1)
+	fmt.Println("after the release:", sem.TryAcquire(1))
+	// Output:
+	// first running
+	// second skipped: busy
+	// after the release: true
+}
+
+// Resize changes the capacity while the semaphore is in use: growing wakes
+// waiters that now fit; shrinking lets holders finish, and admits nobody
+// new until the tokens held fall below the new capacity.
+func ExampleSemaphore_Resize() {
+	sem := ratelimit.NewSemaphore(1)
+	ctx := context.Background()
+	_ = sem.Acquire(ctx, 1)
+	waiting := make(chan error, 1)
+	go func() { waiting <- sem.Acquire(ctx, 1) }()
+	for sem.Waiting() == 0 {
+		runtime.Gosched() // until the second Acquire is queued
+	}
+	sem.Resize(2) // room for the waiter
+	fmt.Println("waiter:", <-waiting, "held:", sem.Held(), "of", sem.Capacity())
+
+	sem.Resize(1) // 2 held: both holders finish, nobody new gets in
+	fmt.Println("TryAcquire after shrinking:", sem.TryAcquire(1), "available:", sem.Available())
+	sem.Release(1)
+	fmt.Println("TryAcquire with 1 still held:", sem.TryAcquire(1))
+	sem.Release(1)
+	fmt.Println("TryAcquire once all released:", sem.TryAcquire(1))
+	// Output:
+	// waiter: <nil> held: 2 of 2
+	// TryAcquire after shrinking: false available: 0
+	// TryAcquire with 1 still held: false
+	// TryAcquire once all released: true
+}
+
+// Sometimes runs a function now and then, here to log a frequent event:
+// the first 2 calls, then every 3rd, and any call an hour after the last
+// line (none, here).
+func ExampleSometimes() {
+	logSome := ratelimit.Sometimes{First: 2, Every: 3, Interval: time.Hour}
+	for i := 1; i <= 8; i++ {
+		logSome.Do(func() { fmt.Println("request", i) })
+	}
+	// Output:
+	// request 1
+	// request 2
+	// request 4
+	// request 7
 }

@@ -50,11 +50,21 @@ const maxSlack = 10 * time.Millisecond
 //
 // # Never more than the rate
 //
-// Counting from the Limiter's creation, it never grants more than burst +
-// limit × elapsed tokens, however many goroutines ask at once: the clock is
-// read while the Limiter's state is locked, so a goroutine delayed between
+// Over any interval of time, a Limiter grants at most burst + limit × the
+// interval's length tokens, however many goroutines ask at once. (A
+// reservation's tokens count when it acts, at the first nanosecond by which
+// they have come: an interval that starts with one may take a nanosecond
+// more.) Every call reads the clock,
+// under the Limiter's lock: tokens taken are taken at the time of the call,
+// so no refill can count them twice, and a goroutine delayed between
 // reading the clock and taking the lock cannot count time twice (as
-// golang.org/x/time/rate can, golang/go#65508).
+// golang.org/x/time/rate can, golang/go#65508). An idle Limiter holds
+// burst tokens and no more.
+//
+// Two things loosen the bound, both documented where they happen:
+// reservations keep their times when SetLimit or SetBurst change the limit
+// under them, and a waiter whose timer fired late is given the lost time
+// back (below).
 //
 // # Late timers
 //
@@ -63,9 +73,35 @@ const maxSlack = 10 * time.Millisecond
 // high rate. When a Wait's timer fires late, the Limiter gives the time lost
 // back: for up to 10ms after that, the bucket may hold beyond burst the
 // tokens that the lost time would have earned, so the waiters catch up in a
-// batch. The guarantee above holds all the same; over any shorter interval
-// at most burst + limit × (interval + 10ms) tokens are granted. An idle
-// Limiter, or one whose waiters wake on time, never holds more than burst.
+// batch. Over an interval that holds such a catch-up, at most burst +
+// limit × (interval + 10ms) tokens are granted. A Limiter whose waiters wake
+// on time never holds more than burst.
+//
+// # Cancel
+//
+// Cancelling a reservation that has not acted gives tokens back. If it
+// leaves no reservation outstanding (made, not cancelled, not yet acted),
+// the bucket holds what it would hold had the cancelled reservations never
+// been made: cancelling every outstanding reservation, in any order,
+// restores the bucket exactly. Otherwise it gives back its tokens less
+// those of the reservations made after it that are still outstanding, as
+// golang.org/x/time/rate does, since those were counted after its tokens;
+// and never so many that a new event could act together with an
+// outstanding one beyond the burst. A reservation whose time has passed
+// gives nothing back: its tokens count as used.
+//
+// # The caller's clock
+//
+// The methods whose names end in At (AllowNAt, ReserveNAt, TokensAt,
+// SetLimitAt, SetBurstAt, and a Reservation's DelayFrom and CancelAt)
+// take the time of the call from the caller, as golang.org/x/time/rate's
+// methods with a time do. The Limiter's clock never goes back: a time
+// before its latest reading counts as that reading, and a later one moves
+// the clock there, so that the tokens earned by then are counted as earned,
+// and calls without a time see the clock stand still until it is reached.
+// A new Limiter's clock has no reading: the time of its first call,
+// whatever it is, is the first. Passing time.Now() is the same as calling
+// the method without a time.
 //
 // # Rules
 //
@@ -73,38 +109,23 @@ const maxSlack = 10 * time.Millisecond
 // allows nothing (limit 0, burst 0) until SetLimit and SetBurst; use
 // NewLimiter. A Limiter starts no goroutine: Wait sleeps in its caller.
 // Blocking calls take a context and return ctx.Err() unchanged when it ends.
+// The bucket holds at most 2^32 tokens: a larger burst counts as 2^32.
 type Limiter struct {
 	mu    sync.Mutex
 	limit Limit
 	burst int
-
-	// The bucket is anchored at a0: it held t0 tokens then, and used
-	// tokens have been taken since. At a time t it holds
-	// t0 + earned(t-a0) - used, at most the cap; it is anchored anew when
-	// it reaches the cap and when the limit changes. Counting from an
-	// anchor rather than adding up the refill of each call keeps the
-	// arithmetic exact: the refill at a round time is a round number.
-	a0   int64
-	t0   float64
-	used int64
-
-	last   int64   // the latest clock reading, ns since epoch
-	earned float64 // earned(last - a0)
-	avail  float64 // the tokens at last: t0 + earned - used
-
-	lastEvent  int64 // when the latest reservation in the future acts
-	pendingMax int   // the largest n reserved since the bucket was last out of debt
-	late       int64 // when a late waiter should have woken; see capAt
-	hasLate    bool
+	s     state
+	spare pending // s.p when reservations are outstanding, so as not to allocate one
 
 	epoch time.Time
+	last  int64 // the latest clock reading, ns since epoch
+
+	late    int64 // when a late waiter should have woken; see params
+	hasLate bool
 
 	// sleepRound, if set, rounds every wait up to a multiple of itself; tests
 	// use it to play a host with coarse timers in virtual time.
 	sleepRound time.Duration
-
-	// dead marks a limiter a Keyed limiter has forgotten; see Keyed.
-	dead bool
 }
 
 // NewLimiter returns a Limiter that allows events at rate r with bursts of
@@ -113,10 +134,15 @@ type Limiter struct {
 func NewLimiter(r Limit, b int) *Limiter {
 	checkLimit("NewLimiter", r)
 	checkBurst("NewLimiter", b)
-	l := &Limiter{limit: r, burst: b, epoch: time.Now()}
-	l.anchor(0, float64(b))
+	// The bucket is full at any time before the first call, whose time,
+	// the caller's or the clock's, is the clock's first reading.
+	l := &Limiter{limit: r, burst: b, epoch: time.Now(), last: beforeAll}
+	l.s.lv.set(beforeAll, capOf(b))
 	return l
 }
+
+// beforeAll is a time before any the Limiter reads, in ns since its epoch.
+const beforeAll = -maxLevel
 
 func checkLimit(fn string, r Limit) {
 	if r < 0 || math.IsNaN(float64(r)) {
@@ -132,7 +158,7 @@ func checkBurst(fn string, b int) {
 
 func checkN(fn string, n int) {
 	if n < 0 {
-		panic(fmt.Sprintf("ratelimit: Limiter.%s(n=%d): n must not be negative", fn, n))
+		panic(fmt.Sprintf("ratelimit: %s(n=%d): n must not be negative", fn, n))
 	}
 }
 
@@ -142,146 +168,42 @@ func (l *Limiter) now() int64 {
 	if l.epoch.IsZero() {
 		l.epoch = time.Now()
 	}
-	t := int64(time.Since(l.epoch))
-	if t < l.last {
-		t = l.last
-	}
+	t := max(int64(time.Since(l.epoch)), l.last)
+	l.last = t
 	return t
 }
 
-// earnedIn returns the tokens the limit earns in d ns.
-func (l *Limiter) earnedIn(d int64) float64 {
-	if d <= 0 || l.limit == 0 {
-		return 0
-	}
-	// One rounding: d*limit is exact below 2^53, so a refill that is a whole
-	// number of tokens comes out whole.
-	return float64(d) * float64(l.limit) / 1e9
+// at reads a caller's time on the Limiter's clock, and moves the clock to
+// it if it is later. It must be called with mu held.
+func (l *Limiter) at(tm time.Time) int64 {
+	t := max(l.since(tm), l.last)
+	l.last = t
+	return t
 }
 
-// capAt is the most the bucket holds at t: burst, plus what the limit
-// earns from the moment a late waiter should have woken, for maxSlack after
-// it.
-func (l *Limiter) capAt(t int64) float64 {
-	c := float64(l.burst)
+// since returns tm in ns since the epoch, within ±maxLevel (146 years), so
+// that no arithmetic on it overflows. It must be called with mu held.
+func (l *Limiter) since(tm time.Time) int64 {
+	if l.epoch.IsZero() {
+		l.epoch = time.Now()
+	}
+	return min(max(int64(tm.Sub(l.epoch)), -maxLevel), maxLevel)
+}
+
+// params returns the bucket's parameters at t: the cap is burst, plus what
+// the limit earns from the moment a late waiter should have woken, for
+// maxSlack after it. It must be called with mu held.
+func (l *Limiter) params(t int64) params {
+	c := capOf(l.burst)
+	pr := params{limit: l.limit, cap: c, capAt: c}
 	if l.hasLate {
 		if d := t - l.late; d <= int64(maxSlack) {
-			c += l.earnedIn(d)
+			pr.capAt += earned(l.limit, d)
 		} else {
 			l.hasLate = false
 		}
 	}
-	return c
-}
-
-func (l *Limiter) anchor(t int64, tokens float64) {
-	l.a0, l.t0, l.used = t, tokens, 0
-	l.last, l.earned, l.avail = t, 0, tokens
-}
-
-// refresh brings the bucket to time t. It must be called with mu held.
-func (l *Limiter) refresh(t int64) {
-	if l.limit == Inf {
-		l.anchor(t, float64(l.burst))
-		return
-	}
-	e := l.earnedIn(t - l.a0)
-	tokens := l.t0 + e - float64(l.used)
-	if c := l.capAt(t); tokens >= c {
-		l.anchor(t, c)
-		return
-	}
-	l.last, l.earned, l.avail = t, e, tokens
-}
-
-// take takes n tokens at l.last. It must be called with mu held.
-func (l *Limiter) take(n int) {
-	l.used += int64(n)
-	l.avail = l.t0 + l.earned - float64(l.used)
-}
-
-// allow takes n tokens if the bucket holds them now. It must be called with
-// mu held.
-func (l *Limiter) allow(n int) bool {
-	if l.limit == Inf {
-		return true
-	}
-	if n > l.burst {
-		return false
-	}
-	// The bucket only fills with time, so if it held n tokens at the last
-	// reading it holds them now: no need to read the clock.
-	if l.avail < float64(n) {
-		l.refresh(l.now())
-		if l.avail < float64(n) {
-			return false
-		}
-	}
-	l.take(n)
-	l.pendingMax = 0 // the bucket is out of debt
-	return true
-}
-
-// reserve takes n tokens at time t, to act when the bucket has paid for
-// them, provided that is at most maxWait after t. It must be called with mu
-// held, and n must be at most the burst unless the limit is Inf.
-func (l *Limiter) reserve(t int64, n int, maxWait int64) (act int64, ok bool) {
-	if l.limit == Inf {
-		return t, true
-	}
-	l.refresh(t)
-	if l.avail >= float64(n) {
-		l.take(n)
-		l.pendingMax = 0
-		return t, true
-	}
-	if l.limit == 0 {
-		return 0, false // never
-	}
-	// The moment t0 + earned(act-a0) - (used+n) reaches 0, rounded up.
-	off := math.Ceil((float64(l.used+int64(n)) - l.t0) * 1e9 / float64(l.limit))
-	if off >= math.MaxInt64/2 {
-		return 0, false
-	}
-	act = max(l.a0+int64(off), t)
-	if act-t > maxWait {
-		return 0, false
-	}
-	l.take(n)
-	l.lastEvent = act
-	l.pendingMax = max(l.pendingMax, n)
-	return act, true
-}
-
-// unreserve gives back the n tokens of a reservation that acts at act, as
-// far as nothing later depends on them. It must be called with mu held.
-//
-// Reservations made after it act after it, each when the bucket has paid
-// for it and every one before. Replaying them without this one shows how
-// much can come back: all of it if it is the latest, and otherwise
-// min(n, burst - m), m the largest of the later ones; pendingMax bounds m.
-// Giving back more would let a new reservation act together with a later
-// one, beyond the burst.
-func (l *Limiter) unreserve(n int, act int64) {
-	if l.limit == Inf || n == 0 || l.dead {
-		return
-	}
-	t := l.now()
-	if act <= t {
-		return // it has acted: its tokens are used
-	}
-	l.refresh(t)
-	restore := n
-	if act != l.lastEvent {
-		restore = min(n, l.burst-l.pendingMax)
-	} else if l.limit != 0 {
-		l.lastEvent = act - int64(math.Ceil(float64(n)*1e9/float64(l.limit)))
-	}
-	if restore <= 0 {
-		return
-	}
-	l.used -= int64(restore)
-	l.refresh(t) // recompute, and cap
+	return pr
 }
 
 // Allow reports whether one event may happen now, and takes a token if so.
@@ -293,11 +215,24 @@ func (l *Limiter) Allow() bool { return l.AllowN(1) }
 // otherwise use Wait. AllowN is false for an n larger than the burst,
 // unless the limit is Inf. It panics if n is negative.
 func (l *Limiter) AllowN(n int) bool {
-	checkN("AllowN", n)
+	checkN("Limiter.AllowN", n)
 	l.mu.Lock()
-	ok := l.allow(n)
+	ok := l.allow(l.now(), n)
 	l.mu.Unlock()
 	return ok
+}
+
+// allow is AllowN at t. It must be called with mu held.
+func (l *Limiter) allow(t int64, n int) bool {
+	if l.limit == Inf {
+		return true
+	}
+	if n > l.burst {
+		return false
+	}
+	pr := l.params(t)
+	l.s.settle(t, &pr)
+	return l.s.allow(t, int64(n)*nano, &pr)
 }
 
 // Wait blocks until one event may happen. It is WaitN(ctx, 1).
@@ -309,77 +244,89 @@ func (l *Limiter) Wait(ctx context.Context) error { return l.WaitN(ctx, 1) }
 // and with an error wrapping ErrExceedsDeadline if the tokens would come
 // only after ctx's deadline, or never (a limit of 0). If ctx is done on
 // entry, or ends while WaitN waits, WaitN returns ctx.Err() unchanged, and
-// gives its tokens back so that later callers go sooner.
+// gives its tokens back (as Cancel does) so that later callers go sooner.
 //
 // WaitN panics if ctx is nil or n is negative.
 func (l *Limiter) WaitN(ctx context.Context, n int) error {
 	if ctx == nil {
 		panic("ratelimit: Limiter.WaitN called with a nil context")
 	}
-	checkN("WaitN", n)
-	_, err := l.waitN(ctx, n)
-	return err
-}
-
-// waitN is WaitN; it reports gone, taking nothing, if a Keyed limiter has
-// forgotten l.
-func (l *Limiter) waitN(ctx context.Context, n int) (gone bool, err error) {
+	checkN("Limiter.WaitN", n)
 	l.mu.Lock()
-	if l.dead {
-		l.mu.Unlock()
-		return true, nil
-	}
 	if n > l.burst && l.limit != Inf {
 		burst := l.burst
 		l.mu.Unlock()
-		return false, fmt.Errorf("ratelimit: Limiter.WaitN(n=%d) with a burst of %d: %w", n, burst, ErrExceedsBurst)
+		return errorf(ErrExceedsBurst, "Limiter.WaitN(n=%d) exceeds limiter's burst %d", n, burst)
 	}
 	if done := ctx.Done(); done != nil {
 		select {
 		case <-done:
 			l.mu.Unlock()
-			return false, ctx.Err()
+			return ctx.Err()
 		default:
 		}
 	}
-	if l.limit == Inf || l.avail >= float64(n) {
-		l.allow(n)
-		l.mu.Unlock()
-		return false, nil
-	}
 	t := l.now()
-	maxWait := int64(math.MaxInt64)
-	if deadline, ok := ctx.Deadline(); ok {
-		maxWait = int64(deadline.Sub(l.epoch)) - t
+	if l.limit == Inf {
+		l.mu.Unlock()
+		return nil
 	}
-	act, ok := l.reserve(t, n, maxWait)
+	pr := l.params(t)
+	l.s.settle(t, &pr)
+	x := int64(n) * nano
+	if l.s.allow(t, x, &pr) {
+		l.mu.Unlock()
+		return nil
+	}
+	d, why := planWait(ctx, &l.s, t, x, l.epoch, &pr)
+	if why != "" {
+		l.mu.Unlock()
+		return errorf(ErrExceedsDeadline, "Limiter.WaitN(n=%d)%s", n, why)
+	}
+	r := &resv{}
+	l.s.reserve(t, x, d, r, &pr, &l.spare)
 	round := l.sleepRound
 	l.mu.Unlock()
-	if !ok {
-		return false, fmt.Errorf("ratelimit: Limiter.WaitN(n=%d): %w", n, ErrExceedsDeadline)
-	}
-	d := time.Duration(act - t)
-	if d <= 0 {
-		return false, nil
-	}
+
+	sleep := time.Duration(d)
 	if round > 0 {
-		d = (d + round - 1) / round * round
+		sleep = (sleep + round - 1) / round * round
 	}
-	timer := time.NewTimer(d)
+	timer := time.NewTimer(sleep)
 	defer timer.Stop()
 	select {
 	case <-timer.C:
-		l.woke(act)
-		return false, nil
+		l.woke(t + d)
+		return nil
 	case <-ctx.Done():
 		l.mu.Lock()
-		l.unreserve(n, act)
+		t := l.now()
+		pr := l.params(t)
+		l.s.cancel(t, r, &pr)
 		l.mu.Unlock()
-		return false, ctx.Err()
+		return ctx.Err()
 	}
 }
 
-// woke records a Wait whose timer fired late, for capAt.
+// planWait returns how long after t the bucket s holds x nanotokens; or,
+// if that is never, or after ctx's deadline (read against epoch), why not,
+// as words to follow the name of the call in an error.
+func planWait(ctx context.Context, s *state, t, x int64, epoch time.Time, pr *params) (int64, string) {
+	d, ok := s.delay(t, x, maxLevel, pr)
+	if !ok {
+		return 0, fmt.Sprintf(": the limit is %v and the bucket holds %v tokens: no token will ever come",
+			float64(pr.limit), float64(s.level(t, pr))/nano)
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		if left := int64(deadline.Sub(epoch)) - t; d > left {
+			return 0, fmt.Sprintf(" would exceed context deadline: the tokens come in %v, the deadline in %v",
+				time.Duration(d), time.Duration(max(left, 0)))
+		}
+	}
+	return d, ""
+}
+
+// woke records a Wait whose timer fired late, for params.
 func (l *Limiter) woke(act int64) {
 	l.mu.Lock()
 	if l.now() > act && (!l.hasLate || act > l.late) {
@@ -398,25 +345,44 @@ func (l *Limiter) Reserve() *Reservation { return l.ReserveN(1) }
 // or the tokens would never come (a limit of 0). To wait with a context, use
 // Wait. ReserveN panics if n is negative.
 func (l *Limiter) ReserveN(n int) *Reservation {
-	checkN("ReserveN", n)
+	checkN("Limiter.ReserveN", n)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if n > l.burst && l.limit != Inf {
-		return &Reservation{lim: l, n: n}
+	return l.reserve(l.now(), n)
+}
+
+// reserve is ReserveN at t. It must be called with mu held.
+func (l *Limiter) reserve(t int64, n int) *Reservation {
+	r := &Reservation{lim: l, n: n, act: t}
+	if l.limit == Inf {
+		r.ok = true
+		return r
 	}
-	act, ok := l.reserve(l.now(), n, math.MaxInt64)
-	return &Reservation{lim: l, n: n, act: act, ok: ok}
+	if n > l.burst {
+		return r
+	}
+	pr := l.params(t)
+	l.s.settle(t, &pr)
+	x := int64(n) * nano
+	d, ok := l.s.delay(t, x, maxLevel, &pr)
+	if !ok {
+		return r
+	}
+	r.ok, r.tracked, r.act = true, true, t+d
+	l.s.reserve(t, x, d, &r.node, &pr, &l.spare)
+	return r
 }
 
 // A Reservation is tokens taken from a Limiter for events that may happen
 // at a known time, now or in the future. Its methods are safe for
 // concurrent use.
 type Reservation struct {
-	lim       *Limiter
-	n         int
-	act       int64 // ns since lim's epoch
-	ok        bool
-	cancelled bool // guarded by lim.mu
+	lim     *Limiter
+	n       int
+	act     int64 // ns since lim's epoch
+	ok      bool
+	tracked bool // node is in lim's list until it acts or is cancelled
+	node    resv // guarded by lim.mu
 }
 
 // OK reports whether the limiter granted the tokens. If not, Delay is
@@ -435,51 +401,82 @@ func (r *Reservation) Delay() time.Duration {
 	return time.Duration(max(d, 0))
 }
 
-// Cancel says that the holder will not act, and gives the tokens back to
-// the limiter, as many as it safely can: all of them if no reservation was
-// made after this one, as if it had never been made. If later reservations
-// wait behind it, it gives back n less what a new reservation would need to
-// stay clear of them (at most burst minus the largest reservation since the
-// bucket ran dry), so that no two events ever act together beyond the
-// burst. A reservation whose time has come gives nothing back; its tokens
-// count as used. Cancel is idempotent.
+// Cancel says that the holder will not act, and gives tokens back to the
+// limiter, as the Limiter's doc says under Cancel: all of them if no
+// reservation made after this one is still outstanding. A reservation
+// whose time has passed gives nothing back. Cancel is idempotent, and does
+// nothing for a reservation that is not OK or was made with a limit of
+// Inf.
 func (r *Reservation) Cancel() {
-	if !r.ok {
+	if !r.tracked {
 		return
 	}
-	r.lim.mu.Lock()
-	if !r.cancelled {
-		r.cancelled = true
-		r.lim.unreserve(r.n, r.act)
+	l := r.lim
+	l.mu.Lock()
+	l.cancel(l.now(), r)
+	l.mu.Unlock()
+}
+
+// cancel is Cancel at t. It must be called with mu held.
+func (l *Limiter) cancel(t int64, r *Reservation) {
+	if !r.tracked || l.limit == Inf {
+		return
 	}
-	r.lim.mu.Unlock()
+	pr := l.params(t)
+	l.s.cancel(t, &r.node, &pr)
 }
 
 // SetLimit changes the limit. The bucket keeps the tokens it holds (or
 // owes), and fills at the new rate from now on; reservations already made
-// keep their times. It panics if r is negative or NaN.
+// keep their times. A change to or from Inf fills the bucket, and the
+// reservations made before it can no longer be cancelled. It panics if r is
+// negative or NaN.
 func (l *Limiter) SetLimit(r Limit) {
 	checkLimit("Limiter.SetLimit", r)
 	l.mu.Lock()
-	t := l.now()
-	l.refresh(t)
-	tokens := l.avail
-	l.limit = r
-	l.anchor(t, tokens)
-	l.refresh(t) // to Inf: full
+	l.setLimit(l.now(), r)
 	l.mu.Unlock()
 }
 
+// setLimit is SetLimit at t. It must be called with mu held.
+func (l *Limiter) setLimit(t int64, r Limit) {
+	pr := l.params(t)
+	l.s.settle(t, &pr)
+	if (l.limit == Inf) != (r == Inf) {
+		l.s.clear()
+		l.limit = r
+		l.s.lv.set(t, pr.cap)
+		return
+	}
+	v := l.s.level(t, &pr)
+	l.limit = r
+	l.s.lv.set(t, v)
+	if p := l.s.p; p != nil {
+		p.real.set(t, p.real.at(t, pr.limit, pr.cap))
+	}
+	l.hasLate = false
+}
+
 // SetBurst changes the burst. The bucket keeps the tokens it holds, down to
-// the new burst if that is smaller. It panics if b is negative.
+// the new burst if that is smaller; reservations already made keep their
+// times. It panics if b is negative.
 func (l *Limiter) SetBurst(b int) {
 	checkBurst("Limiter.SetBurst", b)
 	l.mu.Lock()
-	t := l.now()
-	l.refresh(t)
-	l.burst = b
-	l.refresh(t)
+	l.setBurst(l.now(), b)
 	l.mu.Unlock()
+}
+
+// setBurst is SetBurst at t. It must be called with mu held.
+func (l *Limiter) setBurst(t int64, b int) {
+	pr := l.params(t)
+	l.s.settle(t, &pr)
+	c := capOf(b)
+	l.s.lv.set(t, min(l.s.level(t, &pr), c))
+	if p := l.s.p; p != nil {
+		p.real.set(t, min(p.real.at(t, pr.limit, pr.cap), c))
+	}
+	l.burst = b
 }
 
 // Limit returns the limit.
@@ -502,9 +499,14 @@ func (l *Limiter) Burst() int {
 func (l *Limiter) Tokens() float64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.tokens(l.now())
+}
+
+// tokens is Tokens at t; it changes nothing. It must be called with mu held.
+func (l *Limiter) tokens(t int64) float64 {
 	if l.limit == Inf {
 		return float64(l.burst)
 	}
-	l.refresh(l.now())
-	return min(l.avail, float64(l.burst))
+	pr := l.params(t)
+	return float64(min(l.s.level(t, &pr), pr.cap)) / nano
 }

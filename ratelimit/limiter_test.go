@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package ratelimit_test
 
 import (
@@ -36,8 +38,8 @@ func TestLimiterStartsFullAndWaitsForTheRest(t *testing.T) {
 		if !errors.Is(err, ratelimit.ErrExceedsBurst) {
 			t.Fatalf("WaitN(4) with burst 3 = %v, want ErrExceedsBurst", err)
 		}
-		if msg := err.Error(); !strings.Contains(msg, "n=4") || !strings.Contains(msg, "burst of 3") {
-			t.Errorf("error %q does not say n=4 and burst of 3", msg)
+		if msg := err.Error(); !strings.Contains(msg, "n=4") || !strings.Contains(msg, "exceeds limiter's burst 3") {
+			t.Errorf("error %q does not say n=4 and, in x/time/rate's words, exceeds limiter's burst 3", msg)
 		}
 		if d := time.Since(start); d != 200*time.Millisecond {
 			t.Fatalf("WaitN(4) waited %v before failing", d-200*time.Millisecond)
@@ -333,11 +335,11 @@ func TestReservationDelayAndCancel(t *testing.T) {
 		if tok := l.Tokens(); tok != -2 {
 			t.Fatalf("Tokens() after cancelling r1 = %v, want -2 (1 of its 2 back)", tok)
 		}
-		// A reservation whose time has come gives nothing back.
-		time.Sleep(300 * time.Millisecond)
+		// A reservation whose time has passed gives nothing back.
+		time.Sleep(350 * time.Millisecond)
 		r3.Cancel()
-		if tok := l.Tokens(); tok != 1 {
-			t.Fatalf("Tokens() after cancelling a reservation that came due = %v, want 1", tok)
+		if tok := l.Tokens(); tok != 1.5 {
+			t.Fatalf("Tokens() after cancelling a reservation whose time had passed = %v, want 1.5", tok)
 		}
 		if bad := l.ReserveN(4); bad.OK() || bad.Delay() != ratelimit.InfDuration {
 			t.Fatalf("ReserveN(4) with burst 3: OK %v, Delay %v; want false, InfDuration", bad.OK(), bad.Delay())
@@ -427,4 +429,178 @@ func TestAllowAllocatesNothing(t *testing.T) {
 	if a := testing.AllocsPerRun(1000, func() { _ = l.Wait(context.Background()) }); a != 0 {
 		t.Fatalf("Wait without waiting allocated %v times, want 0", a)
 	}
+}
+
+// After an idle pause the bucket holds its burst and no more, however it is
+// asked: tokens taken are counted as taken now, not at the last time the
+// clock was read, so that no later refill can hand them back.
+func TestIdleLimiterGrantsItsBurstAndNoMore(t *testing.T) {
+	t.Run("Allow", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			l := ratelimit.NewLimiter(1, 3)
+			time.Sleep(10 * time.Second)
+			n := 0
+			for range 20 {
+				if l.Allow() {
+					n++
+				}
+			}
+			if n != 3 {
+				t.Fatalf("20 Allow calls at one instant after 10s idle granted %d, want the burst, 3", n)
+			}
+		})
+	})
+	t.Run("Wait", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			l := ratelimit.NewLimiter(1, 3)
+			time.Sleep(10 * time.Second)
+			start := time.Now()
+			var mu sync.Mutex
+			var at []time.Duration
+			var wg sync.WaitGroup
+			for range 6 {
+				wg.Go(func() {
+					if err := l.Wait(t.Context()); err != nil {
+						t.Error(err)
+					}
+					mu.Lock()
+					at = append(at, time.Since(start))
+					mu.Unlock()
+				})
+			}
+			wg.Wait()
+			slices.Sort(at)
+			want := []time.Duration{0, 0, 0, time.Second, 2 * time.Second, 3 * time.Second}
+			if !slices.Equal(at, want) {
+				t.Fatalf("6 Waits after 10s idle returned at %v, want %v", at, want)
+			}
+		})
+	})
+	t.Run("Tokens", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			l := ratelimit.NewLimiter(1, 3)
+			time.Sleep(10 * time.Second)
+			l.Allow()
+			if got := l.Tokens(); got != 2 {
+				t.Fatalf("Tokens() after one Allow on a full bucket of 3 = %v, want 2", got)
+			}
+		})
+	})
+}
+
+// Cancelling every reservation still outstanding, in any order, gives the
+// bucket back exactly what they took.
+func TestCancellingEveryOutstandingReservationRestoresTheBucket(t *testing.T) {
+	sizes := []int{1, 4, 2, 3, 1, 3}
+	orders := [][]int{{0, 1, 2, 3, 4, 5}, {5, 4, 3, 2, 1, 0}, {2, 5, 0, 3, 1, 4}, {1, 3, 5, 0, 2, 4}}
+	for _, order := range orders {
+		synctest.Test(t, func(t *testing.T) {
+			l := ratelimit.NewLimiter(10, 4)
+			l.AllowN(4)
+			rs := make([]*ratelimit.Reservation, len(sizes))
+			for i, n := range sizes {
+				rs[i] = l.ReserveN(n)
+			}
+			if got := l.Tokens(); got != -14 {
+				t.Fatalf("Tokens() after reserving 14 = %v, want -14", got)
+			}
+			for _, i := range order {
+				rs[i].Cancel()
+			}
+			if got := l.Tokens(); got != 0 {
+				t.Fatalf("cancelled in the order %v: Tokens() = %v, want 0, as before the reservations", order, got)
+			}
+		})
+	}
+	// With time passing: the reservations that acted keep their tokens, the
+	// others come back, and so does the refill they were waiting for.
+	synctest.Test(t, func(t *testing.T) {
+		l := ratelimit.NewLimiter(10, 4)
+		l.AllowN(4)
+		first := l.ReserveN(2) // acts at 200ms
+		rest := []*ratelimit.Reservation{l.ReserveN(3), l.ReserveN(1), l.ReserveN(4)}
+		time.Sleep(250 * time.Millisecond)
+		for _, r := range rest {
+			r.Cancel()
+		}
+		first.Cancel() // too late: it acted
+		// 2.5 tokens earned, 2 used by the first: 0.5.
+		if got := l.Tokens(); got != 0.5 {
+			t.Fatalf("Tokens() = %v, want 0.5: 2.5 earned, 2 taken by the reservation that acted", got)
+		}
+	})
+}
+
+// Where later reservations still wait, Cancel gives back what they do not
+// wait for, as golang.org/x/time/rate does.
+func TestCancelGivesBackWhatLaterReservationsDoNotWaitFor(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := ratelimit.NewLimiter(10, 2) // a token every 100ms
+		l.AllowN(2)
+		r := l.ReserveN(2)     // acts at 200ms
+		later := l.ReserveN(1) // acts at 300ms
+		time.Sleep(100 * time.Millisecond)
+		r.Cancel() // 2 tokens, of which the later one waits for 1
+		if got := l.Tokens(); got != -1 {
+			t.Fatalf("Tokens() after the cancel = %v, want -1 (-2 + 1 back)", got)
+		}
+		if d := l.ReserveN(2).Delay(); d != 300*time.Millisecond {
+			t.Fatalf("ReserveN(2) after the cancel: Delay %v, want 300ms", d)
+		}
+		if d := later.Delay(); d != 200*time.Millisecond {
+			t.Fatalf("the later reservation moved: Delay %v, want 200ms", d)
+		}
+	})
+	synctest.Test(t, func(t *testing.T) {
+		l := ratelimit.NewLimiter(10, 4)
+		l.AllowN(4)
+		a := l.ReserveN(3) // 300ms
+		l.ReserveN(1)      // 400ms
+		c := l.ReserveN(1) // 500ms
+		time.Sleep(100 * time.Millisecond)
+		c.Cancel() // the latest: all of it
+		if got := l.Tokens(); got != -3 {
+			t.Fatalf("Tokens() after cancelling the latest = %v, want -3", got)
+		}
+		a.Cancel() // 3, of which the one still after it waits for 1
+		if got := l.Tokens(); got != -1 {
+			t.Fatalf("Tokens() after cancelling the first = %v, want -1", got)
+		}
+		if d := l.ReserveN(3).Delay(); d != 400*time.Millisecond {
+			t.Fatalf("ReserveN(3): Delay %v, want 400ms", d)
+		}
+	})
+	synctest.Test(t, func(t *testing.T) {
+		l := ratelimit.NewLimiter(10, 2)
+		l.AllowN(2)
+		r := l.Reserve() // 100ms
+		l.Reserve()      // 200ms, waiting for all of r's token
+		r.Cancel()
+		if got := l.Tokens(); got != -2 {
+			t.Fatalf("Tokens() = %v, want -2: the later reservation waits for the whole token", got)
+		}
+	})
+}
+
+// The bucket holds at most 2^32 tokens: a larger burst counts as 2^32.
+func TestBurstBeyondTwoToThe32CountsAsTwoToThe32(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := ratelimit.NewLimiter(1, 1<<40)
+		if got := l.Tokens(); got != 1<<32 {
+			t.Fatalf("Tokens() with a burst of 2^40 = %v, want 2^32", got)
+		}
+		if l.Burst() != 1<<40 {
+			t.Fatalf("Burst() = %d, want the burst given, 2^40", l.Burst())
+		}
+		if l.AllowN(1<<32 + 1) {
+			t.Fatal("AllowN(2^32 + 1) = true")
+		}
+		if !l.AllowN(1 << 32) {
+			t.Fatal("AllowN(2^32) on a full bucket = false")
+		}
+		time.Sleep(time.Second)
+		if got := l.Tokens(); got != 1 {
+			t.Fatalf("Tokens() a second after emptying it at 1/s = %v, want 1", got)
+		}
+	})
 }

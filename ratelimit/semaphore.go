@@ -44,6 +44,11 @@ const maxCapacity = math.MaxInt64 >> 2
 
 func held(s uint64) int64 { return int64(s >> 1) }
 
+// fits reports whether n more tokens fit beside those held in state st
+// under the capacity size. It subtracts rather than adds, so that no n, up
+// to math.MaxInt64, can overflow into a small sum that fits.
+func fits(st uint64, n, size int64) bool { return n <= size-held(st) }
+
 type waitStatus uint8
 
 const (
@@ -125,7 +130,7 @@ func (s *Semaphore) Acquire(ctx context.Context, n int64) error {
 		default:
 		}
 	}
-	if st := s.state.Load(); st&queuedBit == 0 && held(st)+n <= s.size.Load() &&
+	if st := s.state.Load(); st&queuedBit == 0 && fits(st, n, s.size.Load()) &&
 		s.state.CompareAndSwap(st, st+uint64(n)<<1) {
 		return nil
 	}
@@ -242,14 +247,14 @@ func (s *Semaphore) putWaiter(w *waiter) {
 }
 
 func exceedsCapacity(n, size int64) error {
-	return fmt.Errorf("ratelimit: Semaphore.Acquire(n=%d) with a capacity of %d: %w", n, size, ErrExceedsCapacity)
+	return errorf(ErrExceedsCapacity, "Semaphore.Acquire(n=%d) exceeds the semaphore's capacity of %d", n, size)
 }
 
 // tryTake takes n tokens if nobody is queued and they fit.
 func (s *Semaphore) tryTake(n int64) bool {
 	for {
 		st := s.state.Load()
-		if st&queuedBit != 0 || held(st)+n > s.size.Load() {
+		if st&queuedBit != 0 || !fits(st, n, s.size.Load()) {
 			return false
 		}
 		if s.state.CompareAndSwap(st, st+uint64(n)<<1) {
@@ -284,7 +289,7 @@ func (s *Semaphore) setQueued() {
 func (s *Semaphore) notify() {
 	size := s.size.Load()
 	for w := s.head; w != nil; w = s.head {
-		if held(s.state.Load())+w.n > size {
+		if !fits(s.state.Load(), w.n, size) {
 			break
 		}
 		s.add(w.n)

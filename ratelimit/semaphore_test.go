@@ -1,8 +1,12 @@
+//go:build go1.25
+
 package ratelimit_test
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -216,6 +220,73 @@ func TestRequestLargerThanCapacityFailsAtOnce(t *testing.T) {
 	if s.TryAcquire(3) {
 		t.Error("TryAcquire(3) on capacity 2 = true")
 	}
+}
+
+// A request too large to fit in an int64 beside what is held fails like
+// any request beyond the capacity, on every path: the fast path, TryAcquire,
+// the queue, and after a Resize. The count of held tokens is never touched.
+func TestHugeRequestFailsOnEveryPathAndLeavesTheCountAlone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := ratelimit.NewSemaphore(10)
+		if !s.TryAcquire(1) {
+			t.Fatal("TryAcquire(1) on a fresh semaphore = false")
+		}
+		checkHeld := func(when string, want int64) {
+			t.Helper()
+			if h := s.Held(); h != want {
+				t.Fatalf("%s: Held() = %d, want %d", when, h, want)
+			}
+		}
+		for _, n := range []int64{math.MaxInt64, math.MaxInt64 - 1, math.MaxInt64 / 2, 1 << 62, 11} {
+			if err := s.Acquire(t.Context(), n); !errors.Is(err, ratelimit.ErrExceedsCapacity) {
+				t.Fatalf("Acquire(%d) with capacity 10, 1 held = %v, want ErrExceedsCapacity", n, err)
+			}
+			checkHeld(fmt.Sprintf("after Acquire(%d)", n), 1)
+			if s.TryAcquire(n) {
+				t.Fatalf("TryAcquire(%d) with capacity 10, 1 held = true", n)
+			}
+			checkHeld(fmt.Sprintf("after TryAcquire(%d)", n), 1)
+		}
+		if s.TryAcquire(10) {
+			t.Fatal("TryAcquire(10) with 1 held of 10 = true: 11 held")
+		}
+		if !s.TryAcquire(9) {
+			t.Fatal("TryAcquire(9) with 1 held of 10 = false")
+		}
+		checkHeld("full", 10)
+
+		// With someone queued: the request still fails at once.
+		queued := make(chan error, 1)
+		go func() { queued <- s.Acquire(t.Context(), 5) }()
+		synctest.Wait()
+		if err := s.Acquire(t.Context(), math.MaxInt64); !errors.Is(err, ratelimit.ErrExceedsCapacity) {
+			t.Fatalf("Acquire(MaxInt64) behind a waiter = %v, want ErrExceedsCapacity", err)
+		}
+		checkHeld("after Acquire(MaxInt64) behind a waiter", 10)
+
+		// After a Resize, both ways.
+		for _, c := range []int64{6, 20} { // 6: the queued 5 still fits, and waits
+			s.Resize(c)
+			if err := s.Acquire(t.Context(), math.MaxInt64); !errors.Is(err, ratelimit.ErrExceedsCapacity) {
+				t.Fatalf("Acquire(MaxInt64) after Resize(%d) = %v, want ErrExceedsCapacity", c, err)
+			}
+			if s.TryAcquire(math.MaxInt64) {
+				t.Fatalf("TryAcquire(MaxInt64) after Resize(%d) = true", c)
+			}
+		}
+		if err := <-queued; err != nil {
+			t.Fatalf("the queued Acquire(5) = %v once the capacity grew to 20", err)
+		}
+		checkHeld("after the growth", 15)
+		if r := recoverPanic(func() { s.Release(math.MaxInt64) }); r == nil {
+			t.Fatal("Release(MaxInt64) with 15 held did not panic")
+		}
+		checkHeld("after the refused Release", 15)
+		s.Release(15)
+		if !s.TryAcquire(20) {
+			t.Fatal("TryAcquire(Capacity()) failed at the end: the count is off")
+		}
+	})
 }
 
 // S96

@@ -60,6 +60,11 @@ func (c constant) Delay(int, time.Duration) time.Duration { return time.Duration
 // DecorrelatedJitter grows by its factor of 3 rather than by the Backoff's
 // own growth (Multiplier or Step), and its first delay is in [Initial,
 // 3 × Initial].
+//
+// The Spread field of Exponential and Linear is the other way to randomize,
+// cenkalti/backoff's RandomizationFactor: a random duration in
+// [d × (1 − Spread), d × (1 + Spread)], capped at Max as well. A Backoff
+// takes a Jitter or a Spread, not both.
 type Jitter int
 
 const (
@@ -89,29 +94,34 @@ func (j Jitter) String() string {
 	return fmt.Sprintf("Jitter(%d)", int(j))
 }
 
+// defaultInitial is what a zero Initial of Exponential or Linear stands for.
+const defaultInitial = 100 * time.Millisecond
+
 // Exponential is a Backoff whose delays grow geometrically: before retry n
-// it waits Initial × Multiplier^(n-1), randomized by Jitter, and capped at
-// Max. For example Exponential{Initial: time.Second, Multiplier: 2, Max: 5 *
-// time.Second} waits 1s, 2s, 4s, 5s, 5s, ...
+// it waits Initial × Multiplier^(n-1), randomized by Jitter or Spread, and
+// capped at Max. For example Exponential{Initial: time.Second, Multiplier:
+// 2, Max: 5 * time.Second} waits 1s, 2s, 4s, 5s, 5s, ...
 //
-// The zero Multiplier means 2; the zero Max means no cap but the largest
-// time.Duration. The delays never overflow, however many retries there are.
-// Exponential is a plain value: copy it, share it between goroutines, keep
-// it in a package-level variable. WithBackoff panics if Initial is not
-// positive, if Multiplier is below 1 (and not 0), or if Max or Jitter is out
-// of range.
+// A zero field takes the default written beside it, so the zero value is
+// a working policy: Exponential{} waits 100ms, 200ms, 400ms, ... The
+// delays never overflow, however many retries there are. Exponential is a
+// plain value: copy it, share it between goroutines, keep it in a
+// package-level variable. WithBackoff panics if a field is out of range,
+// saying which.
 type Exponential struct {
-	Initial    time.Duration // the delay before the first retry, before jitter
-	Multiplier float64       // the growth from one retry to the next; 0 means 2
-	Max        time.Duration // the cap on every delay, after jitter; 0 means none
+	Initial    time.Duration // the delay before the first retry, before randomizing; 0 means 100ms
+	Multiplier float64       // the growth from one retry to the next, at least 1; 0 means 2
+	Max        time.Duration // the cap on every delay, after randomizing; 0 means none
 	Jitter     Jitter        // how the delays are randomized; the zero value is NoJitter
+	Spread     float64       // ±Spread of each delay, at random, in [0, 1]; 0 means none
 }
 
 // Delay returns the delay before retry n.
 func (e Exponential) Delay(n int, prev time.Duration) time.Duration {
+	initial := orDefault(e.Initial, defaultInitial)
 	limit := capOf(e.Max)
 	if e.Jitter == DecorrelatedJitter {
-		return decorrelated(e.Initial, prev, limit)
+		return decorrelated(initial, prev, limit)
 	}
 	m := e.Multiplier
 	if m == 0 {
@@ -120,65 +130,104 @@ func (e Exponential) Delay(n int, prev time.Duration) time.Duration {
 	d := limit
 	// Initial × m^(n-1) in floating point: it saturates at +Inf instead of
 	// wrapping, and the comparison below keeps the conversion back in range.
-	if f := float64(e.Initial) * math.Pow(m, float64(n-1)); f < float64(limit) {
+	if f := float64(initial) * math.Pow(m, float64(n-1)); f < float64(limit) {
 		d = time.Duration(f)
 	}
-	return jitter(e.Jitter, d, limit)
+	return randomize(e.Jitter, e.Spread, d, limit)
 }
 
 func (e Exponential) validate() error {
+	initial := orDefault(e.Initial, defaultInitial)
 	switch {
-	case e.Initial <= 0:
-		return fmt.Errorf("Initial %v must be positive", e.Initial)
+	case e.Initial < 0:
+		return fmt.Errorf("Initial %v must not be negative (0 means %v)", e.Initial, defaultInitial)
 	case e.Multiplier != 0 && !(e.Multiplier >= 1) || math.IsInf(e.Multiplier, 0):
 		return fmt.Errorf("Multiplier %v must be 0 (for 2) or a finite number of at least 1", e.Multiplier)
 	case e.Max < 0:
 		return fmt.Errorf("Max %v must not be negative", e.Max)
-	case e.Max > 0 && e.Max < e.Initial:
-		return fmt.Errorf("Max %v must be 0 (no cap) or at least Initial %v", e.Max, e.Initial)
+	case e.Max > 0 && e.Max < initial:
+		return fmt.Errorf("Max %v must be 0 (no cap) or at least Initial %v", e.Max, initial)
 	}
-	return validJitter(e.Jitter)
+	return validRandom(e.Jitter, e.Spread)
 }
 
 // Linear is a Backoff whose delays grow by a fixed step: before retry n it
-// waits Initial + (n-1) × Step, randomized by Jitter, and capped at Max.
-// The zero Max means no cap but the largest time.Duration. Like Exponential,
-// it is a plain value that may be shared. WithBackoff panics if Initial or
-// Step is negative, if both are zero, or if Max or Jitter is out of range.
+// waits Initial + (n-1) × Step, randomized by Jitter or Spread, and capped
+// at Max.
+//
+// A zero field takes the default written beside it, so the zero value is
+// a working policy: Linear{} waits 100ms, 200ms, 300ms, ...; Linear{Step:
+// time.Second} and Linear{Initial: time.Second} both wait 1s, 2s, 3s, ...
+// Like Exponential, it is a plain value that may be shared. WithBackoff
+// panics if a field is out of range, saying which.
 type Linear struct {
-	Initial time.Duration // the delay before the first retry, before jitter
-	Step    time.Duration // what each further retry adds
-	Max     time.Duration // the cap on every delay, after jitter; 0 means none
+	Initial time.Duration // the delay before the first retry, before randomizing; 0 means Step
+	Step    time.Duration // what each further retry adds; 0 means Initial; both 0 mean 100ms
+	Max     time.Duration // the cap on every delay, after randomizing; 0 means none
 	Jitter  Jitter        // how the delays are randomized; the zero value is NoJitter
+	Spread  float64       // ±Spread of each delay, at random, in [0, 1]; 0 means none
+}
+
+// steps returns Initial and Step with their defaults.
+func (l Linear) steps() (initial, step time.Duration) {
+	initial, step = l.Initial, l.Step
+	switch {
+	case initial == 0 && step == 0:
+		return defaultInitial, defaultInitial
+	case initial == 0:
+		return step, step
+	case step == 0:
+		return initial, initial
+	}
+	return initial, step
 }
 
 // Delay returns the delay before retry n.
 func (l Linear) Delay(n int, prev time.Duration) time.Duration {
+	initial, step := l.steps()
 	limit := capOf(l.Max)
 	if l.Jitter == DecorrelatedJitter {
-		return decorrelated(l.Initial, prev, limit)
+		return decorrelated(initial, prev, limit)
 	}
 	d := limit
-	if f := float64(l.Initial) + float64(n-1)*float64(l.Step); f < float64(limit) {
+	if f := float64(initial) + float64(n-1)*float64(step); f < float64(limit) {
 		d = time.Duration(f)
 	}
-	return jitter(l.Jitter, d, limit)
+	return randomize(l.Jitter, l.Spread, d, limit)
 }
 
 func (l Linear) validate() error {
+	initial, _ := l.steps()
 	switch {
 	case l.Initial < 0 || l.Step < 0:
 		return fmt.Errorf("Initial %v and Step %v must not be negative", l.Initial, l.Step)
-	case l.Initial == 0 && l.Step == 0:
-		return fmt.Errorf("Initial and Step are both zero: use Constant(0) to retry at once")
-	case l.Jitter == DecorrelatedJitter && l.Initial == 0:
-		return fmt.Errorf("DecorrelatedJitter needs a positive Initial")
 	case l.Max < 0:
 		return fmt.Errorf("Max %v must not be negative", l.Max)
-	case l.Max > 0 && l.Max < l.Initial:
-		return fmt.Errorf("Max %v must be 0 (no cap) or at least Initial %v", l.Max, l.Initial)
+	case l.Max > 0 && l.Max < initial:
+		return fmt.Errorf("Max %v must be 0 (no cap) or at least Initial %v", l.Max, initial)
 	}
-	return validJitter(l.Jitter)
+	return validRandom(l.Jitter, l.Spread)
+}
+
+// orDefault returns d, or def if d is zero.
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+func validRandom(j Jitter, spread float64) error {
+	if err := validJitter(j); err != nil {
+		return err
+	}
+	switch {
+	case !(spread >= 0 && spread <= 1):
+		return fmt.Errorf("Spread %v must be between 0 and 1", spread)
+	case spread != 0 && j != NoJitter:
+		return fmt.Errorf("Spread and %v both randomize the delay: choose one", j)
+	}
+	return nil
 }
 
 func validJitter(j Jitter) error {
@@ -196,9 +245,20 @@ func capOf(max time.Duration) time.Duration {
 	return max
 }
 
-// jitter randomizes d (already at most limit) as j says; the result is in
-// [0, limit].
-func jitter(j Jitter, d, limit time.Duration) time.Duration {
+// randomize randomizes d (already at most limit) as j or spread says; the
+// result is in [0, limit].
+func randomize(j Jitter, spread float64, d, limit time.Duration) time.Duration {
+	if spread != 0 {
+		// d × (1 ± spread), drawn uniformly, as cenkalti/backoff's
+		// RandomizationFactor; d × (1 + spread) may pass the largest
+		// Duration, so the draw is made in floating point and capped.
+		delta := spread * float64(d)
+		f := float64(d) - delta + rand.Float64()*2*delta
+		if f >= float64(limit) {
+			return limit
+		}
+		return time.Duration(f)
+	}
 	switch j {
 	case FullJitter:
 		return randIn(0, d)

@@ -16,19 +16,31 @@ import (
 // half of maxTokens. Permanent errors and the end of the caller's context
 // are not counted, as they say nothing about the server's health.
 //
-// With maxTokens 10 and tokenRatio 0.1, for instance, a server that fails
-// every request is retried about 5 times in all before the budget closes,
-// and it reopens after 10 successes in a row.
+// With maxTokens 10 and tokenRatio 0.1, for instance, calls made one after
+// the other to a server that fails every request make 5 failed attempts
+// before the budget closes, 4 of them retries; from then on each call makes
+// its first attempt only. The budget reopens after 1 success if the
+// failures stopped as it closed, and after 51 once it is empty, as it is
+// after 6 such calls. Calls that run at the same time may each be allowed
+// a retry before their failures are counted, so under load a few more
+// retries get through.
 //
 // Share one Budget between all the calls to one server: it is safe for
 // concurrent use, and it never blocks (it is a few atomic operations).
-// Attach it to calls with WithBudget. The zero Budget is not valid; use
-// NewBudget.
+// Attach it to calls with WithBudget. The zero Budget is ready to use, the
+// budget of NewBudget(10, 0.1); a Budget must not be copied after first
+// use.
 type Budget struct {
-	tokens atomic.Int64 // thousandths of a token, as A6 keeps three decimals
-	max    int64
-	ratio  int64
+	spent atomic.Int64 // thousandths of a token below maxTokens, so that the zero Budget is full
+	max   int64        // thousandths; 0 in the zero Budget: the default
+	ratio int64        // thousandths
 }
+
+// The zero Budget's maxTokens and tokenRatio, in thousandths.
+const (
+	defaultBudgetMax   = 10 * 1000
+	defaultBudgetRatio = 100
+)
 
 // NewBudget returns a full Budget of maxTokens tokens in which each success
 // earns tokenRatio tokens (kept to three decimals, as in A6). It panics if
@@ -40,24 +52,43 @@ func NewBudget(maxTokens int, tokenRatio float64) *Budget {
 	if !(tokenRatio >= 0.001 && tokenRatio <= float64(maxTokens)) {
 		panic(fmt.Sprintf("retry: NewBudget(%d, %v): tokenRatio must be between 0.001 and maxTokens", maxTokens, tokenRatio))
 	}
-	b := &Budget{max: int64(maxTokens) * 1000, ratio: int64(math.Round(tokenRatio * 1000))}
-	b.tokens.Store(b.max)
-	return b
+	return &Budget{max: int64(maxTokens) * 1000, ratio: int64(math.Round(tokenRatio * 1000))}
+}
+
+// limits returns maxTokens and tokenRatio in thousandths.
+func (b *Budget) limits() (max, ratio int64) {
+	if b.max == 0 {
+		return defaultBudgetMax, defaultBudgetRatio
+	}
+	return b.max, b.ratio
+}
+
+// tokens returns the token count in thousandths, and maxTokens.
+func (b *Budget) tokens() (tokens, max int64) {
+	max, _ = b.limits()
+	return max - b.spent.Load(), max
 }
 
 // Tokens returns the current token count.
-func (b *Budget) Tokens() float64 { return float64(b.tokens.Load()) / 1000 }
+func (b *Budget) Tokens() float64 {
+	t, _ := b.tokens()
+	return float64(t) / 1000
+}
 
 // Allow reports whether the budget allows a retry or a hedge now: whether
 // the token count is above half of maxTokens.
-func (b *Budget) Allow() bool { return 2*b.tokens.Load() > b.max }
+func (b *Budget) Allow() bool {
+	t, max := b.tokens()
+	return 2*t > max
+}
 
 // failure takes one token for an attempt that failed retryably.
 func (b *Budget) failure() {
+	max, _ := b.limits()
 	for {
-		t := b.tokens.Load()
-		n := max(t-1000, 0)
-		if n == t || b.tokens.CompareAndSwap(t, n) {
+		s := b.spent.Load()
+		n := min(s+1000, max)
+		if n == s || b.spent.CompareAndSwap(s, n) {
 			return
 		}
 	}
@@ -65,10 +96,11 @@ func (b *Budget) failure() {
 
 // success gives tokenRatio tokens back for an attempt that succeeded.
 func (b *Budget) success() {
+	_, ratio := b.limits()
 	for {
-		t := b.tokens.Load()
-		n := min(t+b.ratio, b.max)
-		if n == t || b.tokens.CompareAndSwap(t, n) {
+		s := b.spent.Load()
+		n := max(s-ratio, 0)
+		if n == s || b.spent.CompareAndSwap(s, n) {
 			return
 		}
 	}

@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package retry_test
 
 import (
@@ -134,6 +136,62 @@ func TestBudgetStopsARetryStorm(t *testing.T) {
 		// admitted in the same instant.
 		if with > clients+10 {
 			t.Errorf("with a budget: %d calls, want at most %d", with, clients+10)
+		}
+	})
+}
+
+// Budget's doc, word for word: with maxTokens 10 and tokenRatio 0.1, calls
+// made one after the other to a server that fails every request make 5
+// failed attempts before the budget closes, 4 of them retries; from then on
+// each call makes its first attempt only. The budget reopens after 1
+// success if the failures stopped as it closed, and after 51 once it is
+// empty, as it is after 6 such calls.
+func TestBudgetDocSaysWhatItDoes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		down := func(calls *int) func(context.Context) error {
+			return func(context.Context) error { *calls++; return errFlaky }
+		}
+		opts := func(b *retry.Budget) []retry.Option {
+			return []retry.Option{retry.WithBudget(b), retry.Attempts(100), retry.WithBackoff(retry.Constant(time.Second))}
+		}
+		succeed := func(b *retry.Budget) {
+			_ = retry.Do(bg, func(context.Context) error { return nil }, retry.WithBudget(b))
+		}
+		b := retry.NewBudget(10, 0.1)
+		calls := 0
+		_ = retry.Do(bg, down(&calls), opts(b)...)
+		if calls != 5 || b.Allow() {
+			t.Fatalf("first call: %d attempts, Allow %v; want 5 attempts (4 retries), then closed", calls, b.Allow())
+		}
+		for i := 2; i <= 6; i++ {
+			calls = 0
+			_ = retry.Do(bg, down(&calls), opts(b)...)
+			if calls != 1 {
+				t.Fatalf("call %d: %d attempts, want its first only", i, calls)
+			}
+		}
+		if b.Tokens() != 0 {
+			t.Fatalf("after 6 calls: %v tokens, want 0 (empty)", b.Tokens())
+		}
+		for i := 1; i <= 51; i++ {
+			if b.Allow() {
+				t.Fatalf("open after %d successes from empty, want 51", i-1)
+			}
+			succeed(b)
+		}
+		if !b.Allow() {
+			t.Fatalf("closed after 51 successes from empty")
+		}
+		// Failures that stop right as it closes: one success reopens it.
+		b = retry.NewBudget(10, 0.1)
+		calls = 0
+		_ = retry.Do(bg, down(&calls), opts(b)...)
+		if b.Allow() {
+			t.Fatalf("open after the first call's 5 failures")
+		}
+		succeed(b)
+		if !b.Allow() {
+			t.Fatalf("closed after 1 success at the threshold, want open")
 		}
 	})
 }

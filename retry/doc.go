@@ -20,6 +20,20 @@
 // error is retried except those marked Permanent and the end of ctx; there
 // is no per-attempt timeout, no budget and no hedging.
 //
+// # Zero values
+//
+// Every policy value of the package works as its zero value: a zero field
+// takes the default written beside it, and no default is a delay of 0, so
+// that a field left out never turns a retry into a tight loop.
+// Exponential{} waits 100ms, 200ms, 400ms, ...; Linear{} waits 100ms,
+// 200ms, 300ms, ...; the zero Budget is NewBudget(10, 0.1). To retry at
+// once, say so: Constant(0). A Latency is the one exception, as no default
+// can guess its first delay: make it with NewLatency.
+//
+// Do's own limits follow the same rule: MaxElapsed(0) and AttemptTimeout(0)
+// mean no limit. Attempts counts calls, so it has no zero: Attempts(n)
+// panics for n < 1, and Attempts(Unlimited) lifts the limit.
+//
 // # Rules
 //
 // Do stops at the first success and returns nil (DoValue returns the value).
@@ -39,6 +53,9 @@
 // error, which Unwrap returns; Errors lists the earlier ones (the first and
 // the latest, at most 8). Use errors.Is(err, retry.ErrAttempts) to tell "it
 // kept failing" from errors.Is(err, context.Canceled), "the caller gave up".
+// WithLastError returns the last attempt's error itself instead, as
+// cenkalti/backoff does. DoValue returns, with its error, the value the
+// last attempt returned.
 //
 // The end of ctx is never retried, even if fn returns some other error as
 // ctx ends. An attempt that AttemptTimeout ended is an ordinary failure, and
@@ -66,8 +83,8 @@
 //
 // After marks an error with the delay a server asked for (RetryAfter reads
 // it from an HTTP response); Do sleeps at least that long, capped at
-// MaxHint, and a hint that reaches past MaxElapsed still gets one last
-// attempt at MaxElapsed.
+// MaxHint, and a hint that reaches past MaxElapsed, while the backoff's own
+// delay does not, still gets one last attempt at MaxElapsed.
 //
 // A Budget, shared by the calls to one server, stops retries when most
 // attempts fail, as gRPC's retry throttling does: retries cannot multiply
@@ -77,6 +94,22 @@
 // running, if it is slow to answer, and take whichever succeeds first (The
 // Tail at Scale's hedged requests). Use them only for idempotent work.
 //
-// The module's cookbook, in its docs directory, has recipes for these patterns
-// beside their Python originals: docs/retries.md (retries).
+// # Breakers and throttles
+//
+// A Breaker (NewBreaker) stops calling a downstream that is down: after
+// enough failures it opens, refuses calls at once with an error wrapping
+// ErrOpen that names the failure that opened it, lets a few probes through
+// once its open time has passed, and closes when they succeed. A Throttle
+// (NewThrottle) is the client-side throttling of Google's SRE book: it
+// refuses locally, with a probability that grows as the downstream accepts
+// fewer requests than it is sent. WithBreaker and WithThrottle put them in
+// front of Do's attempts: an open breaker's remaining time is a hint, so Do
+// waits it out, or gives up with an error matching both its reason and
+// ErrOpen. Refusals cost no attempt of the budget. For a limit that follows
+// a downstream's capacity, see ratelimit.Adaptive.
+//
+// The module's cookbook, in its docs directory, has recipes for these
+// patterns beside their Python originals: docs/retries.md (retries) and
+// docs/protect-a-downstream.md (which of a limit, an adaptive limit, a
+// breaker, a throttle and a retry budget for which failure).
 package retry

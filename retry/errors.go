@@ -29,6 +29,13 @@ var (
 // fmt.Errorf("read config: %w", retry.Permanent(err)). It stops then too,
 // and returns the error whole so that its text survives; the mark stays in
 // it, so a retry loop around this one stops as well.
+//
+// Another package's mark is not recognised, as that would mean importing
+// it. For cenkalti/backoff's backoff.Permanent, one option does it: the
+// error comes back as it is, with its mark, whose Error and Unwrap are the
+// wrapped error's.
+//
+//	retry.RetryIf(func(err error) bool { return !errors.As(err, new(*backoff.PermanentError)) })
 func Permanent(err error) error {
 	if err == nil {
 		return nil
@@ -46,7 +53,8 @@ func (e *permanentError) Unwrap() error { return e.err }
 // grpc-retry-pushback-ms. Do waits the larger of the hint and its backoff's
 // delay. A hint is capped at MaxHint (1 minute unless set), and a hint that
 // reaches past MaxElapsed makes Do wait until MaxElapsed and try once more
-// rather than give up early. After(d, nil) is nil; a negative d counts as 0.
+// rather than give up early (if the backoff's own delay does not reach past
+// MaxElapsed too: a hint is no reason to try later than the backoff allows). After(d, nil) is nil; a negative d counts as 0.
 // The hint does not make err retryable: a Permanent error or one rejected by
 // RetryIf still stops Do.
 //

@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package retry_test
 
 import (
@@ -176,4 +178,76 @@ func ExamplePolicy() {
 	// attempt 1 failed: timeout
 	// attempt 2 failed: timeout
 	// <nil>
+}
+
+// Linear grows by a fixed step. A zero field takes its default: Step
+// alone, or Initial alone, is enough, and Linear{} starts at 100ms.
+func ExampleLinear() {
+	for _, b := range []retry.Linear{
+		{Initial: time.Second, Step: 500 * time.Millisecond, Max: 2 * time.Second},
+		{Step: time.Second},
+		{},
+	} {
+		var delays []time.Duration
+		for n := 1; n <= 4; n++ {
+			delays = append(delays, b.Delay(n, 0))
+		}
+		fmt.Println(delays)
+	}
+	// Output:
+	// [1s 1.5s 2s 2s]
+	// [1s 2s 3s 4s]
+	// [100ms 200ms 300ms 400ms]
+}
+
+// Spread randomizes each delay by ±Spread around it, as cenkalti/backoff's
+// RandomizationFactor does: here the first delay is between 500ms and
+// 1.5s, the second between 1s and 3s.
+func ExampleExponential_spread() {
+	b := retry.Exponential{Initial: time.Second, Multiplier: 2, Spread: 0.5}
+	inRange := true
+	for range 1000 {
+		d1, d2 := b.Delay(1, 0), b.Delay(2, 0)
+		inRange = inRange && d1 >= 500*time.Millisecond && d1 <= 1500*time.Millisecond && d2 >= time.Second && d2 <= 3*time.Second
+	}
+	fmt.Println("every delay within ±50%:", inRange)
+	// Output: every delay within ±50%: true
+}
+
+// HedgeAdaptive sends the hedge after the 95th percentile of the latencies
+// of recent successful calls, and the initial delay until it has seen 20 of
+// them.
+func ExampleHedgeAdaptive() {
+	latency := retry.NewLatency(0.95, 100, time.Second)
+	fmt.Println("before any call, hedge after", latency.Percentile())
+	for ms := 1; ms <= 20; ms++ {
+		latency.Observe(time.Duration(ms) * time.Millisecond) // calls that succeeded
+	}
+	fmt.Println("after 20 calls, hedge after", latency.Percentile())
+
+	var calls atomic.Int32
+	answer, err := retry.DoValue(context.Background(), func(ctx context.Context) (string, error) {
+		if calls.Add(1) == 1 {
+			<-ctx.Done() // a replica that never answers
+			return "", ctx.Err()
+		}
+		return "answer from the second replica", nil
+	}, retry.HedgeAdaptive(latency), retry.Attempts(2))
+	fmt.Println(answer, err)
+	// Output:
+	// before any call, hedge after 1s
+	// after 20 calls, hedge after 19ms
+	// answer from the second replica <nil>
+}
+
+// WithLastError returns the last attempt's error itself when Do gives up,
+// as cenkalti/backoff does: == works, and the reason is no longer in the
+// error.
+func ExampleWithLastError() {
+	errUnavailable := errors.New("503 service unavailable")
+	err := retry.Do(context.Background(), func(ctx context.Context) error {
+		return errUnavailable
+	}, retry.Attempts(3), retry.WithBackoff(retry.Constant(time.Millisecond)), retry.WithLastError())
+	fmt.Println(err == errUnavailable, errors.Is(err, retry.ErrAttempts))
+	// Output: true false
 }

@@ -32,7 +32,7 @@ func hedge[T any, F caller[T]](ctx context.Context, f F, caller *config) (T, err
 		i   int // the attempt's number, from 1
 	}
 	var (
-		out    T
+		out    T // the winner's value, or the last failed attempt's
 		outErr error
 		won    bool
 	)
@@ -42,6 +42,7 @@ func hedge[T any, F caller[T]](ctx context.Context, f F, caller *config) (T, err
 		delay = c.latency.Percentile()
 	}
 	results := make(chan result)
+	gaveUp := 0 // the attempts started when Do gave up, if it did
 
 	runErr := nursery.Run(ctx, func(nctx context.Context, n *nursery.Nursery) error {
 		var (
@@ -66,7 +67,9 @@ func hedge[T any, F caller[T]](ctx context.Context, f F, caller *config) (T, err
 			})
 		}
 		finish := func(err error) error {
-			outErr = c.giveUp(started, err)
+			// The hook runs once Run has returned: an attempt still
+			// running may yet panic, and a panic is no giving up.
+			outErr, gaveUp = err, started
 			n.Cancel(errGaveUp)
 			return nil
 		}
@@ -85,6 +88,7 @@ func hedge[T any, F caller[T]](ctx context.Context, f F, caller *config) (T, err
 			select {
 			case r := <-results:
 				running--
+				out = r.v
 				if r.err == nil {
 					if c.budget != nil {
 						c.budget.success()
@@ -92,7 +96,7 @@ func hedge[T any, F caller[T]](ctx context.Context, f F, caller *config) (T, err
 					if c.latency != nil {
 						c.latency.Observe(time.Since(start))
 					}
-					out, won = r.v, true
+					won = true
 					n.Cancel(ErrAnotherSucceeded)
 					return nil
 				}
@@ -172,11 +176,13 @@ func hedge[T any, F caller[T]](ctx context.Context, f F, caller *config) (T, err
 	if won {
 		return out, nil
 	}
+	if gaveUp > 0 {
+		return out, c.giveUp(gaveUp, outErr)
+	}
 	if outErr == nil {
 		outErr = runErr
 	}
-	var zero T
-	return zero, outErr
+	return out, outErr
 }
 
 // mayStart reports whether a hedge (or an early retry) may start d from

@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package retry_test
 
 import (
@@ -151,6 +153,57 @@ func TestFullJitterNeedsFarFewerCallsThanNone(t *testing.T) {
 		// And, as in the article, the work is also done sooner.
 		if took >= noneTook {
 			t.Errorf("%v: done in %v, want sooner than without jitter (%v)", j, took, noneTook)
+		}
+	}
+}
+
+// Spread is cenkalti/backoff's RandomizationFactor: each delay is drawn
+// from [d×(1−f), d×(1+f)], around the delay d without it, and Max caps the
+// result.
+func TestSpreadDrawsAroundTheDelay(t *testing.T) {
+	const samples = 2000
+	for _, b := range []retry.Backoff{
+		retry.Exponential{Initial: time.Second, Multiplier: 2, Spread: 0.5},
+		retry.Linear{Initial: time.Second, Step: time.Second, Spread: 0.5},
+	} {
+		for n := 1; n <= 3; n++ {
+			d := time.Duration(n) * time.Second
+			if _, exp := b.(retry.Exponential); exp {
+				d = time.Second << (n - 1)
+			}
+			lo, hi := d/2, d*3/2
+			var below, above int
+			for range samples {
+				got := b.Delay(n, 0)
+				if got < lo || got > hi {
+					t.Fatalf("%+v.Delay(%d) = %v, want it in [%v, %v]", b, n, got, lo, hi)
+				}
+				if got < d*3/4 {
+					below++
+				}
+				if got > d*5/4 {
+					above++
+				}
+			}
+			// A quarter of the draws in each outer band, give or take 7
+			// standard deviations.
+			if below < samples/4-135 || above < samples/4-135 {
+				t.Errorf("%+v.Delay(%d): %d draws below d×0.75 and %d above d×1.25 of %d, want about %d each", b, n, below, above, samples, samples/4)
+			}
+		}
+	}
+	capped := retry.Exponential{Initial: time.Second, Max: time.Second, Spread: 0.5}
+	for range samples {
+		if got := capped.Delay(1, 0); got < 500*time.Millisecond || got > time.Second {
+			t.Fatalf("Exponential{1s, Max 1s, Spread 0.5}.Delay(1) = %v, want it in [500ms, 1s]: Max caps after the spread", got)
+		}
+	}
+	for _, f := range []float64{0, 1} {
+		b := retry.Exponential{Initial: time.Second, Spread: f}
+		for range 100 {
+			if got := b.Delay(1, 0); got < 0 || got > 2*time.Second || f == 0 && got != time.Second {
+				t.Fatalf("Spread %v: Delay(1) = %v", f, got)
+			}
 		}
 	}
 }

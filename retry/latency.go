@@ -23,6 +23,10 @@ import (
 // A Latency is safe for concurrent use; share one between the calls to the
 // same service. Percentile never blocks; Observe sorts the window once in
 // every window/16 observations.
+//
+// Make a Latency with NewLatency: it must know its first delay, which no
+// default can guess, so the zero Latency is not valid, and its methods and
+// HedgeAdaptive panic if given one.
 type Latency struct {
 	p          float64
 	initial    time.Duration
@@ -65,12 +69,23 @@ func NewLatency(p float64, window int, initial time.Duration) *Latency {
 
 // Percentile returns the p-th quantile of the recent latencies (nearest
 // rank), or the initial delay while too few were observed.
-func (l *Latency) Percentile() time.Duration { return time.Duration(l.current.Load()) }
+func (l *Latency) Percentile() time.Duration {
+	l.check()
+	return time.Duration(l.current.Load())
+}
+
+// check panics if l is the zero Latency.
+func (l *Latency) check() {
+	if l.every == 0 {
+		panic("retry: a Latency must be made by NewLatency")
+	}
+}
 
 // Observe records the latency of a successful call. Do calls it for the
 // calls made with HedgeAdaptive; call it yourself to feed the Latency from
 // elsewhere too.
 func (l *Latency) Observe(d time.Duration) {
+	l.check()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.ring) < cap(l.ring) {

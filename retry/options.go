@@ -2,6 +2,7 @@ package retry
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -20,10 +21,13 @@ type config struct {
 	retryIf        func(error) bool
 	onRetry        func(attempt int, err error, delay time.Duration)
 	onGiveUp       func(attempts int, err error)
+	lastError      bool
 	budget         *Budget
 	hedge          bool
 	hedgeDelay     time.Duration
 	latency        *Latency
+	breaker        *Breaker
+	throttle       *Throttle
 }
 
 // The defaults, documented in the package doc.
@@ -72,12 +76,18 @@ func (c *config) set(o Option, fn string) {
 		c.onRetry = o
 	case onGiveUpOption:
 		c.onGiveUp = o
+	case lastErrorOption:
+		c.lastError = true
 	case backoffOption:
 		c.backoff = o.b
 	case budgetOption:
 		c.budget = o.b
 	case hedgeOption:
 		c.hedge, c.hedgeDelay, c.latency = true, o.d, o.l
+	case breakerOption:
+		c.breaker = o.b
+	case throttleOption:
+		c.throttle = o.t
 	case *policy:
 		for _, o := range o.opts {
 			c.set(o, fn)
@@ -112,14 +122,22 @@ type attemptsOption int
 func (o attemptsOption) apply(c *config) { c.set(o, "") }
 
 // Attempts makes Do call fn at most n times in all: n counts calls, not
-// retries, so Attempts(1) never retries. The default is 4. Under Hedge it
-// counts the overlapping attempts too. Attempts panics if n < 1.
+// retries, so Attempts(1) never retries, and Attempts(Unlimited) retries
+// until something else stops it. The default is 4. Under Hedge it counts
+// the overlapping attempts too. Attempts panics if n < 1.
 func Attempts(n int) Option {
 	if n < 1 {
 		badArg("Attempts(%d): the number of attempts must be at least 1", n)
 	}
 	return attemptsOption(n)
 }
+
+// Unlimited, given to Attempts, lets Do make as many attempts as it takes:
+// it then stops only at a success, a permanent error, MaxElapsed, the
+// budget, or the end of ctx. It is cenkalti/backoff's default; it is not
+// Do's, as a call whose ctx never ends would then retry a lasting failure
+// for ever.
+const Unlimited = math.MaxInt
 
 type maxElapsedOption time.Duration
 
@@ -128,7 +146,9 @@ func (o maxElapsedOption) apply(c *config) { c.set(o, "") }
 // MaxElapsed makes Do stop retrying when the next attempt would start more
 // than d after the first one did: it returns an error matching
 // ErrMaxElapsed instead of sleeping. A server's hint (After) that reaches
-// past d is the exception: Do sleeps until d and tries once more. 0, the
+// past d is the exception: Do sleeps until d and tries once more; unless
+// the backoff's own delay reaches past d too, and then Do gives up as
+// without the hint. 0, the
 // default, means no limit: Attempts and ctx bound the call. MaxElapsed never
 // interrupts an attempt; use AttemptTimeout or ctx for that. MaxElapsed
 // panics if d < 0.
@@ -218,6 +238,19 @@ func OnGiveUp(fn func(attempts int, err error)) Option {
 	return onGiveUpOption(fn)
 }
 
+type lastErrorOption struct{}
+
+func (o lastErrorOption) apply(c *config) { c.set(o, "") }
+
+// WithLastError makes Do, when it gives up (attempts exhausted, MaxElapsed,
+// budget), return the last attempt's error itself, as cenkalti/backoff
+// does, instead of an *Error that wraps it: err == ErrX works on what Do
+// returns, but errors.Is(err, ErrAttempts) no longer tells why it stopped.
+// OnGiveUp is given the same error. A permanent error is returned as it is
+// either way, and the end of ctx still comes as ctx's error, so that it
+// stays the echo of a cancellation.
+func WithLastError() Option { return lastErrorOption{} }
+
 type backoffOption struct{ b Backoff }
 
 func (o backoffOption) apply(c *config) { c.set(o, "") }
@@ -299,6 +332,7 @@ func HedgeAdaptive(l *Latency) Option {
 	if l == nil {
 		panic("retry: HedgeAdaptive called with a nil *Latency")
 	}
+	l.check()
 	return hedgeOption{l: l}
 }
 

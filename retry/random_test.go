@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package retry_test
 
 import (
@@ -19,8 +21,9 @@ import (
 )
 
 // The randomized test: calls of Do and DoValue with random combinations of
-// the options (attempts, backoffs and jitters, MaxElapsed, AttemptTimeout,
-// hints, a shared budget, hedging), whose attempts succeed, fail, fail
+// the options (attempts, backoffs with their zero values, jitters and
+// spreads, MaxElapsed, AttemptTimeout, hints, a shared budget, hedging,
+// WithLastError), whose attempts succeed, fail, fail
 // permanently, panic, block until cancelled, cancel the caller's context,
 // or run a nested retry of their own. Each plan is drawn from a seeded
 // generator before it runs; what the attempts really did is recorded as
@@ -29,13 +32,16 @@ import (
 //
 //   - no attempt is still running when Do returns or panics;
 //   - Do calls fn at most Attempts times;
-//   - a success returns the value of an attempt that succeeded;
+//   - a success returns the value of an attempt that succeeded; a failure
+//     of DoValue returns the value of the last attempt, or of a failed
+//     one under Hedge, or none if no attempt ran;
 //   - a panic is one that an attempt raised (wrapped in a
 //     *nursery.PanicError under Hedge);
 //   - an error says exactly one reason, consistent with the plan, and
 //     reaches the last attempt's error; the attempt errors it lists are
 //     errors the attempts returned, each at most once, in order;
-//   - a permanent error is returned unwrapped;
+//   - a permanent error is returned unwrapped; with WithLastError, giving
+//     up returns the last attempt's error itself;
 //   - OnGiveUp is called once exactly when Do fails after an attempt, and
 //     OnRetry once per retry.
 func TestRandomCombinations(t *testing.T) {
@@ -82,6 +88,7 @@ type plan struct {
 	hedge          time.Duration // < 0: no hedging
 	budget         bool
 	value          bool // DoValue rather than Do
+	lastError      bool
 	cancelAfter    time.Duration
 	steps          []step
 }
@@ -93,14 +100,19 @@ type world struct {
 
 func (w *world) plan(rng *rand.Rand, depth int) *plan {
 	p := &plan{attempts: 1 + rng.IntN(5), hedge: -1, value: rng.IntN(2) == 0}
-	switch rng.IntN(4) {
+	switch rng.IntN(6) {
 	case 0:
 		p.backoff = retry.Constant(time.Duration(rng.IntN(50)) * time.Millisecond)
 	case 1:
 		p.backoff = retry.Exponential{Initial: time.Millisecond, Max: 40 * time.Millisecond, Jitter: retry.Jitter(rng.IntN(4))}
 	case 2:
 		p.backoff = retry.Linear{Initial: time.Millisecond, Step: 5 * time.Millisecond, Jitter: retry.Jitter(rng.IntN(3))}
+	case 3:
+		p.backoff = retry.Exponential{Initial: time.Millisecond, Multiplier: 1.5, Spread: rng.Float64()}
+	case 4:
+		p.backoff = []retry.Backoff{retry.Exponential{}, retry.Linear{}}[rng.IntN(2)] // the zero values
 	}
+	p.lastError = rng.IntN(4) == 0
 	if rng.IntN(3) == 0 {
 		p.maxElapsed = time.Duration(1+rng.IntN(100)) * time.Millisecond
 	}
@@ -181,12 +193,12 @@ func (w *world) exec(parent context.Context, p *plan, name string) (int, error) 
 		switch s.kind {
 		case succeed:
 			return i, nil
-		case fail:
-			return 0, fmt.Errorf("%s: attempt %d failed", name, i)
+		case fail: // a failed attempt's value is -i, which DoValue must keep
+			return -i, fmt.Errorf("%s: attempt %d failed", name, i)
 		case failHinted:
-			return 0, retry.After(s.latency*2, fmt.Errorf("%s: attempt %d failed with a hint", name, i))
+			return -i, retry.After(s.latency*2, fmt.Errorf("%s: attempt %d failed with a hint", name, i))
 		case failPermanent:
-			return 0, retry.Permanent(fmt.Errorf("%s: attempt %d failed for good", name, i))
+			return -i, retry.Permanent(fmt.Errorf("%s: attempt %d failed for good", name, i))
 		case panics:
 			panic(fmt.Sprintf("%s: attempt %d panicked", name, i))
 		case block:
@@ -217,6 +229,9 @@ func (w *world) exec(parent context.Context, p *plan, name string) (int, error) 
 	}
 	if p.budget {
 		opts = append(opts, retry.WithBudget(w.budget))
+	}
+	if p.lastError {
+		opts = append(opts, retry.WithLastError())
 	}
 
 	var (
@@ -307,13 +322,48 @@ func (w *world) exec(parent context.Context, p *plan, name string) (int, error) 
 				t.Errorf("%s: OnGiveUp calls %v, want exactly one with %v", name, giveUps, err)
 			}
 		}
+		if p.value {
+			w.checkFailedValue(name, v, n, hedged, outcomes)
+		}
 		w.checkError(name, p, ctx, err, n, hedged, returned, int(retries.Load()))
 	}
 	return v, err
 }
 
+// checkFailedValue checks the value DoValue returned with an error.
+func (w *world) checkFailedValue(name string, v, n int, hedged bool, outcomes map[int]*outcome) {
+	switch {
+	case n == 0:
+		if v != 0 {
+			w.t.Errorf("%s: DoValue returned %d with no attempt made", name, v)
+		}
+	case !hedged:
+		if want := outcomes[n].value; v != want {
+			w.t.Errorf("%s: DoValue returned %d with its error, want the last attempt's value %d", name, v, want)
+		}
+	default:
+		ok := v == 0 // no attempt had returned when ctx ended
+		for _, o := range outcomes {
+			ok = ok || o.err != nil && o.value == v
+		}
+		if !ok {
+			w.t.Errorf("%s: DoValue returned %d with its error, not the value of an attempt that failed", name, v)
+		}
+	}
+}
+
 func (w *world) checkError(name string, p *plan, ctx context.Context, err error, n int, hedged bool, returned map[error]int, retries int) {
 	t := w.t
+	// With WithLastError, giving up returns an attempt's error itself
+	// (which may be the *Error of a nested retry).
+	_, bare := returned[err]
+	bare = bare || p.attemptTimeout > 0 && errors.Is(err, timeout.ErrTimeout)
+	if p.lastError && bare && fmt.Sprintf("%T", err) != "*retry.permanentError" {
+		if n == 0 {
+			t.Errorf("%s: Do = %v, an attempt's error, with no attempt made", name, err)
+		}
+		return
+	}
 	var re *retry.Error
 	isError := errors.As(err, &re) && re == err
 	if !isError {

@@ -39,7 +39,7 @@ func Do(ctx context.Context, fn func(ctx context.Context) error, opts ...Option)
 		if err == nil {
 			return nil
 		}
-		_, err = loop(ctx, errFunc(fn), &defaults, time.Time{}, err)
+		_, err = loop(ctx, errFunc(fn), &defaults, time.Time{}, struct{}{}, err)
 		return err
 	}
 	var c config
@@ -48,7 +48,11 @@ func Do(ctx context.Context, fn func(ctx context.Context) error, opts ...Option)
 }
 
 // DoValue is Do for a function that returns a value: it returns the value
-// of the attempt that succeeded, or the zero value of T and an error.
+// of the attempt that succeeded; or, when it stops without success, an
+// error and the value that the last attempt returned with its error (a
+// response whose status failed, a partial result), as cenkalti/backoff
+// does. If ctx is done before the first attempt, the value is T's zero
+// value.
 func DoValue[T any](ctx context.Context, fn func(ctx context.Context) (T, error), opts ...Option) (T, error) {
 	if ctx == nil {
 		panic("retry: DoValue called with a nil context")
@@ -65,7 +69,7 @@ func DoValue[T any](ctx context.Context, fn func(ctx context.Context) (T, error)
 		if err == nil {
 			return v, nil
 		}
-		return loop(ctx, valueFunc[T](fn), &defaults, time.Time{}, err)
+		return loop(ctx, valueFunc[T](fn), &defaults, time.Time{}, v, err)
 	}
 	var c config
 	return run(ctx, valueFunc[T](fn), options(opts, "DoValue", &c))
@@ -117,35 +121,34 @@ func run[T any, F caller[T]](ctx context.Context, f F, c *config) (T, error) {
 		}
 		return v, nil
 	}
-	return loop(ctx, f, c, start, err)
+	return loop(ctx, f, c, start, v, err)
 }
 
 // loop retries f one attempt at a time, after a first attempt that failed
-// with err.
-func loop[T any, F caller[T]](ctx context.Context, f F, c *config, start time.Time, err error) (T, error) {
+// with err and returned v. Giving up, it returns the value of the last
+// attempt.
+func loop[T any, F caller[T]](ctx context.Context, f F, c *config, start time.Time, v T, err error) (T, error) {
 	var (
-		zero T
 		h    history
 		prev time.Duration // the backoff's previous delay
 	)
-	for n := 1; ; n++ { // n attempts made; err is the last one's error
+	for n := 1; ; n++ { // n attempts made; v and err are the last one's
 		if final, stop := c.failed(ctx, err, &h, n); stop {
-			return zero, c.giveUp(n, final)
+			return v, c.giveUp(n, final)
 		}
 		if n >= c.attempts {
-			return zero, c.giveUp(n, h.error(ErrAttempts, nil, n))
+			return v, c.giveUp(n, h.error(ErrAttempts, nil, n))
 		}
 		d, reason := c.wait(n, err, &prev, start)
 		if reason != nil {
-			return zero, c.giveUp(n, h.error(reason, nil, n))
+			return v, c.giveUp(n, h.error(reason, nil, n))
 		}
 		if c.onRetry != nil {
 			c.onRetry(n, err, d)
 		}
 		if cancel.Sleep(ctx, d) != nil {
-			return zero, c.giveUp(n, ctxError(ctx, &h, n))
+			return v, c.giveUp(n, ctxError(ctx, &h, n))
 		}
-		var v T
 		if v, err = attempt(ctx, f, c); err == nil {
 			if c.budget != nil {
 				c.budget.success()
@@ -155,8 +158,16 @@ func loop[T any, F caller[T]](ctx context.Context, f F, c *config, start time.Ti
 	}
 }
 
-// attempt calls f once, under AttemptTimeout if there is one.
+// attempt calls f once, under AttemptTimeout if there is one, through the
+// Throttle and the Breaker if there are.
 func attempt[T any, F caller[T]](ctx context.Context, f F, c *config) (T, error) {
+	if c.breaker != nil || c.throttle != nil {
+		return guard(ctx, c.breaker, c.throttle, f, func(ctx context.Context, f F) (T, error) { return once(ctx, f, c) })
+	}
+	return once(ctx, f, c)
+}
+
+func once[T any, F caller[T]](ctx context.Context, f F, c *config) (T, error) {
 	if c.attemptTimeout > 0 {
 		return timeout.Call(ctx, c.attemptTimeout, f.call)
 	}
@@ -182,7 +193,7 @@ func (c *config) failed(ctx context.Context, err error, h *history, n int) (erro
 		return err, true
 	}
 	h.add(err)
-	if c.budget != nil {
+	if c.budget != nil && !refused(err) {
 		c.budget.failure()
 	}
 	return nil, false
@@ -193,22 +204,22 @@ func (c *config) failed(ctx context.Context, err error, h *history, n int) (erro
 func (c *config) wait(n int, err error, prev *time.Duration, start time.Time) (time.Duration, error) {
 	d := max(c.backoff.Delay(n, *prev), 0)
 	*prev = d
-	hinted := false
-	if h, ok := hint(err); ok && c.maxHint > 0 {
-		hinted = true
-		d = max(d, min(h, c.maxHint))
+	var h time.Duration // the server's hint, capped; 0 if none
+	if hd, ok := hint(err); ok && c.maxHint > 0 {
+		h = min(hd, c.maxHint)
 	}
 	if c.maxElapsed > 0 {
-		elapsed := time.Since(start)
-		if d > c.maxElapsed-elapsed {
+		left := c.maxElapsed - time.Since(start)
+		if d > left {
+			return 0, ErrMaxElapsed // the backoff alone passes MaxElapsed
+		}
+		if h > left {
 			// A server's hint is not a reason to give up before the
 			// time is up: sleep until MaxElapsed and try once more.
-			if !hinted || elapsed >= c.maxElapsed {
-				return 0, ErrMaxElapsed
-			}
-			d = c.maxElapsed - elapsed
+			h = left
 		}
 	}
+	d = max(d, h)
 	if c.budget != nil && !c.budget.Allow() {
 		return 0, ErrBudget
 	}
@@ -216,6 +227,9 @@ func (c *config) wait(n int, err error, prev *time.Duration, start time.Time) (t
 }
 
 func (c *config) giveUp(n int, err error) error {
+	if e, ok := err.(*Error); ok && c.lastError && !e.ctxEnded() {
+		err = e.Err
+	}
 	if c.onGiveUp != nil {
 		c.onGiveUp(n, err)
 	}

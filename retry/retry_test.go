@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package retry_test
 
 import (
@@ -5,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -53,17 +56,6 @@ func TestDoValueReturnsTheSucceedingValue(t *testing.T) {
 		}, retry.WithBackoff(retry.Constant(time.Second)))
 		if v != 30 || err != nil || calls != 3 {
 			t.Fatalf("DoValue = %d, %v after %d calls, want 30, nil after 3", v, err, calls)
-		}
-	})
-}
-
-func TestDoValueReturnsZeroOnFailure(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		v, err := retry.DoValue(bg, func(context.Context) (string, error) {
-			return "partial", errLast
-		}, retry.Attempts(2))
-		if v != "" || !errors.Is(err, errLast) {
-			t.Fatalf("DoValue = %q, %v, want \"\", an error matching errLast", v, err)
 		}
 	})
 }
@@ -678,11 +670,15 @@ func TestBadInputPanicsWithAClearMessage(t *testing.T) {
 		{"budget nil", func() { retry.WithBudget(nil) }, "retry: WithBudget called with a nil *Budget"},
 		{"hedge", func() { retry.Hedge(-time.Second) }, "retry: Hedge(-1s): the delay must not be negative"},
 		{"hedge adaptive", func() { retry.HedgeAdaptive(nil) }, "retry: HedgeAdaptive called with a nil *Latency"},
-		{"exp initial", func() { retry.WithBackoff(retry.Exponential{}) }, "Initial 0s must be positive"},
+		{"exp initial", func() { retry.WithBackoff(retry.Exponential{Initial: -1}) }, "Initial -1ns must not be negative (0 means 100ms)"},
+		{"exp max below the default initial", func() { retry.WithBackoff(retry.Exponential{Max: time.Millisecond}) }, "Max 1ms must be 0 (no cap) or at least Initial 100ms"},
+		{"exp spread", func() { retry.WithBackoff(retry.Exponential{Spread: 1.5}) }, "Spread 1.5 must be between 0 and 1"},
+		{"exp spread NaN", func() { retry.WithBackoff(retry.Exponential{Spread: math.NaN()}) }, "Spread NaN must be between 0 and 1"},
+		{"exp spread and jitter", func() { retry.WithBackoff(retry.Exponential{Spread: 0.5, Jitter: retry.FullJitter}) }, "Spread and FullJitter both randomize the delay: choose one"},
+		{"linear spread", func() { retry.WithBackoff(retry.Linear{Spread: -0.1}) }, "Spread -0.1 must be between 0 and 1"},
 		{"exp multiplier", func() { retry.WithBackoff(retry.Exponential{Initial: 1, Multiplier: 0.5}) }, "Multiplier 0.5 must be 0 (for 2) or a finite number of at least 1"},
 		{"exp max", func() { retry.WithBackoff(retry.Exponential{Initial: time.Second, Max: time.Millisecond}) }, "Max 1ms must be 0 (no cap) or at least Initial 1s"},
 		{"exp jitter", func() { retry.WithBackoff(retry.Exponential{Initial: 1, Jitter: 9}) }, "unknown Jitter(9)"},
-		{"linear zero", func() { retry.WithBackoff(retry.Linear{}) }, "Initial and Step are both zero"},
 		{"linear negative", func() { retry.WithBackoff(retry.Linear{Step: -1}) }, "must not be negative"},
 		{"budget tokens", func() { retry.NewBudget(0, 0.1) }, "retry: NewBudget(0, 0.1): maxTokens must be at least 1"},
 		{"budget ratio", func() { retry.NewBudget(10, 0) }, "retry: NewBudget(10, 0): tokenRatio must be between 0.001 and maxTokens"},
@@ -735,6 +731,99 @@ func TestPolicyCopiesItsOptions(t *testing.T) {
 		_ = retry.Do(bg, func(context.Context) error { calls++; return errLast }, p, retry.WithBackoff(retry.Constant(0)))
 		if calls != 2 {
 			t.Fatalf("calls = %d, want 2", calls)
+		}
+	})
+}
+
+// Attempts(Unlimited) retries until fn succeeds, as cenkalti/backoff does
+// by default; MaxElapsed and ctx still bound it.
+func TestUnlimitedAttemptsRetryUntilSuccess(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		calls := 0
+		err := retry.Do(bg, failing(1000, &calls, nil, time.Now()), retry.Attempts(retry.Unlimited), retry.WithBackoff(retry.Constant(time.Second)))
+		if err != nil || calls != 1001 {
+			t.Fatalf("Do(Attempts(Unlimited)) = %v after %d calls, want nil after 1001", err, calls)
+		}
+		calls = 0
+		err = retry.Do(bg, failing(1000, &calls, nil, time.Now()), retry.Attempts(retry.Unlimited),
+			retry.WithBackoff(retry.Constant(time.Second)), retry.MaxElapsed(time.Minute))
+		if calls != 61 || !errors.Is(err, retry.ErrMaxElapsed) {
+			t.Fatalf("Do(Attempts(Unlimited), MaxElapsed(1m)) = %v after %d calls, want ErrMaxElapsed after 61", err, calls)
+		}
+	})
+}
+
+// WithLastError: when Do gives up, it returns the last attempt's error
+// itself, as cenkalti/backoff does, and hands the same to OnGiveUp. The
+// end of ctx still comes as ctx's error.
+func TestWithLastErrorReturnsTheBareError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var gaveUp error
+		for _, o := range []retry.Option{retry.Attempts(3), retry.MaxElapsed(time.Second), retry.WithBudget(retry.NewBudget(1, 1))} {
+			err := retry.Do(bg, func(context.Context) error { return errLast }, o, retry.WithLastError(),
+				retry.WithBackoff(retry.Constant(time.Second)), retry.OnGiveUp(func(_ int, err error) { gaveUp = err }))
+			if err != errLast || gaveUp != errLast {
+				t.Errorf("Do(%T, WithLastError()) = %v, OnGiveUp got %v; want errLast itself", o, err, gaveUp)
+			}
+		}
+		ctx, stop := context.WithCancel(bg)
+		err := retry.Do(ctx, func(context.Context) error { stop(); return errLast }, retry.WithLastError())
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Do(WithLastError()) as ctx ends = %v, want an error matching context.Canceled", err)
+		}
+		v, err := retry.DoValue(bg, func(context.Context) (int, error) { return 7, errLast }, retry.Attempts(2), retry.WithLastError())
+		if v != 7 || err != errLast {
+			t.Errorf("DoValue(WithLastError()) = %v, %v; want 7, errLast", v, err)
+		}
+	})
+}
+
+// DoValue returns, beside its error, the value that the last attempt
+// returned with its error, as cenkalti/backoff does: a response with a
+// status that failed, a partial result.
+func TestDoValueKeepsTheLastAttemptsValue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		calls := 0
+		partial := func(context.Context) (string, error) {
+			calls++
+			return fmt.Sprintf("partial %d", calls), errLast
+		}
+		cases := []struct {
+			name string
+			fn   func(context.Context) (string, error)
+			opts []retry.Option
+			want string
+		}{
+			{"attempts", partial, []retry.Option{retry.Attempts(2)}, "partial 2"},
+			{"max elapsed", partial, []retry.Option{retry.MaxElapsed(time.Second), retry.WithBackoff(retry.Constant(time.Second))}, "partial 2"},
+			{"permanent", func(context.Context) (string, error) { return "404 page", retry.Permanent(errLast) }, nil, "404 page"},
+			{"retry if", partial, []retry.Option{retry.RetryIf(func(error) bool { return false })}, "partial 1"},
+			{"hedge", partial, []retry.Option{retry.Attempts(2), retry.Hedge(time.Second)}, "partial 2"},
+		}
+		for _, c := range cases {
+			calls = 0
+			v, err := retry.DoValue(bg, c.fn, c.opts...)
+			if v != c.want || err == nil {
+				t.Errorf("%s: DoValue = %q, %v; want %q and an error", c.name, v, err, c.want)
+			}
+		}
+		// Without options, on the fast path too.
+		calls = 0
+		if v, _ := retry.DoValue(bg, partial); v != "partial 4" {
+			t.Errorf("DoValue without options = %q, want \"partial 4\"", v)
+		}
+		// ctx ending during a sleep: the value of the attempt before it.
+		ctx, stop := context.WithTimeout(bg, time.Second)
+		defer stop()
+		calls = 0
+		if v, err := retry.DoValue(ctx, partial, retry.WithBackoff(retry.Constant(time.Hour))); v != "partial 1" || !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("DoValue as ctx ends = %q, %v; want \"partial 1\" and DeadlineExceeded", v, err)
+		}
+		// No attempt, no value.
+		done, stopped := context.WithCancel(bg)
+		stopped()
+		if v, err := retry.DoValue(done, partial); v != "" || err != context.Canceled {
+			t.Errorf("DoValue(a done ctx) = %q, %v; want \"\", context.Canceled", v, err)
 		}
 	})
 }

@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package retry_test
 
 import (
@@ -213,4 +215,29 @@ func TestRetryAfterFromARealServer(t *testing.T) {
 	if err != nil || calls != 2 || fmt.Sprint(hints) != "[0s]" {
 		t.Fatalf("Do = %v after %d calls with hints %v, want nil after 2 with [0s]", err, calls, hints)
 	}
+}
+
+// The one last try is for a hint that reaches past MaxElapsed. A short hint
+// beside a backoff that reaches past it changes nothing: Do gives up at
+// once, as it would without the hint.
+func TestShortHintDoesNotBuyALastTry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		var at []time.Duration
+		err := retry.Do(bg, hinted(100, time.Millisecond, &at, start), retry.Attempts(100),
+			retry.WithBackoff(retry.Constant(time.Hour)), retry.MaxElapsed(2*time.Second))
+		if fmt.Sprint(at) != "[0s]" || time.Since(start) != 0 {
+			t.Fatalf("attempts at %v, Do returned after %v; want one attempt, at once: the backoff, not the hint, passes MaxElapsed", at, time.Since(start))
+		}
+		if !errors.Is(err, retry.ErrMaxElapsed) || !errors.Is(err, errFlaky) {
+			t.Fatalf("Do = %v, want ErrMaxElapsed and the attempt's error", err)
+		}
+		// Under Hedge too, once no attempt is running.
+		at, start = nil, time.Now()
+		err = retry.Do(bg, hinted(100, time.Millisecond, &at, start), retry.Attempts(100), retry.Hedge(time.Hour),
+			retry.WithBackoff(retry.Constant(time.Hour)), retry.MaxElapsed(2*time.Second))
+		if fmt.Sprint(at) != "[0s]" || !errors.Is(err, retry.ErrMaxElapsed) {
+			t.Fatalf("with Hedge: attempts at %v, Do = %v; want one attempt and ErrMaxElapsed", at, err)
+		}
+	})
 }

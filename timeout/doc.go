@@ -23,12 +23,17 @@
 // timeout (a failed cleanup) replaces the timeout.
 //
 // A deadline that has already passed, or a duration of zero or less, still
-// runs the work, with a context that is already done.
+// runs the work, with a context that is already done (trio's rule): if the
+// work returns the echo of that deadline, the timeout fired, MoveOnAfter
+// reports timedOut, and FailAfter's error says the deadline had passed when
+// the work began.
 //
 // The error of a timeout that fired matches [ErrTimeout], and
 // context.DeadlineExceeded too, so code that checks for a deadline keeps
-// working. It keeps the words of the work's own error: `timeout: deadline of
-// 50ms exceeded: fetch: context deadline exceeded`. A nursery treats it as a
+// working. It says what was asked and keeps the words of the work's own
+// error: `timeout: deadline of 50ms exceeded: fetch: context deadline
+// exceeded`; for a Timeout that Reschedule moved, `timeout: deadline
+// exceeded, rescheduled from 1h0m0s to 2s after the work began`. A nursery treats it as a
 // real failure of the task that returned it, never as the echo of its own
 // cancellation.
 //

@@ -17,21 +17,46 @@ import (
 var ErrTimeout error = &timeoutError{}
 
 // timeoutError is the error of a timeout that fired: it matches ErrTimeout
-// and context.DeadlineExceeded, and says what the work said.
+// and context.DeadlineExceeded, and says what was asked and what the work
+// said.
 type timeoutError struct {
-	d    time.Duration // how long the work was given, if known
+	d    time.Duration // how long the work was given: the deadline, counted from its start
 	work error         // the work's own error, if it says more than the deadline
+
+	// A Timeout whose deadline Reschedule moved: it was given asked at
+	// first (hasAsked), and d in the end.
+	moved    bool
+	asked    time.Duration
+	hasAsked bool
 }
 
 func (e *timeoutError) Error() string {
 	if e == ErrTimeout {
 		return "timeout: deadline exceeded"
 	}
-	msg := fmt.Sprintf("timeout: deadline of %v exceeded", e.d)
+	var msg string
+	switch {
+	case e.moved && e.hasAsked:
+		msg = fmt.Sprintf("timeout: deadline exceeded, rescheduled from %v to %s", e.asked, sinceStart(e.d))
+	case e.moved:
+		msg = fmt.Sprintf("timeout: deadline exceeded, set by Reschedule to %s", sinceStart(e.d))
+	case e.d <= 0:
+		msg = fmt.Sprintf("timeout: deadline of %v exceeded: it had passed when the work began", e.d)
+	default:
+		msg = fmt.Sprintf("timeout: deadline of %v exceeded", e.d)
+	}
 	if e.work != nil {
 		msg += ": " + e.work.Error()
 	}
 	return msg
+}
+
+// sinceStart says when a deadline d after the start of the work is.
+func sinceStart(d time.Duration) string {
+	if d < 0 {
+		return fmt.Sprintf("%v before the work began", -d)
+	}
+	return fmt.Sprintf("%v after the work began", d)
 }
 
 // Is makes errors.Is(err, ErrTimeout) and errors.Is(err,
@@ -47,8 +72,8 @@ func (e *timeoutError) Temporary() bool { return true }
 // timedOut returns the error of a timeout that gave the work d and ended it,
 // the work having returned workErr: its words are kept unless it is the bare
 // context error.
-func timedOut(d time.Duration, workErr error) error {
-	e := &timeoutError{d: max(d, 0)}
+func timedOut(d time.Duration, workErr error) *timeoutError {
+	e := &timeoutError{d: d}
 	if workErr != nil && workErr != context.DeadlineExceeded {
 		e.work = workErr
 	}

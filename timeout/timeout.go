@@ -2,6 +2,7 @@ package timeout
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/structured-go/structured/internal/scope"
@@ -18,6 +19,14 @@ import (
 // its own until Reschedule sets one. A Timeout must not be copied once used.
 type Timeout struct {
 	s scope.Scope
+
+	// What was asked, for the words of the error: a deadline d after Run
+	// starts (New, relative), or at (NewAt); and whether Reschedule moved
+	// it.
+	d        time.Duration
+	at       time.Time
+	relative bool
+	moved    atomic.Bool
 }
 
 // New returns a Timeout whose deadline is d after Run starts. A d of zero
@@ -25,7 +34,7 @@ type Timeout struct {
 // only option is WithShield, which keeps the parent's cancellation and
 // deadline from the work.
 func New(d time.Duration, opts ...Option) *Timeout {
-	t := &Timeout{}
+	t := &Timeout{d: d, relative: true}
 	t.s.SetTimeout(d)
 	t.configure(opts, "New")
 	return t
@@ -34,7 +43,7 @@ func New(d time.Duration, opts ...Option) *Timeout {
 // NewAt returns a Timeout with the deadline when; the zero time means none
 // (until Reschedule sets one). It takes the options of New.
 func NewAt(when time.Time, opts ...Option) *Timeout {
-	t := &Timeout{}
+	t := &Timeout{at: when}
 	t.s.SetDeadline(when)
 	t.configure(opts, "NewAt")
 	return t
@@ -69,7 +78,17 @@ func (t *Timeout) Run(ctx context.Context, fn func(ctx context.Context) error) e
 		return ErrRunTwice
 	case err == nil && t.s.CancelledCaught() && t.s.Trigger() == scope.ByDeadline:
 		when, _ := t.s.Deadline()
-		return timedOut(when.Sub(start), work)
+		e := timedOut(when.Sub(start), work)
+		if t.moved.Load() {
+			e.moved = true
+			switch {
+			case t.relative:
+				e.asked, e.hasAsked = t.d, true
+			case !t.at.IsZero():
+				e.asked, e.hasAsked = t.at.Sub(start), true
+			}
+		}
+		return e
 	}
 	return err
 }
@@ -79,6 +98,9 @@ func (t *Timeout) Run(ctx context.Context, fn func(ctx context.Context) error) e
 // ErrExpired once the deadline has fired, and ErrFinished after Run returned.
 func (t *Timeout) Reschedule(when time.Time) error {
 	started, finished, expired := t.s.Reschedule(when)
+	if started && !finished && !expired {
+		t.moved.Store(true)
+	}
 	switch {
 	case !started:
 		return ErrNotEntered

@@ -245,6 +245,32 @@ if perClient.Allow(client) {
 		run: rateChapter,
 	},
 	{
+		title: "Protect a downstream: a limit that finds its capacity, a breaker, a throttle (ratelimit.NewAdaptive, Adaptive.Do, retry.NewBreaker, retry.NewThrottle)",
+		file:  "overload.go",
+		code: `
+lim := ratelimit.NewAdaptive()
+...
+err := lim.Do(ctx, downstream)
+switch {
+case errors.Is(err, ratelimit.ErrExceedsLimit):
+	shed.Add(1) // shed at once: a 503 of our own
+...
+b := retry.NewBreaker(retry.ConsecutiveFailures(3), retry.OpenFor(20*unit), retry.HalfOpen(1, 1),
+...
+err := b.Do(ctx, func(ctx context.Context) error {
+	reached++
+	return get(ctx, server, "/fail/0")
+})
+...
+th := retry.NewThrottle(2, time.Minute) // the SRE book's k of 2
+`,
+		showed: [][2]string{
+			{"ratelimit.NewAdaptive + Do", "asyncio.Semaphore(n), n a guess"},
+			{"retry.NewBreaker, retry.NewThrottle", "aiobreaker, pybreaker"},
+		},
+		run: overloadChapter,
+	},
+	{
 		title: "A pipeline that stops early, and streams combined (asynciter.Generate, MapStream, Batch, Map + WithUnordered, Merge, Tee)",
 		file:  "pipeline.go",
 		code: `

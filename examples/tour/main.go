@@ -73,7 +73,8 @@ Two parts of the toolkit need more than this program, and have their own:
     ratelimit/redislimit, a rate limit and a semaphore shared by replicas through Redis:
         cd ratelimit/redislimit && go run ./examples/replicas      (needs a redis-server)
     structvet, which finds goroutines nothing waits for, skipped Waits, sleeps that ignore ctx:
-        go run github.com/structured-go/structured/structvet/cmd/structvet@latest ./...
+        cd structvet && go install ./cmd/structvet      then, in the module to check: structvet ./...
+        (once the module has a tagged version: go run github.com/structured-go/structured/structvet/cmd/structvet@latest ./...)
 
 The tour is over: every goroutine it started has finished.
 The cookbook, docs/README.md, has a recipe for each of these.`)

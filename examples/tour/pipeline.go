@@ -84,14 +84,29 @@ func pipelineChapter(ctx context.Context, server string) error {
 	}
 	// Results as they finish, a fan-in, and a broadcast.
 	fmt.Println("\nMap with WithUnordered: results as they finish, not in input order:")
+	// Each page asks the server for a sleep as long as its number, and, so
+	// that a loaded machine cannot reorder them, starts only once the page
+	// that sleeps less has been yielded.
 	var order []string
+	yielded := map[string]chan struct{}{"slept 1": make(chan struct{}), "slept 3": make(chan struct{}), "slept 5": make(chan struct{})}
+	after := map[string]string{"/3": "slept 1", "/5": "slept 3"}
 	for body, err := range asynciter.Map(ctx, slices.Values([]string{"/5", "/1", "/3"}), func(ctx context.Context, p string) (string, error) {
+		if prev, ok := after[p]; ok {
+			select {
+			case <-yielded[prev]:
+			case <-ctx.Done():
+				return "", ctx.Err()
+			}
+		}
 		return fetchBody(ctx, server, p)
 	}, asynciter.WithUnordered()) {
 		if err != nil {
 			return err
 		}
 		order = append(order, body)
+		if ch, ok := yielded[body]; ok {
+			close(ch)
+		}
 	}
 	fmt.Printf("  %q\n", order)
 	if !slices.Equal(order, []string{"slept 1", "slept 3", "slept 5"}) {

@@ -2,22 +2,38 @@
 // a context that can be cancelled explicitly, by a deadline that can move
 // while it runs, or by its parent unless shielded, and that records which of
 // these ended it. Package cancel exports it as cancel.Scope; package timeout
-// builds its reschedulable Timeout on it; a nursery's context is one.
+// builds its reschedulable Timeout on it.
 //
-// The scope's context is a context of its own, not one of the standard
-// library's: its deadline can move, and a standard context's cannot. It
-// behaves like one to everything derived from it: a context derived with
-// context.WithCancel, WithTimeout or AfterFunc reports the scope's Err
-// (context.DeadlineExceeded after the scope's deadline, not
-// context.Canceled) and its Cause, because the scope hands the standard
-// library its own done channel and an AfterFunc hook instead of an inner
-// cancelCtx to attach to.
+// # The context
 //
-// It pays for what it is asked: the parent's Done is watched only once
-// someone waits on the scope's own Done (until then, the scope looks at its
-// parent whenever it is asked anything), and the channel, the carrier of the
-// cause for context.Cause, and the hooks of derived contexts are made on
-// first use.
+// A standard context's deadline cannot move, and the standard library
+// attaches a derived context without a goroutine only to a context of its
+// own (found through Value, however many WithValue layers lie between) or to
+// a direct parent with an AfterFunc method. So the scope's context, Ctx, is
+// a front for a standard cancelCtx, exp, made on first use: Ctx's Done and
+// Err are exp's, and Value answers the standard library's private key with
+// exp, so that every context derived from Ctx, through WithValue layers or
+// not, is a child of exp in the standard library's own tree, cancelled in
+// the same call that cancels exp, with exp's Err and Cause. Ctx's Deadline
+// is the scope's, which moves.
+//
+// exp itself hangs under a second face of the scope, hookCtx, whose
+// AfterFunc method the standard library calls to attach it: when the scope
+// fires, it runs that hook, which cancels exp with the scope's own Err
+// (context.DeadlineExceeded for its deadline) and Cause. Done closed while
+// Err is nil, or Err set while Done is open, cannot be seen: both are exp's.
+//
+// # Links
+//
+// A scope hears of its parent's cancellation through a Link when the parent
+// is an Owner (another scope, or a nursery), so that cancellation reaches
+// every scope below in the same call that cancels the parent, as it does
+// for standard contexts; otherwise through context.AfterFunc, which runs in
+// a goroutine of the standard library's.
+//
+// The scope never calls its parent's methods while holding its own lock:
+// asking a parent for its Err may cancel it, which runs its links, and this
+// scope's link takes this scope's lock.
 package scope
 
 import (
@@ -68,20 +84,21 @@ type Scope struct {
 	trigger Trigger
 	called  bool // Cancel was called, or the deadline passed while running
 	caught  bool
-	fired   bool // the context is done
+	fired   bool // the scope is cancelled: hookCtx is done
 	shield  bool
-	fixed   bool        // begun by BeginFixed: no deadline or shield, ever
-	hasDone atomic.Bool // done is set
-	doneA   atomic.Bool // fired, for the readers that take no lock
+	firedA  atomic.Bool // fired, for the readers that take no lock
 
-	// err is what Err reports once the context is done. cause is what
-	// Cause reports then; before Run, the first cause given to Cancel.
+	// err is what the context reports as Err once done; cause what it
+	// reports as Cause; before Run, cause is the first cause given to
+	// Cancel.
 	err, cause error
 
 	parent context.Context
-	done   chan struct{} // made when first asked for, or closedChan
-	ext    *ext          // made on first use
-	tm     *timing       // the deadline, if the scope ever had one
+	done   chan struct{}   // hookCtx's Done: made with exp, or closedChan
+	exp    context.Context // the standard context behind Ctx, made on first use
+	expA   atomic.Pointer[context.Context]
+	ext    *ext    // made on first use
+	tm     *timing // the deadline, if the scope ever had one
 }
 
 // timing is the deadline of a scope.
@@ -92,23 +109,30 @@ type timing struct {
 	timer    *time.Timer
 }
 
-type hook struct{ f func() }
+// A hook is a function to run once the scope is cancelled.
+type hook = Link
 
 // ext is the part of a Scope that only some scopes need.
 type ext struct {
 	// callbacks counts the timer and parent callbacks that are scheduled or
 	// running, so that Run can wait for the last of them before it returns.
 	callbacks sync.WaitGroup
-	// unlink removes the watch on the parent's Done, which is set up only
-	// once someone waits on the scope's Done.
-	unlink func() bool
-	// carrier is a standard context that holds the cause, for
-	// context.Cause.
-	carrier     context.Context
-	stopCarrier context.CancelCauseFunc
-	// hooks are the functions registered through Ctx.AfterFunc, by the
-	// standard library for the contexts derived from this one.
-	hooks map[*hook]struct{}
+	// unlink removes the watch on the parent through the standard library;
+	// owner and link are the watch through the parent's Links.
+	unlink   func() bool
+	owner    Owner
+	link     *Link
+	watching bool // watch has run or is running
+	// expStop cancels exp with a cause, for the scope's own Cancel.
+	expStop context.CancelCauseFunc
+	// carrier is a standard context that holds the cause, for exp made
+	// after the scope was cancelled with a cause of its own.
+	carrier context.Context
+	// afterFuncs are the functions registered through hookCtx.AfterFunc:
+	// the standard library's, to cancel exp. They run before links, so that
+	// a child that hears of the cancellation finds exp done.
+	afterFuncs map[*hook]struct{}
+	links      Links
 }
 
 func (s *Scope) extLocked() *ext {
@@ -137,32 +161,115 @@ func (s *Scope) deadline0() time.Time {
 // anyone asked.
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
-// syncLocked catches up with the parent's cancellation, which nothing
-// watches until someone waits on Done: if the parent is done and reaches
-// the scope, the scope is cancelled by it now. Every method that tells or
-// changes the scope's state calls it first, so the parent's cancellation is
-// seen in the order it happened.
-func (s *Scope) syncLocked() []*hook {
-	if s.st == running && !s.fired && !s.shield && s.parent.Err() != nil {
-		return s.fireLocked(ByParent, s.parent.Err(), context.Cause(s.parent))
+// parentState is what the parent reports, read before the scope's lock is
+// taken (see the package doc): nil, nil while it is not done.
+type parentState struct{ err, cause error }
+
+func (s *Scope) readParent() parentState {
+	s.mu.Lock() // the scope's methods may be called while Begin sets parent
+	parent := s.parent
+	s.mu.Unlock()
+	if parent == nil {
+		return parentState{}
+	}
+	err := parent.Err()
+	if err == nil {
+		return parentState{}
+	}
+	return parentState{err, context.Cause(parent)}
+}
+
+// syncLocked catches up with the parent's cancellation, read as p before
+// the lock was taken: if the parent is done and reaches the scope, the
+// scope is cancelled by it now. Every method that tells or changes the
+// scope's state calls it first, so the parent's cancellation is seen in the
+// order it happened, whether or not its link has run yet.
+func (s *Scope) syncLocked(p parentState) []*hook {
+	if s.st == running && !s.fired && !s.shield && p.err != nil {
+		return s.fireLocked(ByParent, p.err, p.cause)
 	}
 	return nil
 }
 
-// watchLocked makes the parent's cancellation reach the scope by itself,
-// for those that wait on Done.
-func (s *Scope) watchLocked() {
-	if s.st != running || s.fired || s.parent.Done() == nil {
+// watch makes the parent's cancellation reach the scope by itself, once
+// someone waits on the scope's context: through the parent's Links if it is
+// an Owner that runs them on every cancellation, else (or also) through the
+// standard library. It is called without the lock, as it asks the parent
+// and registers with it; a registration that ends up after End is undone
+// here.
+func (s *Scope) watch() {
+	o := ownerOf(s.parent)
+	never := s.parent.Done() == nil
+	s.mu.Lock()
+	if s.st != running || s.fired || s.shield || (o == nil && never) {
+		s.mu.Unlock()
 		return
 	}
 	e := s.extLocked()
-	if e.unlink == nil {
-		// Through the standard library, which runs parentDone in a
-		// goroutine of its own: a parent that is a scope may fire while
-		// this scope holds its lock (syncLocked asks the parent's Err).
-		e.callbacks.Add(1)
-		e.unlink = context.AfterFunc(s.parent, s.parentDone)
+	if e.watching {
+		s.mu.Unlock()
+		return
 	}
+	e.watching = true
+	e.callbacks.Add(2) // the link and the AfterFunc, until each is known to be unneeded, run or removed
+	s.mu.Unlock()
+
+	var l *Link
+	complete := false
+	if o != nil {
+		l = &Link{f: s.parentLinked}
+		added, c := o.Link(l)
+		if added {
+			complete = c
+		} else {
+			l = nil
+		}
+	}
+	if l == nil {
+		e.callbacks.Done()
+	}
+	var unlink func() bool
+	if complete || never {
+		e.callbacks.Done()
+	} else {
+		unlink = context.AfterFunc(s.parent, s.parentDone)
+	}
+
+	s.mu.Lock()
+	e.owner, e.link, e.unlink = o, l, unlink
+	exited := s.st == exited
+	s.mu.Unlock()
+	if exited {
+		s.unwatch(e)
+	}
+}
+
+// unwatch removes the watch on the parent, for a scope that has exited.
+func (s *Scope) unwatch(e *ext) {
+	s.mu.Lock()
+	l, unlink, o := e.link, e.unlink, e.owner
+	e.link, e.unlink = nil, nil
+	s.mu.Unlock()
+	if unlink != nil && unlink() {
+		e.callbacks.Done() // it will never run
+	}
+	if l != nil && o.Unlink(l) {
+		e.callbacks.Done()
+	}
+}
+
+// ownerOf is the Owner whose context ctx is, seen through any number of
+// WithValue layers and no layer that can be cancelled on its own. Ask it
+// without holding the lock: it calls ctx's methods.
+func ownerOf(ctx context.Context) Owner {
+	if ctx == nil {
+		return nil
+	}
+	o, _ := ctx.Value(ownerKey{}).(Owner)
+	if o == nil || o.Done() != ctx.Done() {
+		return nil
+	}
+	return o
 }
 
 // SetTimeout sets a deadline relative to the start of Run, replacing any
@@ -178,6 +285,7 @@ func (s *Scope) SetTimeout(d time.Duration) {
 // deadline at or before now cancels at once, a later one rearms the timer;
 // once the scope is cancelled, it changes nothing but what Deadline reports.
 func (s *Scope) SetDeadline(t time.Time) {
+	p := s.readParent()
 	s.mu.Lock()
 	if s.tm == nil && t.IsZero() {
 		s.mu.Unlock()
@@ -185,7 +293,7 @@ func (s *Scope) SetDeadline(t time.Time) {
 	}
 	tm := s.timingLocked()
 	tm.deadline, tm.relative = t, false
-	hooks := s.syncLocked()
+	hooks := s.syncLocked(p)
 	if s.st == running && !s.fired {
 		hooks = s.armLocked(time.Now())
 	}
@@ -205,14 +313,23 @@ func (s *Scope) Deadline() (time.Time, bool) {
 // done cancels the scope at once; turning it on cannot revive a context that
 // is already done.
 func (s *Scope) SetShield(on bool) {
+	p := s.readParent()
 	s.mu.Lock()
-	hooks := s.syncLocked() // with the shield as it was
+	hooks := s.syncLocked(p) // with the shield as it was
 	s.shield = on
-	if !on && s.st == running && !s.fired && s.parent.Err() != nil {
-		hooks = s.fireLocked(ByParent, s.parent.Err(), context.Cause(s.parent))
+	watch := false
+	if !on && s.st == running && !s.fired {
+		if p.err != nil {
+			hooks = s.fireLocked(ByParent, p.err, p.cause)
+		} else {
+			watch = s.exp != nil // from now on the parent reaches the scope
+		}
 	}
 	s.mu.Unlock()
 	runHooks(hooks)
+	if watch {
+		s.watch()
+	}
 }
 
 // Shielded reports whether the shield is on.
@@ -228,12 +345,13 @@ func (s *Scope) Cancel(cause error) {
 	if cause == nil {
 		cause = context.Canceled
 	}
+	p := s.readParent()
 	s.mu.Lock()
 	if s.st == created && s.cause == nil {
 		s.cause = cause
 	}
 	s.called = true
-	hooks := s.syncLocked()
+	hooks := s.syncLocked(p)
 	if s.st == running && !s.fired {
 		hooks = s.fireLocked(ByCancel, context.Canceled, cause)
 	}
@@ -264,8 +382,9 @@ func (s *Scope) CancelledCaught() bool {
 
 // Trigger reports what cancelled the scope first.
 func (s *Scope) Trigger() Trigger {
+	p := s.readParent()
 	s.mu.Lock()
-	hooks := s.syncLocked()
+	hooks := s.syncLocked(p)
 	t := s.trigger
 	s.mu.Unlock()
 	runHooks(hooks)
@@ -290,9 +409,13 @@ func (s *Scope) Run(ctx context.Context, fn func(ctx context.Context) error) (er
 }
 
 // Begin starts the scope under parent without a function to run, for an
-// owner that runs its own (a nursery): the scope's context is live from now
-// until End. It reports false if the scope has already begun.
+// owner that runs its own: the scope's context is live from now until End.
+// It reports false if the scope has already begun.
 func (s *Scope) Begin(parent context.Context) bool {
+	p := parentState{}
+	if err := parent.Err(); err != nil {
+		p = parentState{err, context.Cause(parent)}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.st != created {
@@ -312,47 +435,31 @@ func (s *Scope) Begin(parent context.Context) bool {
 	switch {
 	case s.called:
 		s.fireLocked(ByCancel, context.Canceled, s.cause)
-	case !s.shield && parent.Err() != nil:
-		s.fireLocked(ByParent, parent.Err(), context.Cause(parent))
+	case !s.shield && p.err != nil:
+		s.fireLocked(ByParent, p.err, p.cause)
 	default:
 		s.armLocked(now) // nothing is registered yet: no hooks to run
 	}
 	return true
 }
 
-// BeginFixed is Begin for an owner that never gives the scope a deadline or
-// a shield (a nursery): its context's deadline is the parent's, and moves
-// only if the parent's can.
-func (s *Scope) BeginFixed(parent context.Context) bool {
-	s.mu.Lock()
-	s.fixed = true
-	s.mu.Unlock()
-	return s.Begin(parent)
-}
-
-// Lock and Unlock hold the scope's lock, for an owner that guards state of
-// its own with it. The owner must not call the scope's methods while
-// holding it.
-func (s *Scope) Lock()   { s.mu.Lock() }
-func (s *Scope) Unlock() { s.mu.Unlock() }
-
-// Parent returns the context the scope began under.
-func (s *Scope) Parent() context.Context { return s.parent }
-
 // Context returns the scope's context.
 func (s *Scope) Context() context.Context { return (*Ctx)(s) }
 
 // State returns what the scope's context reports as Err and Cause, without
-// making the carrier of the cause that context.Cause would.
+// making the standard context behind it.
 func (s *Scope) State() (err, cause error) {
-	if s.doneA.Load() {
+	if s.firedA.Load() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
 		return s.err, s.cause
 	}
+	p := s.readParent()
 	s.mu.Lock()
-	hooks := s.syncLocked()
+	hooks := s.syncLocked(p)
 	err, cause = s.err, s.cause
 	if !s.fired {
-		cause = nil
+		err, cause = nil, nil
 	}
 	s.mu.Unlock()
 	runHooks(hooks)
@@ -362,8 +469,9 @@ func (s *Scope) State() (err, cause error) {
 // Reschedule moves the deadline of a running scope that its deadline has not
 // cancelled yet, and reports whether it did, with the scope's state.
 func (s *Scope) Reschedule(t time.Time) (started, finished, expired bool) {
+	p := s.readParent()
 	s.mu.Lock()
-	hooks := s.syncLocked()
+	hooks := s.syncLocked(p)
 	started, finished, expired = s.st != created, s.st == exited, s.trigger == ByDeadline
 	if started && !finished && !expired {
 		tm := s.timingLocked()
@@ -382,11 +490,11 @@ func (s *Scope) Reschedule(t time.Time) (started, finished, expired bool) {
 // visible too, in which case the outer scope is the one to catch it.
 func (s *Scope) endWith(err error) error {
 	defer s.End()
+	p := s.readParent()
 	s.mu.Lock()
-	hooks := s.syncLocked()
+	hooks := s.syncLocked(p)
 	self := s.trigger == ByCancel || s.trigger == ByDeadline
-	perr := s.parent.Err()
-	own := self && (s.shield || perr == nil)
+	own := self && (s.shield || p.err == nil)
 	ctxErr, cause := s.err, s.cause
 	s.mu.Unlock()
 	runHooks(hooks)
@@ -398,8 +506,8 @@ func (s *Scope) endWith(err error) error {
 	if !own {
 		// The parent was cancelled too: the outer scope catches the echo,
 		// which must be one it recognises.
-		if echo.Match(err, ctxErr, cause) && !echo.Match(err, perr, context.Cause(s.parent)) {
-			return echo.Rebase(err, ctxErr, cause, perr)
+		if echo.Match(err, ctxErr, cause) && !echo.Match(err, p.err, p.cause) {
+			return echo.Rebase(err, ctxErr, cause, p.err)
 		}
 		return err
 	}
@@ -413,12 +521,6 @@ func (s *Scope) endWith(err error) error {
 // End ends the scope: nothing of it outlives it, and its context is done
 // (with cause errExited, if nothing had ended it).
 func (s *Scope) End() {
-	s.EndWith(errExited)
-}
-
-// EndWith is End with the cause of the context's end, if nothing had ended
-// it before.
-func (s *Scope) EndWith(cause error) {
 	s.mu.Lock()
 	s.st = exited
 	s.stopTimerLocked()
@@ -428,15 +530,13 @@ func (s *Scope) EndWith(cause error) {
 	e := s.ext
 	s.mu.Unlock()
 	if e != nil {
-		if e.unlink != nil && e.unlink() {
-			e.callbacks.Done() // it will never run
-		}
+		s.unwatch(e)
 		e.callbacks.Wait() // one may be running: nothing of the scope's outlives it
 	}
 	s.mu.Lock()
 	var hooks []*hook
 	if !s.fired {
-		hooks = s.doneLocked(context.Canceled, cause) // release what derives from the context
+		hooks = s.doneLocked(context.Canceled, errExited) // release what derives from the context
 	}
 	s.mu.Unlock()
 	runHooks(hooks)
@@ -470,23 +570,6 @@ func strip(err, ctxErr, cause error) (error, bool) {
 	return multierr.Combine(rest...), true
 }
 
-// Fire cancels the scope's context with err and cause, as its owner's doing
-// (ByCancel), if nothing has yet; it reports whether it did.
-func (s *Scope) Fire(cause error) bool {
-	if cause == nil {
-		cause = context.Canceled
-	}
-	s.mu.Lock()
-	hooks := s.syncLocked()
-	fired := false
-	if s.st == running && !s.fired {
-		hooks, fired = s.fireLocked(ByCancel, context.Canceled, cause), true
-	}
-	s.mu.Unlock()
-	runHooks(hooks)
-	return fired
-}
-
 // fireLocked cancels the scope's context, if nothing has yet, and returns the
 // hooks to run once s.mu is released.
 func (s *Scope) fireLocked(t Trigger, err, cause error) []*hook {
@@ -501,35 +584,41 @@ func (s *Scope) fireLocked(t Trigger, err, cause error) []*hook {
 	return s.doneLocked(err, cause)
 }
 
-// doneLocked makes the context done with err and cause, and returns the
-// hooks to run once s.mu is released. The cause is in place before Done is
-// closed, so that whoever sees Done closed finds it.
+// doneLocked makes the scope done with err and cause, and returns the hooks
+// to run once s.mu is released: the one that cancels exp with the scope's
+// cause first, if the scope cancelled itself, then the standard library's,
+// then the links. The cause is in place before hookCtx's Done is closed, so
+// that whoever sees it closed finds it.
 func (s *Scope) doneLocked(err, cause error) []*hook {
 	s.fired, s.err, s.cause = true, err, cause
-	s.doneA.Store(true) // after err and cause: a reader that sees it sees them
+	s.firedA.Store(true)
 	if s.done != nil {
 		close(s.done)
 	} else {
 		s.done = closedChan
-		s.hasDone.Store(true)
 	}
 	e := s.ext
 	if e == nil {
 		return nil
 	}
-	if len(e.hooks) == 0 {
-		return nil
+	var hooks []*hook
+	if e.expStop != nil && s.trigger != ByParent && s.trigger != ByDeadline {
+		// Cancel, or End: exp takes the cause from its own cancel func,
+		// which needs no carrier of it; the standard library's hook, the
+		// only one, would do the same at a higher cost.
+		stop := e.expStop
+		hooks = append(hooks, &hook{f: func() { stop(cause) }})
+	} else {
+		for h := range e.afterFuncs {
+			hooks = append(hooks, h)
+		}
 	}
-	hooks := make([]*hook, 0, len(e.hooks))
-	for h := range e.hooks {
-		hooks = append(hooks, h)
-	}
-	e.hooks = nil
-	return hooks
+	e.afterFuncs = nil
+	return append(hooks, e.links.takeLocked()...)
 }
 
-// runHooks runs the AfterFunc hooks of a context that is now done, outside
-// the scope's lock: they read its Err and Cause.
+// runHooks runs the hooks of a context that is now done, outside the
+// scope's lock: they read its Err and Cause, and take other locks.
 func runHooks(hooks []*hook) {
 	for _, h := range hooks {
 		h.f()
@@ -544,14 +633,23 @@ func (s *Scope) stopTimerLocked() {
 	}
 }
 
-// armLocked sets the timer for the deadline, or fires if it has passed.
+// armLocked sets the timer for the deadline, or, if it has passed, sets it
+// to fire at once: the deadline's firing looks at the parent, which it
+// cannot do under the lock.
 func (s *Scope) armLocked(now time.Time) []*hook {
 	s.stopTimerLocked()
 	d := s.deadline0()
 	switch {
 	case d.IsZero():
 	case !now.Before(d):
-		return s.deadlineLocked()
+		if s.shield || s.parent.Done() == nil {
+			return s.fireLocked(ByDeadline, context.DeadlineExceeded, context.DeadlineExceeded)
+		}
+		if pd, ok := s.parent.Deadline(); !ok || pd.After(d) {
+			// The parent's deadline is later: this one fires, now.
+			return s.fireLocked(ByDeadline, context.DeadlineExceeded, context.DeadlineExceeded)
+		}
+		s.startTimerLocked(0) // a tie, or the parent first: decided outside the lock
 	default:
 		s.startTimerLocked(d.Sub(now))
 	}
@@ -572,39 +670,83 @@ func (s *Scope) startTimerLocked(d time.Duration) {
 // since the timer was set, hence the check.
 func (s *Scope) deadlinePassed() {
 	defer s.ext.callbacks.Done()
+	p := s.readParent()
+	pd, pok := s.parent.Deadline() // the timer runs only once Begin has set parent
 	s.mu.Lock()
-	hooks := s.syncLocked()
+	hooks := s.syncLocked(p)
 	if d := s.deadline0(); s.st == running && !s.fired && !d.IsZero() && !time.Now().Before(d) {
-		hooks = s.deadlineLocked()
+		hooks = s.deadlineLocked(p, pd, pok)
 	}
 	s.mu.Unlock()
 	runHooks(hooks)
 }
 
 // deadlineLocked fires the scope's deadline, which has passed, unless the
-// parent's deadline is no later and reaches this scope: ties go to the outer
-// scope, as in trio, and the parent's cancellation will arrive on its own.
-// In case it does not (the parent's deadline moved in the same instant), the
-// scope looks again a moment later.
-func (s *Scope) deadlineLocked() []*hook {
-	if !s.shield {
-		if pd, ok := s.parent.Deadline(); ok && !pd.After(s.deadline0()) {
-			if s.parent.Err() == nil {
-				s.startTimerLocked(tieRecheck)
-			} // else the parent's cancellation is caught up with by syncLocked
-			return s.syncLocked()
+// parent's deadline (pd, read with p before the lock) is no later and
+// reaches this scope: ties go to the outer scope, as in trio, and the
+// parent's cancellation will arrive on its own. In case it does not (the
+// parent's deadline moved in the same instant), the scope looks again a
+// moment later.
+func (s *Scope) deadlineLocked(p parentState, pd time.Time, pok bool) []*hook {
+	if !s.shield && pok && !pd.After(s.deadline0()) {
+		if p.err == nil {
+			s.startTimerLocked(tieRecheck)
 		}
+		return nil // syncLocked has caught up with the parent's cancellation
 	}
 	return s.fireLocked(ByDeadline, context.DeadlineExceeded, context.DeadlineExceeded)
 }
 
-// parentDone runs when the parent context is done.
+// parentDone runs, in a goroutine of the standard library's, when the
+// parent context is done.
 func (s *Scope) parentDone() {
 	defer s.ext.callbacks.Done()
+	s.parentLinked0()
+}
+
+// parentLinked runs, through the parent's Links, in the call that cancels
+// the parent.
+func (s *Scope) parentLinked() {
+	defer s.ext.callbacks.Done()
+	s.parentLinked0()
+}
+
+func (s *Scope) parentLinked0() {
+	p := s.readParent()
 	s.mu.Lock()
-	hooks := s.syncLocked()
+	hooks := s.syncLocked(p)
 	s.mu.Unlock()
 	runHooks(hooks)
+}
+
+// makeExp makes exp, the standard context behind Ctx, if it is not made
+// yet, and returns it. Someone may wait on it from now on: the scope
+// watches its parent.
+func (s *Scope) makeExp() context.Context {
+	if e := s.expA.Load(); e != nil {
+		return *e
+	}
+	s.mu.Lock()
+	if s.done == nil {
+		s.done = make(chan struct{})
+	}
+	s.mu.Unlock()
+	// The standard library calls hookCtx's Done, Value and AfterFunc,
+	// which take the lock.
+	exp, stop := context.WithCancelCause((*hookCtx)(s))
+	s.mu.Lock()
+	if s.exp != nil { // made meanwhile by another caller: use that one
+		exp0 := s.exp
+		s.mu.Unlock()
+		stop(nil)
+		return exp0
+	}
+	s.exp = exp
+	s.extLocked().expStop = stop
+	s.expA.Store(&s.exp)
+	s.mu.Unlock()
+	s.watch()
+	return exp
 }
 
 // Ctx is the context a scope gives to its function: Err says what the scope
@@ -633,54 +775,163 @@ func (c *Ctx) Deadline() (time.Time, bool) {
 // Done is closed when the scope's context is done.
 func (c *Ctx) Done() <-chan struct{} {
 	s := (*Scope)(c)
-	if s.hasDone.Load() {
-		return s.done
-	}
-	s.mu.Lock()
-	hooks := s.syncLocked()
-	if s.done == nil {
-		s.done = make(chan struct{})
-		s.watchLocked()
-		s.hasDone.Store(true)
-	}
-	d := s.done
-	s.mu.Unlock()
-	runHooks(hooks)
-	return d
+	exp := s.makeExp()
+	s.catchUp()
+	return exp.Done()
 }
 
-// Err is nil until the context is done, and then why it is.
+// Err is nil until Done is closed, and then why it is.
 func (c *Ctx) Err() error {
 	s := (*Scope)(c)
-	if s.doneA.Load() {
-		return s.err // set once, before doneA: thousands of cancelled tasks may ask at once
+	if e := s.expA.Load(); e != nil {
+		if err := (*e).Err(); err != nil {
+			return err
+		}
+	} else if !s.firedA.Load() && s.parent.Err() == nil {
+		return nil // not done, and nothing to catch up with
 	}
-	if s.parent.Err() == nil {
-		return nil // nothing to catch up with
+	exp := s.makeExp()
+	s.catchUp()
+	return exp.Err()
+}
+
+// catchUp cancels the scope now if its parent is done and its watch has not
+// reached it yet.
+func (s *Scope) catchUp() {
+	if s.firedA.Load() || s.parent.Err() == nil { // asked through Ctx: Begin has set parent
+		return
 	}
+	p := s.readParent()
 	s.mu.Lock()
-	hooks := s.syncLocked()
-	err := s.err
+	hooks := s.syncLocked(p)
 	s.mu.Unlock()
 	runHooks(hooks)
-	return err
 }
 
 // Value returns the parent's values. Asked for the standard library's own
-// key by context.Cause, it returns the carrier of the scope's cause.
+// key, it returns exp, to which the standard library then attaches derived
+// contexts.
 func (c *Ctx) Value(key any) any {
 	s := (*Scope)(c)
 	switch {
 	case key == any(movableKey{}):
-		if s.fixed {
-			break // its deadline is the parent's
-		}
 		return true
+	case key == any(ownerKey{}):
+		return s
 	case isCancelCtxKey(key):
-		return s.causeCarrier()
+		return s.makeExp().Value(key)
 	}
 	return s.parent.Value(key)
 }
+
+func (c *Ctx) String() string { return "cancel.Scope context" }
+
+// Link adds l to the functions the scope runs when its context is
+// cancelled, whatever cancels it; see Owner.
+func (s *Scope) Link(l *Link) (added, complete bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fired || s.st != running {
+		return false, false
+	}
+	return s.extLocked().links.addLocked(l), true
+}
+
+// Unlink removes l; see Owner.
+func (s *Scope) Unlink(l *Link) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ext != nil && s.ext.links.removeLocked(l)
+}
+
+// Done is the Done of the scope's context, for Owner.
+func (s *Scope) Done() <-chan struct{} { return (*Ctx)(s).Done() }
+
+// hookCtx is the face of the scope to which exp is attached: done when the
+// scope is, with its Err; its Value answers the standard library's key with
+// what gives exp the scope's cause.
+type hookCtx Scope
+
+func (h *hookCtx) Deadline() (time.Time, bool) { return (*Ctx)(h).Deadline() }
+
+func (h *hookCtx) Done() <-chan struct{} {
+	s := (*Scope)(h)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done == nil {
+		s.done = make(chan struct{})
+	}
+	return s.done
+}
+
+func (h *hookCtx) Err() error {
+	s := (*Scope)(h)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.fired {
+		return nil
+	}
+	return s.err
+}
+
+// Value answers the key of context.Cause: the parent's carrier when the
+// parent cancelled the scope, nothing when the deadline did (the cause is
+// then the error, context.DeadlineExceeded), and a carrier of the cause
+// otherwise.
+func (h *hookCtx) Value(key any) any {
+	s := (*Scope)(h)
+	if !isCancelCtxKey(key) {
+		return s.parent.Value(key)
+	}
+	s.mu.Lock()
+	fired, t, cause := s.fired, s.trigger, s.cause
+	s.mu.Unlock()
+	switch {
+	case !fired || t == ByDeadline:
+		return nil
+	case t == ByParent:
+		return s.parent.Value(key)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.extLocked()
+	if e.carrier == nil {
+		var stop context.CancelCauseFunc
+		e.carrier, stop = context.WithCancelCause(context.Background())
+		stop(cause)
+	}
+	return e.carrier.Value(key)
+}
+
+// AfterFunc arranges for f to run once the scope is cancelled, in the
+// goroutine that cancels it (or in a goroutine of its own if it is done
+// already: the standard library calls AfterFunc holding a lock that f
+// takes); the returned stop reports whether it kept f from running.
+func (h *hookCtx) AfterFunc(f func()) (stop func() bool) {
+	k := &hook{f: f}
+	s := (*Scope)(h)
+	s.mu.Lock()
+	if s.fired {
+		s.mu.Unlock()
+		go f()
+		return func() bool { return false }
+	}
+	e := s.extLocked()
+	if e.afterFuncs == nil {
+		e.afterFuncs = make(map[*hook]struct{}, 1)
+	}
+	e.afterFuncs[k] = struct{}{}
+	s.mu.Unlock()
+	return func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		_, ok := s.ext.afterFuncs[k]
+		delete(s.ext.afterFuncs, k)
+		return ok
+	}
+}
+
+func (h *hookCtx) String() string { return "cancel.Scope" }
 
 // movableKey is the key of the Value that marks a scope's context, and the
 // contexts derived from it: their deadline can move.
@@ -692,74 +943,6 @@ func Movable(ctx context.Context) bool {
 	return ctx.Value(movableKey{}) != nil
 }
 
-// AfterFunc arranges for f to run once the context is done, in the goroutine
-// that ends it (or in a goroutine of its own if it is done already: the
-// standard library calls AfterFunc holding a lock that f takes); the
-// returned stop reports whether it kept f from running. The standard library
-// calls it to cancel the contexts derived from this one.
-func (c *Ctx) AfterFunc(f func()) (stop func() bool) {
-	h := &hook{f: f}
-	s := (*Scope)(c)
-	s.mu.Lock()
-	hooks := s.syncLocked()
-	if s.fired {
-		s.mu.Unlock()
-		runHooks(hooks)
-		go f()
-		return func() bool { return false }
-	}
-	s.watchLocked()
-	e := s.extLocked()
-	if e.hooks == nil {
-		e.hooks = make(map[*hook]struct{})
-	}
-	e.hooks[h] = struct{}{}
-	s.mu.Unlock()
-	return func() bool {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		_, ok := s.ext.hooks[h]
-		delete(s.ext.hooks, h)
-		return ok
-	}
-}
-
-func (c *Ctx) String() string {
-	if (*Scope)(c).fixed {
-		return "nursery context" // a nursery's, begun by BeginFixed
-	}
-	return "cancel.Scope context"
-}
-
-// causeCarrier returns a standard context holding the scope's cause, made
-// on first use. Its Done is not the scope's, so that the standard library
-// attaches derived contexts through AfterFunc rather than to it.
-func (s *Scope) causeCarrier() context.Context {
-	s.mu.Lock()
-	hooks := s.syncLocked()
-	if !s.fired {
-		// No cause yet: a carrier that is never cancelled says so, and
-		// costs nothing (the standard library asks for one whenever a
-		// context is derived from this one).
-		s.mu.Unlock()
-		runHooks(hooks)
-		return noCause
-	}
-	e := s.extLocked()
-	if e.carrier == nil {
-		e.carrier, e.stopCarrier = context.WithCancelCause(context.Background())
-		e.stopCarrier(s.cause)
-	}
-	c := e.carrier
-	s.mu.Unlock()
-	runHooks(hooks)
-	return c
-}
-
-// noCause is the carrier of the cause of a context that is not done: a
-// standard context that is never cancelled, shared by every scope.
-var noCause, _ = context.WithCancelCause(context.Background())
-
 // probe answers, through Value, the standard library's private key for a
 // cancelCtx with itself and nothing else: that is how Value recognises it.
 var probe, _ = context.WithCancel(context.Background())
@@ -767,3 +950,8 @@ var probe, _ = context.WithCancel(context.Background())
 func isCancelCtxKey(key any) bool {
 	return probe.Value(key) == any(probe)
 }
+
+// IsCancelCtxKey reports whether key is the standard library's private key
+// for its cancelCtx, which context.Cause and the attachment of derived
+// contexts ask Value for.
+func IsCancelCtxKey(key any) bool { return isCancelCtxKey(key) }

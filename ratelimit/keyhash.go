@@ -1,0 +1,10 @@
+//go:build go1.24
+
+package ratelimit
+
+import "hash/maphash"
+
+// hashKey spreads Keyed's keys over its shards.
+func hashKey[K comparable](seed maphash.Seed, key K) uint64 {
+	return maphash.Comparable(seed, key)
+}
