@@ -380,42 +380,28 @@ func valueKept(info *types.Info, body *ast.BlockStmt, x *types.Var, start ast.No
 	if handedOut(info, body, x) {
 		return true
 	}
-	kept := false
-	var stack []ast.Node
-	ast.Inspect(body, func(n ast.Node) bool {
-		if kept {
-			return false
-		}
-		if n == nil {
-			stack = stack[:len(stack)-1]
-			return true
-		}
-		stack = append(stack, n)
-		id, ok := n.(*ast.Ident)
-		if !ok || info.Uses[id] != x {
-			return true
-		}
+	return anyUse(info, body, x, func(stack []ast.Node) bool {
 		if slices.Contains(stack, start) {
-			return true // the goroutine's own use
+			return false // the goroutine's own use
 		}
-		for i := len(stack) - 2; i >= 0; i-- {
-			if _, ok := stack[i].(*ast.FuncLit); ok {
-				kept = true // a closure that may run later
+		id := stack[len(stack)-1]
+		for _, n := range stack[:len(stack)-1] {
+			if _, ok := n.(*ast.FuncLit); ok {
+				return true // a closure that may run later
 			}
 		}
-		if call, ok := stack[len(stack)-2].(*ast.CallExpr); ok {
-			for _, a := range call.Args {
+		switch p := stack[len(stack)-2].(type) {
+		case *ast.CallExpr:
+			for _, a := range p.Args {
 				if ast.Unparen(a) == id {
-					kept = true
+					return true // passed to a call
 				}
 			}
+		case *ast.UnaryExpr:
+			return p.Op == token.AND // its address, taken
 		}
-		if u, ok := stack[len(stack)-2].(*ast.UnaryExpr); ok && u.Op == token.AND {
-			kept = true // its address, taken
-		}
-		return true
+		return false
 	})
-	return kept
 }
 
 // goSignals returns what the goroutine of g signals: in its function

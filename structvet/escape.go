@@ -27,10 +27,18 @@ const (
 // A call of a function that starts goroutines on the group, or waits on
 // it (facts), is followed: it is a start or a wait, not a new holder.
 func localEscapes(info *types.Info, body *ast.BlockStmt, v *types.Var, facts *factSet) bool {
-	escaped := false
+	return anyUse(info, body, v, func(stack []ast.Node) bool {
+		return !useIsFollowed(info, stack) && !helperUse(info, stack, v, facts)
+	})
+}
+
+// anyUse reports whether pred holds for some use of v in body; pred gets
+// the path from body down to the identifier.
+func anyUse(info *types.Info, body ast.Node, v *types.Var, pred func(stack []ast.Node) bool) bool {
+	found := false
 	var stack []ast.Node
 	ast.Inspect(body, func(n ast.Node) bool {
-		if escaped {
+		if found {
 			return false
 		}
 		if n == nil {
@@ -38,16 +46,12 @@ func localEscapes(info *types.Info, body *ast.BlockStmt, v *types.Var, facts *fa
 			return true
 		}
 		stack = append(stack, n)
-		id, ok := n.(*ast.Ident)
-		if !ok || info.Uses[id] != v {
-			return true
-		}
-		if !useIsFollowed(info, stack) && !helperUse(info, stack, v, facts) {
-			escaped = true
+		if id, ok := n.(*ast.Ident); ok && info.Uses[id] == v && pred(stack) {
+			found = true
 		}
 		return true
 	})
-	return escaped
+	return found
 }
 
 // useIsFollowed tells whether the use of a variable at the top of stack

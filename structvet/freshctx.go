@@ -392,33 +392,18 @@ func calledOnlyBy(info *types.Info, fn ast.Node, stop *types.Var) bool {
 	if body == nil {
 		return false
 	}
-	ok := true
-	var stack []ast.Node
-	ast.Inspect(body, func(n ast.Node) bool {
-		if !ok {
-			return false
-		}
-		if n == nil {
-			stack = stack[:len(stack)-1]
-			return true
-		}
-		stack = append(stack, n)
-		id, isID := n.(*ast.Ident)
-		if !isID || info.Uses[id] != stop {
-			return true
-		}
-		call, isCall := stack[len(stack)-2].(*ast.CallExpr)
-		if !isCall || call.Fun != id {
-			ok = false // handed on, stored, or compared
+	return !anyUse(info, body, stop, func(stack []ast.Node) bool {
+		id := stack[len(stack)-1]
+		if call, ok := stack[len(stack)-2].(*ast.CallExpr); !ok || call.Fun != id {
+			return true // handed on, stored, or compared
 		}
 		for _, s := range stack {
 			if _, lit := s.(*ast.FuncLit); lit {
-				ok = false // called by a closure, which may run at any time
+				return true // called by a closure, which may run at any time
 			}
 		}
-		return true
+		return false
 	})
-	return ok
 }
 
 // isTestContext reports whether call is t.Context() of a *testing.T, B or
