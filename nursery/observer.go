@@ -86,25 +86,39 @@ type TaskEvent struct {
 func (e *TaskEvent) Location() (function, file string, line int) { return location(e.fn) }
 
 // location names the function whose entry is pc, and where it is defined,
-// once per function: observers ask for every task.
+// once per function: observers and the trace's regions ask for every task.
+// Readers take no lock: the cache is a map that is replaced, never
+// changed, when a function is added.
 func location(pc uintptr) (function, file string, line int) {
-	locations.mu.RLock()
-	l, ok := locations.m[pc]
-	locations.mu.RUnlock()
-	if ok {
-		return l.function, l.file, l.line
+	if m := locations.m.Load(); m != nil {
+		if l, ok := (*m)[pc]; ok {
+			return l.function, l.file, l.line
+		}
 	}
+	var l funcLocation
 	if f := runtime.FuncForPC(pc); f != nil {
 		l.file, l.line = f.FileLine(f.Entry())
 		l.function = f.Name()
 	}
 	locations.mu.Lock()
-	if locations.m == nil {
-		locations.m = map[uintptr]funcLocation{}
+	old := locations.m.Load()
+	m := make(map[uintptr]funcLocation, 1+lenOf(old))
+	if old != nil {
+		for k, v := range *old {
+			m[k] = v
+		}
 	}
-	locations.m[pc] = l
+	m[pc] = l
+	locations.m.Store(&m)
 	locations.mu.Unlock()
 	return l.function, l.file, l.line
+}
+
+func lenOf(m *map[uintptr]funcLocation) int {
+	if m == nil {
+		return 0
+	}
+	return len(*m)
 }
 
 type funcLocation struct {
@@ -112,10 +126,10 @@ type funcLocation struct {
 	line           int
 }
 
-// locations caches location's answers.
+// locations caches location's answers; mu orders the writers.
 var locations struct {
-	mu sync.RWMutex
-	m  map[uintptr]funcLocation
+	mu sync.Mutex
+	m  atomic.Pointer[map[uintptr]funcLocation]
 }
 
 // An Outcome says how a task ended.
