@@ -154,13 +154,9 @@ func (w *stuckWatch) check() {
 	var stuck []TaskInfo
 	var waiting time.Time // since when the stuck tasks kept Run waiting
 	for _, t := range info.Tasks {
-		since := info.Waiting
-		if t.UntilCancelled {
-			since = info.Cancelled
-		}
-		if !since.IsZero() && now.Sub(since) >= w.r.after {
+		if d := info.WaitedFor(t, now); d > 0 && d >= w.r.after {
 			stuck = append(stuck, t)
-			if waiting.IsZero() || since.Before(waiting) {
+			if since := now.Add(-d); waiting.IsZero() || since.Before(waiting) {
 				waiting = since
 			}
 		}
@@ -188,7 +184,7 @@ var stuckErrOutput io.Writer = os.Stderr
 // kinds of them, so that a Run waiting for 10,000 tasks makes a line of a
 // few hundred bytes, not megabytes.
 func (w *stuckWatch) report(info NurseryInfo, stuck []TaskInfo, now time.Time) {
-	kinds := foldTasks(stuck)
+	kinds := FoldTasks(stuck)
 	shown := kinds[:min(len(kinds), reportKinds)]
 	var b strings.Builder
 	b.WriteString("nursery: Run ")

@@ -369,6 +369,22 @@ type NurseryInfo struct {
 	Children []NurseryInfo `json:"children,omitempty"`
 }
 
+// WaitedFor is how long, as of now, the nursery's Run has waited for its
+// task t: since the body returned or the nursery was cancelled, whichever
+// came first, or, for a task meant to run until cancelled, since the
+// cancellation; zero while the Run does not wait for it. It is the wait
+// that the stuck report, the page's stuck marks and nurseries -stuck judge.
+func (n NurseryInfo) WaitedFor(t TaskInfo, now time.Time) time.Duration {
+	since := n.Waiting
+	if t.UntilCancelled {
+		since = n.Cancelled
+	}
+	if since.IsZero() {
+		return 0
+	}
+	return now.Sub(since)
+}
+
 // A TaskInfo describes an open task of a tracked nursery.
 type TaskInfo struct {
 	// Name is the task's WithName, or "". It is the pprof label "task" of
@@ -495,10 +511,11 @@ func funcAt(pc uintptr) (name, site string) {
 	return f.Name(), file + ":" + strconv.Itoa(line)
 }
 
-// foldTasks folds identical tasks (the same name, function and site) into
-// one entry each, the oldest, with their Count, in the order of their
-// oldest.
-func foldTasks(tasks []TaskInfo) []TaskInfo {
+// FoldTasks folds identical tasks (the same name, function and site) into
+// one entry each, the oldest of them, with their number as Count, in the
+// order of their oldest: the folded lists of the stuck report, the page and
+// the text of TreeHandler, and the command nurseries.
+func FoldTasks(tasks []TaskInfo) []TaskInfo {
 	type key struct{ name, fn, site string }
 	index := make(map[key]int, 8)
 	var out []TaskInfo
@@ -583,7 +600,7 @@ func writeNursery(b *strings.Builder, info NurseryInfo, now time.Time, indent st
 		b.WriteString("s")
 	}
 	b.WriteString("\n")
-	groups, more := cut(foldTasks(info.Tasks), p)
+	groups, more := cut(FoldTasks(info.Tasks), p)
 	for _, t := range groups {
 		writeTask(b, t, now, indent+"  ")
 	}

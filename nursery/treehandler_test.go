@@ -5,6 +5,7 @@ package nursery_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -231,4 +232,51 @@ func TestTreeStacksShowWhereEachTaskWaits(t *testing.T) {
 func waitHere(inside chan<- struct{}, c <-chan struct{}) {
 	inside <- struct{}{}
 	<-c
+}
+
+// FoldTasks keeps the oldest of identical tasks (the same name, function and
+// site), counted, in the order of their oldest.
+func TestFoldTasks(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	tasks := []nursery.TaskInfo{
+		{Name: "w", Func: "f", Site: "a:1", Started: at(1)},
+		{Name: "x", Func: "f", Site: "a:1", Started: at(2)},
+		{Name: "w", Func: "f", Site: "a:1", Started: at(3)},
+		{Name: "w", Func: "g", Site: "a:1", Started: at(4)},
+	}
+	got := nursery.FoldTasks(tasks)
+	want := []string{"w f 2 1", "x f 1 2", "w g 1 4"}
+	if len(got) != len(want) {
+		t.Fatalf("FoldTasks = %+v", got)
+	}
+	for i, g := range got {
+		if s := fmt.Sprintf("%s %s %d %d", g.Name, g.Func, g.Count, g.Started.Sub(t0)/time.Second); s != want[i] {
+			t.Errorf("FoldTasks()[%d] = %s, want %s", i, s, want[i])
+		}
+	}
+}
+
+// WaitedFor counts from the earlier of the body's return and the
+// cancellation, and for a task meant to run until cancelled from the
+// cancellation only.
+func TestWaitedFor(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	task, server := nursery.TaskInfo{}, nursery.TaskInfo{UntilCancelled: true}
+	now := t0.Add(time.Minute)
+	for _, tt := range []struct {
+		n            nursery.NurseryInfo
+		task, server time.Duration
+	}{
+		{nursery.NurseryInfo{}, 0, 0},
+		{nursery.NurseryInfo{Returned: t0, Waiting: t0}, time.Minute, 0},
+		{nursery.NurseryInfo{Returned: t0, Cancelled: t0.Add(50 * time.Second), Waiting: t0}, time.Minute, 10 * time.Second},
+	} {
+		if got := tt.n.WaitedFor(task, now); got != tt.task {
+			t.Errorf("WaitedFor(task) = %v, want %v", got, tt.task)
+		}
+		if got := tt.n.WaitedFor(server, now); got != tt.server {
+			t.Errorf("WaitedFor(task until cancelled) = %v, want %v", got, tt.server)
+		}
+	}
 }

@@ -251,7 +251,7 @@ func viewNursery(info NurseryInfo, now time.Time, p page, stuck time.Duration, q
 	if !info.Waiting.IsZero() {
 		nv.Waiting = age(now, info.Waiting).String()
 	}
-	kinds := foldTasks(info.Tasks)
+	kinds := FoldTasks(info.Tasks)
 	shown, after := cut(kinds, p)
 	nv.Before, nv.After = min(p.offset, len(kinds)), after
 	if nv.Before > 0 {
@@ -281,12 +281,7 @@ func viewNursery(info NurseryInfo, now time.Time, p page, stuck time.Duration, q
 }
 
 // taskStuck reports whether t has kept its Run waiting for longer than
-// stuck: since the body returned or the nursery was cancelled, or, for a
-// task meant to run until cancelled, since the cancellation.
+// stuck.
 func taskStuck(info NurseryInfo, t TaskInfo, now time.Time, stuck time.Duration) bool {
-	since := info.Waiting
-	if t.UntilCancelled {
-		since = info.Cancelled
-	}
-	return !since.IsZero() && now.Sub(since) > stuck
+	return info.WaitedFor(t, now) > stuck
 }

@@ -190,24 +190,6 @@ func nurseryLabel(n nursery.NurseryInfo) string {
 	return "(unnamed)"
 }
 
-// fold folds identical tasks, as the handler's page does.
-func fold(tasks []nursery.TaskInfo) []nursery.TaskInfo {
-	type key struct{ name, fn, site string }
-	index := map[key]int{}
-	var out []nursery.TaskInfo
-	for _, t := range tasks {
-		k := key{t.Name, t.Func, t.Site}
-		if i, ok := index[k]; ok {
-			out[i].Count++
-			continue
-		}
-		index[k] = len(out)
-		t.Count = 1
-		out = append(out, t)
-	}
-	return out
-}
-
 func taskLabel(snap nursery.TreeSnapshot, t nursery.TaskInfo) string {
 	var b strings.Builder
 	if t.Count > 1 {
@@ -246,7 +228,7 @@ func pstreeNursery(w io.Writer, snap nursery.TreeSnapshot, n nursery.NurseryInfo
 	}
 	fmt.Fprintf(w, "%s%snursery %s #%d at %s, for %v: %s, %d open task%s\n", prefix, branch, nurseryLabel(n), n.ID, n.Site,
 		since(snap, n.Started), state(snap, n), n.OpenTasks, plural(n.OpenTasks))
-	kinds := fold(n.Tasks)
+	kinds := nursery.FoldTasks(n.Tasks)
 	for i, t := range kinds {
 		isLast := i == len(kinds)-1 && len(n.Children) == 0
 		b, sub := "├── ", "│   "
@@ -288,7 +270,7 @@ func writePs(w io.Writer, snap nursery.TreeSnapshot) {
 			if path != "" {
 				p = path + " > " + p
 			}
-			for _, t := range fold(n.Tasks) {
+			for _, t := range nursery.FoldTasks(n.Tasks) {
 				name := "-"
 				if t.Name != "" {
 					name = fmt.Sprintf("%q", t.Name)
@@ -312,15 +294,9 @@ func writePs(w io.Writer, snap nursery.TreeSnapshot) {
 	_ = tw.Flush()
 }
 
-// isStuckTask reports whether t keeps n's Run waiting for longer than d:
-// from the body's return or the cancellation, or, for a task meant to run
-// until cancelled, from the cancellation.
+// isStuckTask reports whether t keeps n's Run waiting for longer than d.
 func isStuckTask(snap nursery.TreeSnapshot, n nursery.NurseryInfo, t nursery.TaskInfo, d time.Duration) bool {
-	since := n.Waiting
-	if t.UntilCancelled {
-		since = n.Cancelled
-	}
-	return !since.IsZero() && snap.Time.Sub(since) > d
+	return n.WaitedFor(t, snap.Time) > d
 }
 
 // stuckRuns describes the Runs that have waited longer than d.
