@@ -325,7 +325,11 @@ func (o *observation) end(n *Nursery, err error) {
 // nursery, and returns the context to call it with.
 func (n *Nursery) observeTask(s *spec) context.Context {
 	o := n.cfg.obs
-	t := &taskObservation{o: o, ctx: s.ctx}
+	t := s.obs // made with s by goObserved
+	if t == nil {
+		t = &taskObservation{}
+	}
+	t.o, t.ctx = o, s.ctx
 	t.ev.Name, t.ev.Nursery, t.ev.fn = s.name, &o.ev, funcPC(s.user)
 	t.ev.UntilCancelled = s.untilCancelled || n.cfg.untilCancelled
 	if t.ev.fn == 0 {
@@ -435,8 +439,15 @@ func (n *Nursery) observesTasks() bool {
 // goObserved is Go for an observed nursery: the task takes the general
 // path, where it is observed.
 func (n *Nursery) goObserved(fn func(ctx context.Context) error) {
-	s := n.newSpec(n.taskCtx(), fn, nil)
-	s.user = fn
+	st := &struct { // one allocation for both
+		spec
+		obs taskObservation
+	}{}
+	s := &st.spec
+	s.ctx, s.fn, s.user = n.taskCtx(), fn, fn
+	if n.observesTasks() {
+		s.obs = &st.obs
+	}
 	n.launch(s)
 }
 

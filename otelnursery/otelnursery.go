@@ -120,16 +120,9 @@ type observer struct {
 // nurseryKey holds, in a nursery's context, the nursery's span record.
 type nurseryKey struct{}
 
-// taskKey holds, in a task's context, the task's span, when one was made.
+// taskKey holds, in a task's context, the task's taskCtx, when a span was
+// made for it.
 type taskKey struct{}
-
-// A taskSpan is a task's span, and the task it is of: a task without a span
-// of its own may run in a context holding the span of a task around its
-// nursery.
-type taskSpan struct {
-	span trace.Span
-	ev   *nursery.TaskEvent
-}
 
 // A nurserySpan is what the observer keeps of an observed nursery: its
 // span, and the span contexts of its tasks that failed, for the links of
@@ -191,33 +184,54 @@ func (o *observer) TaskStarted(ctx context.Context, t *nursery.TaskEvent) contex
 		return ctx
 	}
 	name := t.Name
-	fn, file, line := t.Location()
 	if name == "" {
+		fn, _, _ := t.Location()
 		name = shortName(fn)
 	}
-	ctx, span := o.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindInternal))
+	ctx, span := o.tracer.Start(ctx, name) // Internal, the default kind
+	return &taskCtx{Context: ctx, span: span, ev: t}
+}
+
+// A taskCtx is a task's context when a span was started for it: it holds
+// the span, and the task it is of (a task without a span of its own may
+// run in a context holding the span of a task around its nursery). It is
+// the context's value for taskKey, so that one allocation serves both.
+type taskCtx struct {
+	context.Context
+	span trace.Span
+	ev   *nursery.TaskEvent
+}
+
+func (c *taskCtx) Value(key any) any {
+	if key == (taskKey{}) {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+func (o *observer) TaskEnded(ctx context.Context, t *nursery.TaskEvent, r nursery.TaskResult) {
+	tc, ok := ctx.Value(taskKey{}).(*taskCtx)
+	if !ok || tc.ev != t {
+		return // no span was started for it
+	}
+	span := tc.span
+	ns, _ := ctx.Value(nurseryKey{}).(*nurserySpan)
 	if span.IsRecording() {
-		attrs := append(code(fn, file, line), o.attrs...)
+		// Every attribute at once, at the end: one slice, one copy.
+		fn, file, line := t.Location()
+		attrs := make([]attribute.KeyValue, 0, 6+len(o.attrs))
+		attrs = append(attrs,
+			attribute.String("nursery.task.outcome", r.Outcome.String()),
+			attribute.String("code.function.name", fn),
+			attribute.String("code.file.path", file),
+			attribute.Int("code.line.number", line))
 		if t.Name != "" {
 			attrs = append(attrs, attribute.String("nursery.task.name", t.Name))
 		}
 		if t.Nursery.Name != "" {
 			attrs = append(attrs, attribute.String("nursery.name", t.Nursery.Name))
 		}
-		span.SetAttributes(attrs...)
-	}
-	return context.WithValue(ctx, taskKey{}, &taskSpan{span: span, ev: t})
-}
-
-func (o *observer) TaskEnded(ctx context.Context, t *nursery.TaskEvent, r nursery.TaskResult) {
-	ts, ok := ctx.Value(taskKey{}).(*taskSpan)
-	if !ok || ts.ev != t {
-		return // no span was started for it
-	}
-	span := ts.span
-	ns, _ := ctx.Value(nurseryKey{}).(*nurserySpan)
-	if span.IsRecording() {
-		span.SetAttributes(attribute.String("nursery.task.outcome", r.Outcome.String()))
+		span.SetAttributes(append(attrs, o.attrs...)...)
 	}
 	switch r.Outcome {
 	case nursery.TaskFailed, nursery.TaskPanicked, nursery.TaskExited:
