@@ -99,11 +99,14 @@ func TestCancelFirstCauseWins(t *testing.T) {
 	s := cancel.New()
 	var cause error
 	err := s.Run(t.Context(), func(ctx context.Context) error {
+		done := make(chan struct{})
 		go func() {
+			defer close(done)
 			s.Cancel(errWhy)
 			s.Cancel(errX)
 		}()
 		<-ctx.Done()
+		<-done
 		cause = context.Cause(ctx)
 		return context.Cause(ctx)
 	})

@@ -78,7 +78,7 @@ func Example_asCompletedTrapChannel() {
 
 	results := make(chan int)
 	for i := range 3 {
-		go func() { results <- fetch(ctx, i) }() // structvet: SV002
+		go func() { results <- fetch(ctx, i) }()
 	}
 	first := <-results // enough: stop after the first
 	close(gate)

@@ -76,8 +76,8 @@ func lines(n int) (<-chan string, <-chan struct{}) {
 	ch := make(chan string)
 	finished := make(chan struct{})
 	go func() {
-		defer close(finished)
-		defer close(ch)
+		defer close(ch)       // last: whoever sees the channel closed finds finished closed
+		defer close(finished) // first
 		for i := range n {
 			ch <- fmt.Sprintf("line %d", i) // no select on ctx.Done()
 		}

@@ -51,7 +51,7 @@ func Example_firstCompletedAllFail() {
 func firstOf(ctx context.Context, fns ...func(context.Context) string) string {
 	answers := make(chan string, len(fns))
 	for _, fn := range fns {
-		go func() { answers <- fn(ctx) }() // structvet: SV002
+		go func() { answers <- fn(ctx) }()
 	}
 	return <-answers
 }

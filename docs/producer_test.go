@@ -90,7 +90,7 @@ func Example_producerConsumerTrapBlockedSend() {
 		done <- nursery.Run(ctx, func(ctx context.Context, n *nursery.Nursery) error {
 			n.Go(func(ctx context.Context) error {
 				for j := range 10 {
-					jobs <- j // structvet: SV007; blocks for ever once the consumer has gone
+					jobs <- j // blocks for ever once the consumer has gone
 				}
 				close(jobs)
 				return nil

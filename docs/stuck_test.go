@@ -87,11 +87,11 @@ func Example_stuckTreeHandler() {
 			return err
 		}
 		defer resp.Body.Close()
-		var tree []nursery.NurseryInfo
+		var tree nursery.TreeSnapshot
 		if err := json.NewDecoder(resp.Body).Decode(&tree); err != nil {
 			return err
 		}
-		for _, nu := range tree {
+		for _, nu := range tree.Nurseries {
 			for _, task := range nu.Tasks {
 				fmt.Printf("nursery %q: task %q, defined in %s\n", nu.Name, task.Name, task.Site[strings.LastIndex(task.Site, "/")+1:strings.LastIndex(task.Site, ":")])
 			}

@@ -51,6 +51,10 @@ func (c *nctx) Value(key any) any {
 		if tr := c.n.trackerOf(); tr != nil {
 			return tr
 		}
+	case observerKey:
+		if c.n.cfg != nil && c.n.cfg.obs != nil && c.n.cfg.obs.obs != nil {
+			return c.n.cfg.obs
+		}
 	case *int: // the type of the standard library's key
 		if scope.IsCancelCtxKey(key) {
 			return c.n.innerCtx().Value(key)
@@ -113,6 +117,9 @@ func (n *Nursery) cancel(cause error) {
 	n.mu.Unlock()
 	if stop != nil {
 		stop(cause)
+	}
+	if n.cfg != nil && (n.cfg.tr != nil || n.cfg.obs != nil) {
+		n.noteCancel(cause) // for the tree and the trace
 	}
 	if n.hasLinks.Load() {
 		n.runLinks()

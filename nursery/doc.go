@@ -128,8 +128,23 @@
 // after its body returned or it was cancelled. [WithTracking] (or
 // [SetTracking] for the whole process) keeps the live tree of nurseries and
 // their open tasks, with names, functions and ages, which [Tree], [WriteTree]
-// and [TreeHandler] show from outside. Tracking is off by default and then
-// costs nothing measurable; on, it costs each task a record.
+// and [TreeHandler] show from outside: as text, as JSON (a [TreeSnapshot],
+// which the command cmd/nurseries reads, as Python's "asyncio pstree"), and
+// as a page for a browser. Tracking is off by default and then costs
+// nothing measurable; on, it costs each task a record. Tasks meant to run
+// until the nursery is cancelled, such as a server's, say so with
+// [UntilCancelled], so that they are not taken for stuck ones.
+//
+// # Watching from outside
+//
+// While the execution tracer runs (go test -trace, /debug/pprof/trace, a
+// flight recorder), every Run is a runtime/trace task of type "nursery" and
+// every task a region, with no code to add; [WithStuckTrace] writes the
+// flight recorder's last seconds when a Run is reported stuck. An
+// [Observer] (trio's Instrument), given with [WithObserver] or
+// [SetObserver], is told of every nursery and task that starts and ends,
+// with each task's [Outcome]: the module otelnursery makes OpenTelemetry
+// spans with one.
 //
 // The docs/ directory of the module has a cookbook of these patterns, and a
 // guide to moving from errgroup. errgroup's own tests run against the

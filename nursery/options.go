@@ -27,16 +27,20 @@ type TaskOption interface {
 // config is what the options of one Run say. It is apart from the Nursery
 // so that a Run without options pays nothing for them.
 type config struct {
-	slots      chan struct{} // one token per running task, for WithLimit
-	shared     Semaphore     // one unit per running task, for WithSemaphore
-	collectAll bool
-	firstError bool
-	name       string
-	signals    []os.Signal
-	track      bool         // WithTracking
-	stuck      *stuckReport // WithStuckReport
-	tr         *tracker     // the nursery's record in the tree, if tracked
-	trk        tracker      // what tr points to
+	slots          chan struct{} // one token per running task, for WithLimit
+	shared         Semaphore     // one unit per running task, for WithSemaphore
+	collectAll     bool
+	firstError     bool
+	name           string
+	signals        []os.Signal
+	track          bool         // WithTracking
+	stuck          *stuckReport // WithStuckReport
+	stuckTrace     snapshotter  // WithStuckTrace
+	untilCancelled bool         // UntilCancelled
+	observer       Observer     // WithObserver
+	obs            *observation // the nursery's observation, if observed or traced
+	tr             *tracker     // the nursery's record in the tree, if tracked
+	trk            tracker      // what tr points to
 }
 
 // limited reports whether a task needs a slot to run.
@@ -55,6 +59,9 @@ func parseOptions(opts []Option, name string) *config {
 			panic("nursery: " + name + " called with a nil Option")
 		}
 		opt.applyToRun(c)
+	}
+	if c.stuckTrace != nil {
+		c.checkStuckTrace()
 	}
 	return c
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/pprof"
+	"runtime/trace"
 	"sync"
 	"sync/atomic"
 
@@ -191,6 +192,9 @@ func (n *Nursery) siteOf(body any) uintptr {
 
 // runBody is Run, once the options are applied.
 func (n *Nursery) runBody(ctx context.Context, body func(ctx context.Context, n *Nursery) error, site uintptr) error {
+	if observedNow.active.Load() != 0 || trace.IsEnabled() || n.cfg != nil && n.cfg.observer != nil {
+		ctx = n.observe(ctx, body) // observers, and runtime/trace: see observer.go
+	}
 	n.begin(ctx)
 	n.live.Store(1) // the body
 	n.idle.Add(1)
@@ -208,16 +212,24 @@ func (n *Nursery) runBody(ctx context.Context, body func(ctx context.Context, n 
 			n.bodyUnwound(recover(), stuck)
 		}
 	}()
-	if err := n.callBody(body); err != nil {
+	err, labelled := n.callBody(body)
+	if err != nil {
 		n.cancelWith(n.fail(n.taskCtx(), err, origin{body: true}))
 	}
 	normal = true
-	if stuck != nil {
-		stuck.arm() // Run waits from now on
+	if tr := n.trackerOf(); tr != nil {
+		n.bodyReturned(tr, stuck) // Run waits from now on
 	}
 	n.done()
-	n.idle.Wait()
+	if labelled != nil {
+		waitLabelled(&n.idle, labelled, n.taskCtx())
+	} else {
+		n.idle.Wait()
+	}
 	n.finish(stuck)
+	if n.cfg != nil && n.cfg.obs != nil {
+		return n.observed(n.result)
+	}
 	return n.result()
 }
 
@@ -234,16 +246,16 @@ func (n *Nursery) finish(stuck *stuckWatch) {
 }
 
 // callBody calls body, under the pprof label of the nursery's name if it has
-// one.
-func (n *Nursery) callBody(body func(ctx context.Context, n *Nursery) error) error {
+// one; it returns the labelled context then, for the wait that follows.
+func (n *Nursery) callBody(body func(ctx context.Context, n *Nursery) error) (err error, labelled context.Context) {
 	if n.cfg == nil || n.cfg.name == "" {
-		return body(n.taskCtx(), n)
+		return body(n.taskCtx(), n), nil
 	}
-	var err error
 	pprof.Do(n.taskCtx(), pprof.Labels("nursery", n.cfg.name), func(ctx context.Context) {
+		labelled = ctx
 		err = body(ctx, n)
 	})
-	return err
+	return err, labelled
 }
 
 // bodyUnwound handles a body that panicked (r != nil) or called
@@ -265,14 +277,19 @@ func (n *Nursery) bodyUnwound(r any, stuck *stuckWatch) {
 		if goexit != nil {
 			n.appendLocked(goexit, goexit, false, false) // not lost behind the panic
 		}
-		panic(n.finalPanic())
+		p := n.finalPanic()
+		n.endObserved(p)
+		panic(p)
 	}
 	if errs := n.errors(); len(errs) > 0 {
 		// Run cannot return them, and the goroutine is going away: rather
 		// than lose the tasks' errors, turn the Goexit into a panic that
 		// carries them.
-		panic(&PanicError{Value: goexit, body: true, goexit: true, Suppressed: errs})
+		p := &PanicError{Value: goexit, body: true, goexit: true, Suppressed: errs}
+		n.endObserved(p)
+		panic(p)
 	}
+	n.endObserved(goexit)
 	// The body called runtime.Goexit and nothing failed: let it go on.
 }
 
@@ -385,8 +402,15 @@ func (n *Nursery) Go(fn func(ctx context.Context) error, opts ...TaskOption) {
 // goConfigured is Go for a nursery with options: under a limit, or tracked.
 func (n *Nursery) goConfigured(fn func(ctx context.Context) error) {
 	q := queued{fn: fn}
+	if o := n.cfg.obs; o != nil {
+		if o.watching {
+			n.goObserved(fn) // see observer.go
+			return
+		}
+		q.traced = o.traced != nil
+	}
 	if tr := n.cfg.tr; tr != nil {
-		q.rec = tr.open("", fn)
+		q.rec = tr.open("", fn, false)
 	}
 	if n.cfg.limited() && !n.acquire(q) {
 		return // queued, or refused
@@ -399,6 +423,8 @@ func (n *Nursery) start(q queued) {
 	switch {
 	case q.s != nil:
 		go n.runSpec(q.s)
+	case q.traced:
+		go n.runTraced(q.fn, q.rec)
 	case q.rec != nil:
 		go n.runTracked(q.fn, q.rec)
 	default:

@@ -224,6 +224,9 @@ type queued struct {
 	fn  func(context.Context) error // a plain task, or
 	s   *spec                       // one started through the general path
 	rec *taskRec                    // a plain task's record, if the nursery is tracked
+	// traced: a plain task of a nursery traced by runtime/trace and
+	// watched by no Observer, which runs in a region of its own.
+	traced bool
 }
 
 // taskQueue is a FIFO of queued tasks, guarded by the nursery's lock.

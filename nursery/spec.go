@@ -21,6 +21,10 @@ type spec struct {
 	// task in the tree; rec is its record there, if the nursery is tracked.
 	user any
 	rec  *taskRec
+	// untilCancelled is UntilCancelled: for the tree and the stuck report.
+	untilCancelled bool
+	// obs is the task's observation, if its nursery is observed.
+	obs *taskObservation
 }
 
 // A hook sees how a task ended.
@@ -58,7 +62,7 @@ func (s *spec) origin() origin {
 // full limit in a cancelled nursery, s waits in the queue.
 func (n *Nursery) launch(s *spec) {
 	if tr := n.trackerOf(); tr != nil {
-		s.rec = tr.open(s.name, s.user)
+		s.rec = tr.open(s.name, s.user, s.untilCancelled)
 	}
 	if n.cfg.limited() && !n.acquire(queued{s: s}) {
 		return // queued, or refused
@@ -75,11 +79,13 @@ func (n *Nursery) runSpec(s *spec) {
 			p, goexit := unwound(recover(), o)
 			if s.hook == nil || !s.hook.take(nil, p, goexit) {
 				cause := n.recordUnwound(p, goexit, o)
+				s.observeCause(cause)
 				if s.hook != nil {
 					s.hook.settle(cause) // the *PanicError, or the Goexit's error
 				}
 				n.cancel(cause)
 			}
+			s.observeEnd(n, nil, p, goexit)
 		}
 		if s.stop != nil {
 			s.stop(nil)
@@ -90,18 +96,23 @@ func (n *Nursery) runSpec(s *spec) {
 		n.leave()
 	}()
 	var err error
+	ctx := s.ctx
+	if n.cfg != nil && n.cfg.obs != nil && n.observesTasks() {
+		ctx = n.observeTask(s)
+	}
 	if s.name != "" {
 		labels := pprof.Labels("task", s.name)
 		if n.cfg != nil && n.cfg.name != "" {
 			labels = pprof.Labels("nursery", n.cfg.name, "task", s.name) // the task's own set replaces the one it inherits
 		}
-		pprof.Do(s.ctx, labels, func(ctx context.Context) {
-			err = s.fn(ctx)
+		pprof.Do(ctx, labels, func(ctx context.Context) {
+			err = s.invoke(ctx)
 		})
 	} else {
-		err = s.fn(s.ctx)
+		err = s.invoke(ctx)
 	}
 	if s.hook != nil && s.hook.take(err, nil, nil) {
+		s.observeEnd(n, err, nil, nil)
 		normal = true
 		return
 	}
@@ -109,9 +120,11 @@ func (n *Nursery) runSpec(s *spec) {
 	if err != nil {
 		cause = n.fail(s.ctx, err, s.origin()) // inside the recover: it may call the error's methods
 	}
+	s.observeCause(cause)
 	if s.hook != nil {
 		s.hook.settle(err)
 	}
+	s.observeEnd(n, err, nil, nil)
 	normal = true
 	n.cancelWith(cause)
 }

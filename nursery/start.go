@@ -74,7 +74,7 @@ func Start[T any](ctx context.Context, n *Nursery, fn func(ctx context.Context, 
 	st.unlink = context.AfterFunc(ctx, st.startCancelled)
 	s.ctx, s.stop, s.hook = taskCtx, stop, st
 	if tr := n.trackerOf(); tr != nil {
-		s.rec = tr.open(s.name, fn)
+		s.rec = tr.open(s.name, fn, s.untilCancelled)
 	}
 	go n.runSpec(s) // with the slot taken above
 

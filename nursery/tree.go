@@ -2,13 +2,11 @@ package nursery
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net/http"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,9 +29,9 @@ import (
 var trackedNow struct {
 	all    atomic.Bool
 	active atomic.Int64
+	ids    atomic.Uint64
 	mu     sync.Mutex
-	roots  []*tracker // pruned of finished ones as it grows
-	pruned int        // len(roots) after the last pruning
+	roots  trackerList
 }
 
 // SetTracking turns tracking on or off for every Run that starts from now
@@ -43,98 +41,124 @@ func SetTracking(on bool) { trackedNow.all.Store(on) }
 
 // WithTracking tracks the nursery and the nurseries nested in it (in its
 // body or its tasks): they appear in Tree, WriteTree and TreeHandler while
-// they run, with their open tasks. It costs each task a record of its name,
-// function and start time.
+// they run, with their open tasks. It costs each task a record of its name
+// and function, made without a lock.
 func WithTracking() Option {
 	return optionFunc(func(c *config) { c.track = true })
-}
-
-// WithStuckReport makes Run report once, through logger (slog.Default() if
-// nil), the tasks it still waits for when it has waited longer than after
-// since its body returned or since it was cancelled: their names, functions
-// and ages. It is the message that turns a hang into a diagnosis: a body
-// that returned without stopping its workers, a task that ignores its
-// context. It tracks the nursery (see WithTracking). WithStuckReport panics
-// if after <= 0.
-func WithStuckReport(after time.Duration, logger *slog.Logger) Option {
-	if after <= 0 {
-		panic(fmt.Sprintf("nursery: WithStuckReport(%v): the delay must be positive", after))
-	}
-	return optionFunc(func(c *config) {
-		c.track = true
-		c.stuck = &stuckReport{after: after, logger: logger}
-	})
 }
 
 // trackerKey is the context key under which a tracked nursery's context
 // holds its tracker, for the nurseries nested in it.
 type trackerKey struct{}
 
-// A tracker is the record of one tracked nursery.
+// A tracker is the record of one tracked nursery. It holds nothing of the
+// Nursery itself: a Run stuck waiting for its tasks stays unreachable to
+// the garbage collector's leak detection (Go's goroutineleak profile),
+// tracked or not.
 type tracker struct {
-	name    string
-	site    uintptr // the body's entry: where Run was called, for a function literal
-	started time.Time
-	parent  *tracker
-	ended   atomic.Bool // Run has returned: the record is dropped when next pruned
+	id             uint64
+	name           string
+	site           uintptr // the body's entry: where Run was called, for a function literal
+	started        time.Time
+	parent         *tracker
+	untilCancelled bool        // UntilCancelled: the body's return does not start a wait
+	ended          atomic.Bool // Run has returned
 
-	// tasks and children hold the records of tasks and nested nurseries,
-	// open or ended: an ending task only marks its record, which costs it
-	// no lock, and opening one prunes the ended ones as the slice grows.
-	mu             sync.Mutex
-	tasks          []*taskRec
-	free           []*taskRec  // ended records, pruned, to be used again
-	taskBuf        [4]*taskRec // the first few records' slots, in place
-	children       []*tracker
-	prunedTasks    int
-	prunedChildren int
-	waiting        time.Time // when Run began to wait: the body returned, or the nursery was cancelled
+	// The times below are offsets from started (read with time.Since, one
+	// read of the monotonic clock), plus one: zero means not yet.
+	stamp     atomic.Int64 // the last time the nursery read the clock
+	returned  atomic.Int64 // the body returned
+	cancelled atomic.Int64 // the nursery was seen cancelled
+	cause     atomic.Pointer[string]
+
+	// The task records live in chunks that are filled without a lock and
+	// never reused: a task costs its record a slot, and a chunk is
+	// allocated every chunkSize tasks, whatever the scheduling. mu guards
+	// chunks (those that may hold open records) and kids.
+	cur       atomic.Pointer[recChunk]
+	mu        sync.Mutex
+	chunks    []*recChunk
+	chunkBuf  [2]*recChunk
+	first     recChunk
+	firstRecs [4]taskRec
+	kids      trackerList
+
+	prev, next *tracker // in the parent's kids, or the roots
 }
 
-// A taskRec is the record of one task of a tracked nursery.
+// chunkSize is the number of records in the chunks after the first.
+const chunkSize = 64
+
+// stampEvery is how often, in tasks started, a nursery reads the clock for
+// its tasks' start times.
+const stampEvery = 32
+
+// newChunk makes a chunk of chunkSize records, in one allocation.
+func newChunk() *recChunk {
+	c := &struct {
+		recChunk
+		recs [chunkSize]taskRec
+	}{}
+	c.recChunk.recs = c.recs[:]
+	return &c.recChunk
+}
+
+// A recChunk holds task records.
+type recChunk struct {
+	next  atomic.Int32 // slots handed out
+	ended atomic.Int32 // records ended
+	recs  []taskRec
+}
+
+// A taskRec is the record of one task of a tracked nursery. Its fields are
+// written before state is set to recOpen, and never again.
 type taskRec struct {
-	name    string
-	site    uintptr // the task function's entry
-	started time.Time
-	ended   atomic.Bool
+	state          atomic.Uint32
+	untilCancelled bool
+	name           string
+	site           uintptr // the task function's entry
+	started        int64   // the tracker's stamp when the task started
+	chunk          *recChunk
 }
 
-// prune drops the ended records of recs, in place, once it has doubled
-// since the last pruning (pruned is the length then), so that opening stays
-// O(1) on average and the slice stays within twice the open records.
-func prune[T interface{ isEnded() bool }](recs []T, pruned *int) []T {
-	if len(recs) < 2*max(*pruned, 8) {
-		return recs
+const (
+	recOpen  = 1
+	recEnded = 2
+)
+
+// A trackerList is a list of trackers, linked through them.
+type trackerList struct{ head *tracker }
+
+func (l *trackerList) push(t *tracker) {
+	t.prev, t.next = nil, l.head
+	if l.head != nil {
+		l.head.prev = t
 	}
-	kept := recs[:0]
-	for _, r := range recs {
-		if !r.isEnded() {
-			kept = append(kept, r)
-		}
-	}
-	clear(recs[len(kept):])
-	*pruned = len(kept)
-	return kept
+	l.head = t
 }
 
-func (r *taskRec) isEnded() bool { return r.ended.Load() }
-
-// pruneTasksLocked drops the ended task records, keeping them to be used
-// again: thousands of short tasks cost a few records, not one each.
-func (t *tracker) pruneTasksLocked() {
-	kept := t.tasks[:0]
-	for _, r := range t.tasks {
-		if r.ended.Load() {
-			t.free = append(t.free, r)
-		} else {
-			kept = append(kept, r)
-		}
+func (l *trackerList) remove(t *tracker) {
+	switch {
+	case t.prev != nil:
+		t.prev.next = t.next
+	case l.head == t:
+		l.head = t.next
+	default:
+		return // not in l
 	}
-	clear(t.tasks[len(kept):])
-	t.tasks = kept
-	t.prunedTasks = len(kept)
+	if t.next != nil {
+		t.next.prev = t.prev
+	}
+	t.prev, t.next = nil, nil
 }
-func (t *tracker) isEnded() bool { return t.ended.Load() }
+
+func (l *trackerList) all() []*tracker {
+	var ts []*tracker
+	for t := l.head; t != nil; t = t.next {
+		ts = append(ts, t)
+	}
+	return ts
+}
 
 // track makes the tracker of n, if n is to be tracked: asked to by its
 // options or the process, or nested in a tracked nursery.
@@ -156,19 +180,24 @@ func (n *Nursery) track(ctx context.Context, site uintptr) {
 		n.cfg = &config{}
 	}
 	t := &n.cfg.trk // in the config, made with it
+	t.id = trackedNow.ids.Add(1)
 	t.started, t.parent, t.site = time.Now(), parent, site
-	t.tasks = t.taskBuf[:0]
-	t.name = n.cfg.name
+	t.stamp.Store(1)
+	t.name, t.untilCancelled = n.cfg.name, n.cfg.untilCancelled
+	t.first.recs = t.firstRecs[:]
+	t.chunkBuf[0] = &t.first
+	t.chunks = t.chunkBuf[:1]
+	t.cur.Store(&t.first)
 	n.cfg.tr = t // the nursery's context answers trackerKey with it
 	trackedNow.active.Add(1)
 	if parent != nil {
 		parent.mu.Lock()
-		parent.children = append(prune(parent.children, &parent.prunedChildren), t)
+		parent.kids.push(t)
 		parent.mu.Unlock()
 		return
 	}
 	trackedNow.mu.Lock()
-	trackedNow.roots = append(prune(trackedNow.roots, &trackedNow.pruned), t)
+	trackedNow.roots.push(t)
 	trackedNow.mu.Unlock()
 }
 
@@ -177,14 +206,16 @@ func (n *Nursery) track(ctx context.Context, site uintptr) {
 func (n *Nursery) untrack() {
 	t := n.cfg.tr
 	t.mu.Lock()
-	t.tasks, t.free, t.children = nil, nil, nil // its tasks have returned: nothing holds the nursery through it
-	t.mu.Unlock()
+	t.chunks, t.kids = nil, trackerList{} // its tasks have returned
 	t.ended.Store(true)
-	if t.parent == nil {
+	t.mu.Unlock()
+	if p := t.parent; p != nil {
+		p.mu.Lock()
+		p.kids.remove(t)
+		p.mu.Unlock()
+	} else {
 		trackedNow.mu.Lock()
-		if i := slices.Index(trackedNow.roots, t); i >= 0 {
-			trackedNow.roots = slices.Delete(trackedNow.roots, i, i+1)
-		}
+		trackedNow.roots.remove(t)
 		trackedNow.mu.Unlock()
 	}
 	trackedNow.active.Add(-1)
@@ -202,37 +233,86 @@ func (n *Nursery) trackerOf() *tracker {
 	return n.cfg.tr
 }
 
+// now reads the clock, as an offset from the tracker's start, and keeps it
+// as the stamp of the tasks that start next.
+func (t *tracker) now() int64 {
+	d := int64(time.Since(t.started)) + 1
+	t.stamp.Store(d)
+	return d
+}
+
 // open records a task of a tracked nursery; fn, the task's own function,
-// names it.
-func (t *tracker) open(name string, fn any) *taskRec {
-	site, now := funcPC(fn), time.Now()
+// names it. It takes no lock but every chunkSize tasks, and reads the clock
+// every stampEvery tasks.
+func (t *tracker) open(name string, fn any, untilCancelled bool) *taskRec {
+	site := funcPC(fn)
+	for {
+		c := t.cur.Load()
+		i := c.next.Add(1) - 1
+		if int(i) >= len(c.recs) {
+			t.grow(c)
+			continue
+		}
+		rec := &c.recs[i]
+		rec.name, rec.site, rec.untilCancelled, rec.chunk = name, site, untilCancelled || t.untilCancelled, c
+		if i%stampEvery == 0 {
+			rec.started = t.now()
+		} else {
+			rec.started = t.stamp.Load()
+		}
+		rec.state.Store(recOpen)
+		return rec
+	}
+}
+
+// grow replaces the full chunk c by a new one, unless another open has,
+// and drops the chunks whose records have all ended.
+func (t *tracker) grow(c *recChunk) {
 	t.mu.Lock()
-	if len(t.tasks) >= 2*max(t.prunedTasks, 8) {
-		t.pruneTasksLocked()
+	defer t.mu.Unlock()
+	if t.cur.Load() != c {
+		return
 	}
-	var rec *taskRec
-	if k := len(t.free); k > 0 {
-		rec, t.free = t.free[k-1], t.free[:k-1]
-		rec.ended.Store(false)
-	} else {
-		rec = &taskRec{}
+	kept := t.chunks[:0]
+	for _, k := range t.chunks {
+		if int(k.ended.Load()) < len(k.recs) {
+			kept = append(kept, k)
+		}
 	}
-	rec.name, rec.site, rec.started = name, site, now
-	t.tasks = append(t.tasks, rec)
-	t.mu.Unlock()
-	return rec
+	clear(t.chunks[len(kept):])
+	nc := newChunk()
+	t.chunks = append(kept, nc)
+	t.cur.Store(nc)
 }
 
 // close marks the task ended: no lock, as thousands may end at once.
-func (rec *taskRec) close() { rec.ended.Store(true) }
+func (rec *taskRec) close() {
+	rec.state.Store(recEnded)
+	rec.chunk.ended.Add(1)
+}
 
-// markWaiting records that Run began to wait, if it had not yet.
-func (t *tracker) markWaiting(at time.Time) {
-	t.mu.Lock()
-	if t.waiting.IsZero() {
-		t.waiting = at
+// markReturned records that the body returned.
+func (t *tracker) markReturned() { t.returned.Store(t.now()) }
+
+// markCancelled records that the nursery was cancelled with cause, if it
+// was not recorded yet.
+func (t *tracker) markCancelled(cause error) {
+	if t.cancelled.Load() != 0 {
+		return
 	}
-	t.mu.Unlock()
+	d := t.now()
+	if t.cancelled.CompareAndSwap(0, d) && cause != nil {
+		msg := cause.Error()
+		t.cause.Store(&msg)
+	}
+}
+
+// at is the time of an offset kept by the tracker; zero for none.
+func (t *tracker) at(d int64) time.Time {
+	if d == 0 {
+		return time.Time{}
+	}
+	return t.started.Add(time.Duration(d - 1))
 }
 
 // runTracked is the goroutine of a plain task of a tracked nursery: run,
@@ -257,6 +337,9 @@ func (n *Nursery) runTracked(fn func(context.Context) error, rec *taskRec) {
 // A NurseryInfo describes a tracked nursery that is running, as Tree
 // returns it.
 type NurseryInfo struct {
+	// ID tells the nursery apart from the others of the process while it
+	// runs: it is never given to another.
+	ID uint64 `json:"id"`
 	// Name is the nursery's WithName, or "".
 	Name string `json:"name,omitempty"`
 	// Site is where the body is defined, as file:line: for a function
@@ -264,14 +347,42 @@ type NurseryInfo struct {
 	Site string `json:"site"`
 	// Started is when Run began.
 	Started time.Time `json:"started"`
-	// Waiting is when Run began to wait for its tasks (its body returned, or
-	// it was cancelled); zero while the body runs and nothing cancelled it.
+	// Returned is when the body returned; zero while it runs.
+	Returned time.Time `json:"returned,omitzero"`
+	// Cancelled is when the nursery was cancelled (by Cancel, a failure,
+	// or, for a nursery nested in a tracked one or with a stuck report,
+	// its parent), and Cause says why; zero while it is not.
+	Cancelled time.Time `json:"cancelled,omitzero"`
+	Cause     string    `json:"cause,omitempty"`
+	// Waiting is when Run began to wait for tasks it does not expect to
+	// run on: the earlier of Returned and Cancelled, or, for a nursery run
+	// UntilCancelled, Cancelled; zero while it is not waiting.
 	Waiting time.Time `json:"waiting,omitzero"`
-	// Tasks are the open tasks, oldest first.
-	Tasks []TaskInfo `json:"tasks"`
+	// UntilCancelled is set for a nursery run with UntilCancelled.
+	UntilCancelled bool `json:"untilCancelled,omitempty"`
+	// OpenTasks is the number of open tasks; Tasks lists them, oldest
+	// first, or the part of them asked for (TreeHandler's ?limit=).
+	OpenTasks int        `json:"openTasks"`
+	Tasks     []TaskInfo `json:"tasks"`
 	// Children are the tracked nurseries running inside this one's body or
 	// tasks.
 	Children []NurseryInfo `json:"children,omitempty"`
+}
+
+// WaitedFor is how long, as of now, the nursery's Run has waited for its
+// task t: since the body returned or the nursery was cancelled, whichever
+// came first, or, for a task meant to run until cancelled, since the
+// cancellation; zero while the Run does not wait for it. It is the wait
+// that the stuck report, the page's stuck marks and nurseries -stuck judge.
+func (n NurseryInfo) WaitedFor(t TaskInfo, now time.Time) time.Duration {
+	since := n.Waiting
+	if t.UntilCancelled {
+		since = n.Cancelled
+	}
+	if since.IsZero() {
+		return 0
+	}
+	return now.Sub(since)
 }
 
 // A TaskInfo describes an open task of a tracked nursery.
@@ -285,8 +396,23 @@ type TaskInfo struct {
 	// Site is where the task function is defined, as file:line: for a
 	// function literal passed to Go, Spawn or Start, the call itself.
 	Site string `json:"site"`
-	// Started is when the task was started (Go was called).
+	// Started is when the task was started (Go was called), to within the
+	// time since its nursery last read the clock: to spare each task a read
+	// of the clock, a tracked nursery reads it when it starts, when its
+	// body returns, once every 32 tasks it starts, and whenever the tree is
+	// read, and stamps the tasks in between with the last reading. A task
+	// is never younger than its Started says.
 	Started time.Time `json:"started"`
+	// UntilCancelled is set for a task started with UntilCancelled.
+	UntilCancelled bool `json:"untilCancelled,omitempty"`
+	// Count is the number of identical open tasks (the same name, function
+	// and site) that this one stands for in a folded list, such as the
+	// stuck report's; zero in Tree.
+	Count int `json:"count,omitempty"`
+	// Stack is where the task's goroutine is, with TreeHandler's
+	// ?stacks=1: the goroutine profile's entry for it, if one could be
+	// matched to the task.
+	Stack string `json:"stack,omitempty"`
 }
 
 // Tree returns the tracked nurseries running now, with their open tasks
@@ -294,46 +420,72 @@ type TaskInfo struct {
 // and end while it is taken.
 func Tree() []NurseryInfo {
 	trackedNow.mu.Lock()
-	roots := slices.Clone(trackedNow.roots)
+	roots := trackedNow.roots.all()
 	trackedNow.mu.Unlock()
-	return describeAll(roots)
+	return describeAll(roots, newFuncCache())
 }
 
-func describeAll(ts []*tracker) []NurseryInfo {
+// A funcCache names task functions once per snapshot.
+type funcCache map[uintptr][2]string
+
+func newFuncCache() funcCache { return funcCache{} }
+
+func (c funcCache) at(pc uintptr) (name, site string) {
+	if v, ok := c[pc]; ok {
+		return v[0], v[1]
+	}
+	name, site = funcAt(pc)
+	c[pc] = [2]string{name, site}
+	return name, site
+}
+
+func describeAll(ts []*tracker, fc funcCache) []NurseryInfo {
 	infos := make([]NurseryInfo, 0, len(ts))
 	for _, t := range ts {
 		if !t.ended.Load() {
-			infos = append(infos, t.describe())
+			infos = append(infos, t.describe(fc))
 		}
 	}
-	slices.SortFunc(infos, func(a, b NurseryInfo) int { return a.Started.Compare(b.Started) })
+	slices.SortStableFunc(infos, func(a, b NurseryInfo) int { return a.Started.Compare(b.Started) })
 	return infos
 }
 
-func (t *tracker) describe() NurseryInfo {
-	type open struct {
-		name    string
-		site    uintptr
-		started time.Time
-	}
+// describe is the snapshot of t.
+func (t *tracker) describe(fc funcCache) NurseryInfo {
+	t.now() // tasks started from now on are stamped at least this late
 	t.mu.Lock()
-	info := NurseryInfo{Name: t.name, Started: t.started, Waiting: t.waiting}
-	var tasks []open
-	for _, rec := range t.tasks { // under the lock: ended records are used again
-		if !rec.ended.Load() {
-			tasks = append(tasks, open{rec.name, rec.site, rec.started})
+	chunks := slices.Clone(t.chunks)
+	kids := t.kids.all()
+	t.mu.Unlock()
+	info := NurseryInfo{
+		ID: t.id, Name: t.name, Started: t.started, UntilCancelled: t.untilCancelled,
+		Returned: t.at(t.returned.Load()), Cancelled: t.at(t.cancelled.Load()),
+	}
+	if c := t.cause.Load(); c != nil {
+		info.Cause = *c
+	}
+	info.Waiting = info.Cancelled
+	if !t.untilCancelled && !info.Returned.IsZero() && (info.Waiting.IsZero() || info.Returned.Before(info.Waiting)) {
+		info.Waiting = info.Returned
+	}
+	_, info.Site = fc.at(t.site)
+	for _, c := range chunks {
+		k := min(int(c.next.Load()), len(c.recs))
+		for i := range k {
+			rec := &c.recs[i]
+			if rec.state.Load() != recOpen {
+				continue
+			}
+			fn, site := fc.at(rec.site)
+			info.Tasks = append(info.Tasks, TaskInfo{Name: rec.name, Func: fn, Site: site, Started: t.at(rec.started), UntilCancelled: rec.untilCancelled})
 		}
 	}
-	children := slices.Clone(t.children)
-	t.mu.Unlock()
-	_, info.Site = funcAt(t.site)
-	info.Tasks = make([]TaskInfo, 0, len(tasks))
-	for _, rec := range tasks {
-		fn, site := funcAt(rec.site)
-		info.Tasks = append(info.Tasks, TaskInfo{Name: rec.name, Func: fn, Site: site, Started: rec.started})
+	if info.Tasks == nil {
+		info.Tasks = []TaskInfo{}
 	}
-	slices.SortFunc(info.Tasks, func(a, b TaskInfo) int { return a.Started.Compare(b.Started) })
-	info.Children = describeAll(children)
+	slices.SortStableFunc(info.Tasks, func(a, b TaskInfo) int { return a.Started.Compare(b.Started) })
+	info.OpenTasks = len(info.Tasks)
+	info.Children = describeAll(kids, fc)
 	return info
 }
 
@@ -356,75 +508,130 @@ func funcAt(pc uintptr) (name, site string) {
 		return "?", "?"
 	}
 	file, line := f.FileLine(f.Entry())
-	return f.Name(), fmt.Sprintf("%s:%d", file, line)
+	return f.Name(), file + ":" + strconv.Itoa(line)
+}
+
+// FoldTasks folds identical tasks (the same name, function and site) into
+// one entry each, the oldest of them, with their number as Count, in the
+// order of their oldest: the folded lists of the stuck report, the page and
+// the text of TreeHandler, and the command nurseries.
+func FoldTasks(tasks []TaskInfo) []TaskInfo {
+	type key struct{ name, fn, site string }
+	index := make(map[key]int, 8)
+	var out []TaskInfo
+	for _, t := range tasks {
+		k := key{t.Name, t.Func, t.Site}
+		if i, ok := index[k]; ok {
+			out[i].Count++
+			continue
+		}
+		index[k] = len(out)
+		t.Count = 1
+		out = append(out, t)
+	}
+	return out
 }
 
 // WriteTree writes the tracked nurseries running now, as Tree returns them,
 // to w as indented text, for a signal handler or a test that fails: each
 // nursery with its site and age, each open task with its name, function,
-// site and age.
+// site and age; identical tasks of a nursery (the same name, function and
+// site) on one line, with their number (×N). Names, and the causes of
+// cancellations, are quoted as Go strings, so that none can forge a line.
 func WriteTree(w io.Writer) error {
+	return writeTreeText(w, Tree(), time.Now(), pageOf(0, 0))
+}
+
+// A page says which part of each nursery's (folded) tasks to show.
+type page struct{ offset, limit int }
+
+func pageOf(offset, limit int) page {
+	if limit <= 0 {
+		limit = int(^uint(0) >> 1)
+	}
+	return page{max(offset, 0), limit}
+}
+
+// cut returns the part of xs that p asks for, and how many come after it.
+func cut[T any](xs []T, p page) ([]T, int) {
+	lo := min(p.offset, len(xs))
+	hi := lo + min(p.limit, len(xs)-lo)
+	return xs[lo:hi], len(xs) - hi
+}
+
+func writeTreeText(w io.Writer, infos []NurseryInfo, now time.Time, p page) error {
 	var b strings.Builder
-	now := time.Now()
-	infos := Tree()
 	if len(infos) == 0 {
 		b.WriteString("no tracked nursery is running\n")
 	}
 	for _, info := range infos {
-		writeNursery(&b, info, now, "")
+		writeNursery(&b, info, now, "", p)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func writeNursery(b *strings.Builder, info NurseryInfo, now time.Time, indent string) {
+// age is how long ago t was, as the tree prints it.
+func age(now, t time.Time) time.Duration { return now.Sub(t).Round(time.Millisecond) }
+
+func writeNursery(b *strings.Builder, info NurseryInfo, now time.Time, indent string, p page) {
 	fmt.Fprintf(b, "%snursery", indent)
 	if info.Name != "" {
 		fmt.Fprintf(b, " %q", info.Name)
 	}
-	fmt.Fprintf(b, " run at %s, for %v", info.Site, now.Sub(info.Started).Round(time.Millisecond))
-	if !info.Waiting.IsZero() {
-		fmt.Fprintf(b, ", waiting for its tasks for %v", now.Sub(info.Waiting).Round(time.Millisecond))
+	fmt.Fprintf(b, " #%d run at %s, for %v", info.ID, info.Site, age(now, info.Started))
+	if info.UntilCancelled {
+		b.WriteString(", until cancelled")
 	}
-	fmt.Fprintf(b, ": %d open task", len(info.Tasks))
-	if len(info.Tasks) != 1 {
+	if !info.Returned.IsZero() {
+		fmt.Fprintf(b, ", body returned %v ago", age(now, info.Returned))
+	}
+	if !info.Cancelled.IsZero() {
+		fmt.Fprintf(b, ", cancelled %v ago", age(now, info.Cancelled))
+		if info.Cause != "" {
+			fmt.Fprintf(b, " (%q)", info.Cause)
+		}
+	}
+	if !info.Waiting.IsZero() {
+		fmt.Fprintf(b, ", waiting for its tasks for %v", age(now, info.Waiting))
+	}
+	fmt.Fprintf(b, ": %d open task", info.OpenTasks)
+	if info.OpenTasks != 1 {
 		b.WriteString("s")
 	}
 	b.WriteString("\n")
-	for _, t := range info.Tasks {
+	groups, more := cut(FoldTasks(info.Tasks), p)
+	for _, t := range groups {
 		writeTask(b, t, now, indent+"  ")
 	}
+	if more > 0 || p.offset > 0 {
+		fmt.Fprintf(b, "%s  (%d more kinds of task after these; %d before)\n", indent, more, min(p.offset, len(info.Tasks)))
+	}
 	for _, c := range info.Children {
-		writeNursery(b, c, now, indent+"  ")
+		writeNursery(b, c, now, indent+"  ", p)
 	}
 }
 
 func writeTask(b *strings.Builder, t TaskInfo, now time.Time, indent string) {
 	b.WriteString(indent)
+	if t.Count > 1 {
+		fmt.Fprintf(b, "%d× ", t.Count)
+	}
 	b.WriteString("task")
 	if t.Name != "" {
-		fmt.Fprintf(b, " %q (pprof label task=%s)", t.Name, t.Name)
+		fmt.Fprintf(b, " %q", t.Name)
 	}
-	fmt.Fprintf(b, " %s at %s, for %v\n", t.Func, t.Site, now.Sub(t.Started).Round(time.Millisecond))
-}
-
-// TreeHandler returns an http.Handler that serves the tree of tracked
-// nurseries: as text (what WriteTree writes), or as JSON (Tree's result)
-// with ?format=json or an Accept header asking for application/json. Mount
-// it beside net/http/pprof, whose goroutine profile the tasks' names (pprof
-// label "task") let you filter:
-//
-//	mux.Handle("/debug/nurseries", nursery.TreeHandler())
-func TreeHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("format") == "json" || strings.Contains(r.Header.Get("Accept"), "application/json") {
-			w.Header().Set("Content-Type", "application/json")
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			_ = enc.Encode(Tree())
-			return
+	fmt.Fprintf(b, " %s at %s, for %v", t.Func, t.Site, age(now, t.Started))
+	if t.Count > 1 {
+		b.WriteString(" (the oldest)")
+	}
+	if t.UntilCancelled {
+		b.WriteString(", until cancelled")
+	}
+	b.WriteString("\n")
+	if t.Stack != "" {
+		for _, l := range strings.Split(strings.TrimRight(t.Stack, "\n"), "\n") {
+			fmt.Fprintf(b, "%s    %s\n", indent, strings.TrimSpace(l))
 		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_ = WriteTree(w)
-	})
+	}
 }

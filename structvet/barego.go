@@ -3,25 +3,35 @@ package structvet
 import (
 	"fmt"
 	"go/ast"
+	"go/token"
 	"go/types"
+	"slices"
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/cfg"
 )
 
 // BareGo is rule SV002: a go statement whose goroutine nothing waits for
-// before the function that started it returns.
+// before the function that started it returns; also a call of a function
+// that starts a goroutine and returns the channel it signals (a fact),
+// whose caller does not wait on that channel on every path. It is
+// experimental: off by default.
 //
 // A goroutine is owned, and not reported, when
 //   - it signals the function (wg.Done, close(ch), ch <- v on a local group
 //     or channel) and the function waits for that signal (wg.Wait, <-ch,
 //     range ch, a select case on ch, also deferred) on every path from the
-//     go statement to a return;
+//     go statement to a return; a signal made on the way, before more work
+//     that waits (close(started) before a loop), is a handshake, not a
+//     join;
 //   - it signals a group or channel that the function did not declare (a
 //     parameter, a variable of an enclosing function): the caller owns it;
-//   - it signals a field or package variable that some code of the package
-//     waits on (a struct whose Close waits for its goroutines, as the
-//     nursery itself does), following calls within the package;
+//   - it signals, as it ends, a field or package variable that some code of
+//     the package waits on (a struct whose Close waits for its goroutines,
+//     as the nursery itself does), following calls within the package;
+//   - its work is a method of a value whose type has another method that
+//     waits for it (facts: srv.Exit for srv.Main): the holder of the value
+//     owns it;
 //   - the local it signals is handed on (returned, stored, passed to a
 //     call): whoever gets it owns the goroutine;
 //   - it signals a wait group on which this function calls Add: rule SV001
@@ -29,7 +39,7 @@ import (
 //
 // A method AfterFunc(f func()) (stop func() bool) of a Context, which
 // context.AfterFunc calls and whose contract is to run f in a goroutine of
-// its own, is not reported either.
+// its own, is not reported either, nor a goroutine in a synctest bubble.
 //
 // The flags -barego.main and -barego.tests allow go statements in func main
 // (a program's goroutines end with it) and in _test.go files.
@@ -37,7 +47,7 @@ var BareGo = &analysis.Analyzer{
 	Name:     "barego",
 	Doc:      "report a go statement whose goroutine is not waited for before the function returns (SV002)",
 	URL:      docURL + "sv002",
-	Requires: requires,
+	Requires: append([]*analysis.Analyzer{factsAnalyzer}, requires...),
 	Run:      runBareGo,
 }
 
@@ -55,6 +65,7 @@ func runBareGo(pass *analysis.Pass) (any, error) {
 	r := newReporter(pass, "SV002")
 	info := pass.TypesInfo
 	p := newPkgInfo(info, pass.Pkg, pass.Files)
+	facts := pass.ResultOf[factsAnalyzer].(*factSet)
 	var mains []ast.Node       // func main of package main, if allowed
 	var bubbles []*ast.FuncLit // functions run by synctest.Test
 	functions(pass, func(fn *function) {
@@ -72,6 +83,14 @@ func runBareGo(pass *analysis.Pass) (any, error) {
 		if isAfterFuncMethod(info, fn.node) {
 			return // the contract of context.AfterFunc: f runs in a goroutine of its own
 		}
+		inBubble := func(n ast.Node) bool {
+			for _, b := range bubbles {
+				if b.Pos() <= n.Pos() && n.End() <= b.End() {
+					return true // the bubble waits for every goroutine in it
+				}
+			}
+			return false
+		}
 		ast.Inspect(fn.body, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.FuncLit:
@@ -84,20 +103,44 @@ func runBareGo(pass *analysis.Pass) (any, error) {
 						}
 					}
 				}
-			case *ast.GoStmt:
-				for _, b := range bubbles {
-					if b.Pos() <= n.Pos() && n.End() <= b.End() {
-						return true // the bubble waits for every goroutine in it
+			case *ast.AssignStmt:
+				if inBubble(n) {
+					return true
+				}
+				for _, st := range helperStarts(info, facts, n) {
+					v := goOwned(pass, p, facts, fn, st)
+					if v.owned {
+						continue
+					}
+					name := callee(info, st.node.(*ast.CallExpr)).Name()
+					ch := st.sigs[0].v.Name()
+					if v.rets == nil {
+						r.reportNode(st.node, fmt.Sprintf("nothing waits for the goroutine that %s starts before %s returns: receive from %s on every path, or start the work in nursery.Run",
+							name, funcName(fn.node), ch))
+					} else {
+						r.reportNode(st.node, fmt.Sprintf("the goroutine that %s starts outlives %s: %s without waiting for it; receive from %s on every path, or start the work in nursery.Run",
+							name, funcName(fn.node), fn.whereAll(pass, v.rets), ch))
 					}
 				}
-				if ret, owned := goOwned(pass, p, fn, n); !owned {
-					if ret == nil {
-						r.report(n.Pos(), n.Call.Pos(), fmt.Sprintf("nothing waits for this goroutine before %s returns: start it in nursery.Run, whose tasks end before it returns, or join it (sync.WaitGroup, a done channel) on every path",
-							funcName(fn.node)))
-					} else {
-						r.report(n.Pos(), n.Call.Pos(), fmt.Sprintf("this goroutine outlives %s: %s is reached without waiting for it; start it in nursery.Run, or wait for it on every path",
-							funcName(fn.node), fn.where(pass, ret)))
-					}
+			case *ast.GoStmt:
+				if inBubble(n) {
+					return true
+				}
+				st := goStart{node: n, sigs: goSignals(info, p, fn, n), joins: goJoins(info, facts, n)}
+				v := goOwned(pass, p, facts, fn, st)
+				if v.owned {
+					return true
+				}
+				var note string
+				if v.handshake != nil {
+					note = fmt.Sprintf(" (the wait on %s sees it start, not end)", v.handshake.v.Name())
+				}
+				if v.rets == nil {
+					r.report(n.Pos(), n.Call.Pos(), fmt.Sprintf("nothing waits for this goroutine before %s returns%s: start it in nursery.Run, whose tasks end before it returns, or join it (sync.WaitGroup, a done channel) on every path",
+						funcName(fn.node), note))
+				} else {
+					r.report(n.Pos(), n.Call.Pos(), fmt.Sprintf("this goroutine outlives %s: %s without waiting for it%s; start it in nursery.Run, or wait for it on every path",
+						funcName(fn.node), fn.whereAll(pass, v.rets), note))
 				}
 			}
 			return true
@@ -106,67 +149,259 @@ func runBareGo(pass *analysis.Pass) (any, error) {
 	return nil, nil
 }
 
-// goOwned reports whether the goroutine that g starts has an owner; if not,
-// ret is the return reached without waiting for it (nil if nothing ever
-// waits for it).
-func goOwned(pass *analysis.Pass, p *pkgInfo, fn *function, g *ast.GoStmt) (ret *ast.ReturnStmt, owned bool) {
+// A goStart is a goroutine that a function starts: with a go statement, or
+// by calling a function that starts one and returns the channel it
+// signals.
+type goStart struct {
+	node ast.Node // the *ast.GoStmt, or the *ast.CallExpr of the helper
+	sigs []signal // what the goroutine signals
+	// joins are the calls x.M() the goroutine makes where a method of x
+	// waits for M's work (M's JoinedBy fact).
+	joins []*ast.CallExpr
+}
+
+// ownership is what goOwned finds out about a goroutine.
+type ownership struct {
+	owned bool
+	// rets are the returns reached without waiting for it; nil if nothing
+	// ever waits for it.
+	rets []*ast.ReturnStmt
+	// handshake is a signal the function waits on that only says the
+	// goroutine started.
+	handshake *signal
+}
+
+// helperStarts returns the goroutines that the assignment starts by
+// calling a function whose result is the channel of a goroutine it
+// started (its Spawns fact): ch := fetchAsync(url).
+func helperStarts(info *types.Info, facts *factSet, as *ast.AssignStmt) []goStart {
+	if len(as.Rhs) != 1 {
+		return nil
+	}
+	call, ok := ast.Unparen(as.Rhs[0]).(*ast.CallExpr)
+	if !ok {
+		return nil
+	}
+	f, fn := facts.call(info, call)
+	if fn == nil || len(f.Spawns) == 0 {
+		return nil
+	}
+	var out []goStart
+	for _, i := range f.Spawns {
+		if i >= len(as.Lhs) {
+			continue
+		}
+		v := varOf(info, as.Lhs[i])
+		if v == nil || v.IsField() {
+			continue
+		}
+		out = append(out, goStart{node: call, sigs: []signal{{v: v, kind: sigChan, final: true}}})
+	}
+	return out
+}
+
+// goJoins returns the calls x.M() that make the work of the goroutine of
+// g, where M has a JoinedBy fact: its call (go srv.Serve(l)), or a call
+// among the statements of its function literal, outside loops and selects
+// (go func() { err := srv.Main(); ... }()).
+func goJoins(info *types.Info, facts *factSet, g *ast.GoStmt) []*ast.CallExpr {
+	var out []*ast.CallExpr
+	check := func(call *ast.CallExpr) {
+		if _, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); !ok {
+			return
+		}
+		if f, fn := facts.call(info, call); fn != nil && len(f.JoinedBy) > 0 {
+			out = append(out, call)
+		}
+	}
+	lit, ok := ast.Unparen(g.Call.Fun).(*ast.FuncLit)
+	if !ok {
+		check(g.Call)
+		return out
+	}
+	ast.Inspect(lit.Body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit, *ast.GoStmt, *ast.ForStmt, *ast.RangeStmt, *ast.SelectStmt:
+			return false
+		case *ast.CallExpr:
+			check(n)
+		}
+		return true
+	})
+	return out
+}
+
+// goOwned tells whether the goroutine st has an owner; if not, which
+// returns leave it behind.
+func goOwned(pass *analysis.Pass, p *pkgInfo, facts *factSet, fn *function, st goStart) ownership {
 	info := pass.TypesInfo
 	if addsToOthersGroup(info, fn) {
-		return nil, true // counted in a group the caller waits on
+		return ownership{owned: true} // counted in a group the caller waits on
 	}
-	sigs := goSignals(info, p, fn, g)
 	locals := make(map[*types.Var]bool)
-	for _, s := range sigs {
+	eofReaders := make(map[*types.Var]bool)
+	var handshake *signal
+	// The value whose method the goroutine runs (srv in srv.Serve(l)) is
+	// not a signal of its own: what its methods do is in the join facts.
+	joined := make(map[*types.Var]bool)
+	for _, call := range st.joins {
+		if v := varOf(info, ast.Unparen(call.Fun).(*ast.SelectorExpr).X); v != nil {
+			joined[v] = true
+		}
+	}
+	for _, s := range st.sigs {
 		v := s.v
+		if joined[v] && s.kind == sigMethod {
+			continue
+		}
 		shared := v.IsField() || v.Parent() == pass.Pkg.Scope()
-		if !shared && (v.Parent() == nil || !v.Parent().Contains(g.Pos())) {
+		if !shared && (v.Parent() == nil || !v.Parent().Contains(st.node.Pos())) {
 			continue // a variable of the goroutine itself, or of a callee
 		}
 		local := isLocal(v, fn.body)
 		switch {
+		case s.handshake:
+			if local && handshake == nil && anyWait(info, fn.body, map[*types.Var]bool{v: true}) {
+				handshake = &s
+			}
+			// Not a join: the goroutine goes on after it.
 		case shared:
 			if s.final && (p.waited[v] || p.fromParam[v]) {
-				return nil, true // a struct, the package, or the caller that gave it waits for it
+				return ownership{owned: true} // a struct, the package, or the caller that gave it waits for it
 			}
 		case s.kind == sigMethod:
 			if !local {
 				if isNamed(deref(v.Type()), "io", "PipeWriter") {
-					return nil, true // the caller's pipe: it reads the other end
+					return ownership{owned: true} // the caller's pipe: it reads the other end
 				}
 				continue
 			}
 			if w := pipeReader(info, fn.body, v); w != nil && handedOut(info, fn.body, w) {
-				return nil, true // the caller reads the pipe to its end
+				return ownership{owned: true} // the caller reads the pipe to its end
+			} else if w != nil && s.final {
+				eofReaders[w] = true // reading the pipe to its end waits for the writer's Close
 			}
 			if (s.final || s.waits) && handedOut(info, fn.body, v) {
-				return nil, true // the caller holds what the goroutine ends or waits on
+				return ownership{owned: true} // the caller holds what the goroutine ends or waits on
 			}
 			locals[v] = true // an event the function may wait on
 		case !local:
-			return nil, true // the caller's, or an enclosing function's
+			return ownership{owned: true} // the caller's, or an enclosing function's
 		case s.kind == sigGroup && hasStart(info, fn, v):
-			return nil, true // rule SV001's
-		case localEscapes(info, fn.body, v):
-			return nil, true // handed on
+			return ownership{owned: true} // rule SV001's
+		case localEscapes(info, fn.body, v, facts):
+			return ownership{owned: true} // handed on
 		default:
 			locals[v] = true
 		}
 	}
+	// A method of the value the goroutine works on waits for that work
+	// (srv.Shutdown for srv.Serve): whoever holds the value owns the
+	// goroutine; if the function holds it alone, calling that method is
+	// its wait.
+	joiners := make(map[*types.Var][]string)
+	joins := st.joins
+	if len(locals) > 0 || handshake != nil {
+		joins = nil // it signals the function after the call: that is the join
+	}
+	for _, call := range joins {
+		sel := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+		x := varOf(info, sel.X)
+		if x == nil {
+			continue
+		}
+		if x.IsField() || !isLocal(x, fn.body) || valueKept(info, fn.body, x, st.node) {
+			return ownership{owned: true}
+		}
+		f, _ := facts.call(info, call)
+		joiners[x] = f.JoinedBy
+	}
+	waits := func(n ast.Node) bool {
+		if len(locals) > 0 && waitsOn(info, n, locals) {
+			return true
+		}
+		if call, ok := n.(*ast.CallExpr); ok && len(eofReaders) > 0 && readsToEOF(info, call, eofReaders) {
+			return true
+		}
+		if call, ok := n.(*ast.CallExpr); ok && len(joiners) > 0 {
+			if x, name, ok := methodCall(info, call); ok && x != nil && slices.Contains(joiners[x], name) {
+				return true
+			}
+		}
+		return false
+	}
 	f := &flow{
-		start: func(n ast.Node) bool { return n == g },
-		wait:  func(n ast.Node) bool { return len(locals) > 0 && waitsOn(info, n, locals) },
+		start: func(n ast.Node) bool { return n == st.node },
+		wait:  waits,
 		blockWait: func(b *cfg.Block) bool {
 			return len(locals) > 0 && (blockWaitsOn(info, b, locals) || loopWaits(info, b, locals))
 		},
+		info: info,
 	}
-	_, ret = f.leak(fn.g, selectComms(fn.body))
-	if ret == nil {
-		return nil, true // waited for on every path, or never returns
+	_, rets := f.leak(fn.g, fn.body, selectComms(fn.body))
+	if rets == nil {
+		return ownership{owned: true} // waited for on every path, or never returns
 	}
-	if len(locals) == 0 || !anyWait(info, fn.body, locals) {
-		return nil, false
+	found := false
+	ast.Inspect(fn.body, func(n ast.Node) bool {
+		if n == st.node {
+			return false // the goroutine's own code waits for nothing of the function's
+		}
+		found = found || waits(n)
+		return !found
+	})
+	if !found {
+		return ownership{handshake: handshake}
 	}
-	return ret, false
+	return ownership{rets: rets, handshake: handshake}
+}
+
+// readsToEOF reports whether call reads one of the pipe readers rs to its
+// end: io.ReadAll(r), io.Copy(w, r), ioutil.ReadAll(r). The end comes from
+// the writer's Close, the goroutine's last act.
+func readsToEOF(info *types.Info, call *ast.CallExpr, rs map[*types.Var]bool) bool {
+	fn := callee(info, call)
+	var arg ast.Expr
+	switch {
+	case (isFunc(fn, "io", "ReadAll") || isFunc(fn, "io/ioutil", "ReadAll")) && len(call.Args) == 1:
+		arg = call.Args[0]
+	case isFunc(fn, "io", "Copy") && len(call.Args) == 2:
+		arg = call.Args[1]
+	default:
+		return false
+	}
+	return rs[varOf(info, arg)]
+}
+
+// valueKept reports whether the local x leaves the function or can be
+// reached by code that runs later: returned or stored (handedOut), passed
+// to a call, or used in a function literal other than the goroutine start.
+func valueKept(info *types.Info, body *ast.BlockStmt, x *types.Var, start ast.Node) bool {
+	if handedOut(info, body, x) {
+		return true
+	}
+	return anyUse(info, body, x, func(stack []ast.Node) bool {
+		if slices.Contains(stack, start) {
+			return false // the goroutine's own use
+		}
+		id := stack[len(stack)-1]
+		for _, n := range stack[:len(stack)-1] {
+			if _, ok := n.(*ast.FuncLit); ok {
+				return true // a closure that may run later
+			}
+		}
+		switch p := stack[len(stack)-2].(type) {
+		case *ast.CallExpr:
+			for _, a := range p.Args {
+				if ast.Unparen(a) == id {
+					return true // passed to a call
+				}
+			}
+		case *ast.UnaryExpr:
+			return p.Op == token.AND // its address, taken
+		}
+		return false
+	})
 }
 
 // goSignals returns what the goroutine of g signals: in its function
@@ -175,6 +410,7 @@ func goOwned(pass *analysis.Pass, p *pkgInfo, fn *function, g *ast.GoStmt) (ret 
 func goSignals(info *types.Info, p *pkgInfo, fn *function, g *ast.GoStmt) []signal {
 	var sigs []signal
 	call := g.Call
+	var decl *ast.FuncDecl
 	switch f := ast.Unparen(call.Fun).(type) {
 	case *ast.FuncLit:
 		sigs = p.signalsOf(f.Body)
@@ -183,21 +419,51 @@ func goSignals(info *types.Info, p *pkgInfo, fn *function, g *ast.GoStmt) []sign
 			sigs = p.signalsOf(lit.Body)
 		} else if c := callee(info, call); c != nil && c.Pkg() == p.pkg {
 			if d := p.decls[c]; d != nil && d.Body != nil {
+				decl = d
 				sigs = p.signalsOf(d.Body)
 			}
 		}
 	}
-	for _, a := range call.Args {
+	// What the callee does with a parameter, it does with the argument.
+	byParam := make(map[*types.Var]signal)
+	if decl != nil {
+		if c, _ := info.Defs[decl.Name].(*types.Func); c != nil {
+			ps := c.Type().(*types.Signature).Params()
+			for _, sg := range sigs {
+				for i := range ps.Len() {
+					if ps.At(i) == sg.v {
+						byParam[ps.At(i)] = sg
+					}
+				}
+			}
+		}
+	}
+	for i, a := range call.Args {
 		v := varOf(info, a)
+		var kind signalKind
 		switch {
 		case v == nil:
+			continue
 		case groupOf(v.Type()) != notGroup:
-			sigs = append(sigs, signal{v: v, kind: sigGroup, final: true})
+			kind = sigGroup
 		case isChan(v.Type()):
-			sigs = append(sigs, signal{v: v, kind: sigChan, final: true})
+			kind = sigChan
 		case isNamed(deref(v.Type()), "io", "PipeWriter"):
-			sigs = append(sigs, signal{v: v, kind: sigMethod, final: true})
+			kind = sigMethod
+		default:
+			continue
 		}
+		sg := signal{v: v, kind: kind, final: true}
+		if decl != nil {
+			if c, _ := info.Defs[decl.Name].(*types.Func); c != nil && i < c.Type().(*types.Signature).Params().Len() {
+				if ps, ok := byParam[c.Type().(*types.Signature).Params().At(i)]; ok {
+					sg.final = sg.final || ps.final
+					sg.handshake = ps.handshake
+					sg.at = ps.at
+				}
+			}
+		}
+		sigs = append(sigs, sg)
 	}
 	return sigs
 }
@@ -354,7 +620,7 @@ func addsToOthersGroup(info *types.Info, fn *function) bool {
 			return false
 		}
 		if call, ok := n.(*ast.CallExpr); ok {
-			if v, name, ok := methodCall(info, call); ok && v != nil && name == "Add" && groupOf(v.Type()) == waitGroup && !isLocal(v, fn.body) {
+			if v, name, ok := methodCall(info, call); ok && v != nil && isAddName(name) && groupOf(v.Type()) == waitGroup && !isLocal(v, fn.body) {
 				found = true
 			}
 		}

@@ -3,6 +3,7 @@ package structvet
 import (
 	"fmt"
 	"go/ast"
+	"go/constant"
 	"go/token"
 	"go/types"
 	"strings"
@@ -12,8 +13,8 @@ import (
 	"golang.org/x/tools/go/ast/inspector"
 )
 
-// ChanLoop is rule SV007: a channel send, or a receive, inside a loop in a
-// task (a goroutine, or a function passed to n.Go, Spawn, errgroup's Go or
+// ChanLoop is rule SV007, experimental (off by default): a channel send, or
+// a receive, inside a loop in a task (a goroutine, or a function passed to n.Go, Spawn, errgroup's Go or
 // a wait group's Go) that has a context in scope, and that is not a case of
 // a select. Once the other side stops (the consumer broke out of its loop,
 // the producer returned), the task blocks there forever: the classic
@@ -22,13 +23,20 @@ import (
 // Not reported, because the other side is known to keep going:
 //   - receives from timers, tickers and Done channels, which end by
 //     themselves;
+//   - receives from a channel on which a goroutine the task started
+//     itself sends once on every path, or that it closes: the task waits
+//     for its own child;
+//   - a request that carries the channel of its reply, and the receive of
+//     that reply: a server that takes a request answers it;
 //   - sends on a channel made with a capacity that depends on the work
 //     (make(chan T, len(jobs))), which holds every value;
 //   - sends on a channel that some loop of the package drains to its end
 //     (a range over it with no break or return, or a deferred one);
 //   - sends in a loop that ranges over another channel: a stage that
 //     answers what it is given (one response per request) stops when its
-//     input does.
+//     input does;
+//   - a send followed by return on a buffered channel, when every send of
+//     the task on it is: it happens once, and the buffer holds it.
 var ChanLoop = &analysis.Analyzer{
 	Name:     "chanloop",
 	Doc:      "report a channel send or receive in a loop in a task, outside a select on ctx.Done() (SV007)",
@@ -41,9 +49,9 @@ func runChanLoop(pass *analysis.Pass) (any, error) {
 	r := newReporter(pass, "SV007")
 	info := pass.TypesInfo
 	ins := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
-	sized := sizedChans(pass)
+	sized, buffered := sizedChans(pass)
 	check := func(lit *ast.FuncLit) {
-		checkLoops(pass, r, lit, sized)
+		checkLoops(pass, r, lit, sized, buffered)
 	}
 	ins.Preorder([]ast.Node{(*ast.GoStmt)(nil), (*ast.CallExpr)(nil)}, func(n ast.Node) {
 		switch n := n.(type) {
@@ -84,8 +92,10 @@ func isTaskStarter(info *types.Info, call *ast.CallExpr) bool {
 // checkLoops reports the blocking channel operations in the loops of the
 // task lit (not in the function literals inside it, which are checked if
 // they are tasks themselves).
-func checkLoops(pass *analysis.Pass, r *reporter, lit *ast.FuncLit, sized map[*types.Var]bool) {
+func checkLoops(pass *analysis.Pass, r *reporter, lit *ast.FuncLit, sized, buffered map[*types.Var]bool) {
 	info := pass.TypesInfo
+	pairs := requestReplies(info, lit.Body)
+	children := childAnswers(info, lit.Body)
 	var stack []ast.Node
 	loops := 0
 	ast.Inspect(lit.Body, func(n ast.Node) bool {
@@ -108,8 +118,11 @@ func checkLoops(pass *analysis.Pass, r *reporter, lit *ast.FuncLit, sized map[*t
 		case *ast.SendStmt:
 			if loops > 0 && !isComm(stack) && !inChannelRange(info, stack) {
 				ch := varOf(info, n.Chan)
-				if ch != nil && sized[ch] {
+				if ch != nil && sized[ch] || pairs.request[n] {
 					return true
+				}
+				if ch != nil && buffered[ch] && followedByReturn(stack, n) && sendsOnlyOnce(info, lit.Body, ch) {
+					return true // sent once, then return: a buffer of one holds it
 				}
 				if ctx := ctxInScope(pass, n.Pos()); ctx != nil {
 					r.reportNode(n, fmt.Sprintf("this send on %s in a loop blocks forever once the receiver stops: select on it and on %s.Done()",
@@ -117,8 +130,11 @@ func checkLoops(pass *analysis.Pass, r *reporter, lit *ast.FuncLit, sized map[*t
 				}
 			}
 		case *ast.UnaryExpr:
-			if n.Op != token.ARROW || loops == 0 || isComm(stack) || endsByItself(info, n.X) {
+			if n.Op != token.ARROW || loops == 0 || isComm(stack) || endsByItself(info, n.X) || pairs.isReply(info, n.X) {
 				return true
+			}
+			if v := varOf(info, n.X); v != nil && children[v] {
+				return true // a goroutine of the task's own sends on it once, on every path
 			}
 			if ctx := ctxInScope(pass, n.Pos()); ctx != nil {
 				r.reportNode(n, fmt.Sprintf("this receive from %s in a loop blocks forever once the sender stops without closing it: select on it and on %s.Done()",
@@ -127,6 +143,179 @@ func checkLoops(pass *analysis.Pass, r *reporter, lit *ast.FuncLit, sized map[*t
 		}
 		return true
 	})
+}
+
+// pairs are the requests a task sends that carry the channel of their
+// reply, and the replies it then receives: a server that takes a request
+// answers it.
+type pairs struct {
+	request map[*ast.SendStmt]bool
+	// replies holds the reply channels sent in a request (reply :=
+	// make(chan T); reqs <- request{reply: reply}), and sent the requests
+	// whose field is the reply channel (reqs <- req; <-req.reply).
+	replies, sent map[*types.Var]bool
+}
+
+// requestReplies finds the request/reply pairs of body: a send of a value
+// that holds a channel, and a receive from that channel, both in body.
+func requestReplies(info *types.Info, body *ast.BlockStmt) *pairs {
+	p := &pairs{request: make(map[*ast.SendStmt]bool), replies: make(map[*types.Var]bool), sent: make(map[*types.Var]bool)}
+	received := make(map[*types.Var]bool) // channels received from, and the values whose field is
+	ast.Inspect(body, func(n ast.Node) bool {
+		if u, ok := n.(*ast.UnaryExpr); ok && u.Op == token.ARROW {
+			switch x := ast.Unparen(u.X).(type) {
+			case *ast.Ident:
+				if v := varOf(info, x); v != nil {
+					received[v] = true
+				}
+			case *ast.SelectorExpr:
+				if v := varOf(info, x.X); v != nil {
+					received[v] = true
+				}
+			}
+		}
+		return true
+	})
+	ast.Inspect(body, func(n ast.Node) bool {
+		send, ok := n.(*ast.SendStmt)
+		if !ok {
+			return true
+		}
+		ast.Inspect(send.Value, func(m ast.Node) bool {
+			id, ok := m.(*ast.Ident)
+			if !ok {
+				return true
+			}
+			v, _ := info.Uses[id].(*types.Var)
+			if v == nil || !received[v] {
+				return true
+			}
+			switch {
+			case isChan(v.Type()):
+				p.replies[v] = true
+				p.request[send] = true
+			case hasChanField(v.Type()):
+				p.sent[v] = true
+				p.request[send] = true
+			}
+			return true
+		})
+		return true
+	})
+	return p
+}
+
+// isReply reports whether receiving from x takes the reply to a request.
+func (p *pairs) isReply(info *types.Info, x ast.Expr) bool {
+	switch x := ast.Unparen(x).(type) {
+	case *ast.Ident:
+		return p.replies[varOf(info, x)]
+	case *ast.SelectorExpr:
+		return p.sent[varOf(info, x.X)]
+	}
+	return false
+}
+
+// hasChanField reports whether t is a struct, or a pointer to one, with a
+// channel field.
+func hasChanField(t types.Type) bool {
+	st, ok := deref(t).Underlying().(*types.Struct)
+	if !ok {
+		return false
+	}
+	for i := range st.NumFields() {
+		if isChan(st.Field(i).Type()) {
+			return true
+		}
+	}
+	return false
+}
+
+// childAnswers returns the channels, declared in body, on which a
+// goroutine that body starts (a function literal) sends or that it closes
+// once, on every path: deferred, or among the statements of its body
+// outside any if, loop, switch or select. The task that receives from one
+// waits for a child of its own, which answers.
+func childAnswers(info *types.Info, body *ast.BlockStmt) map[*types.Var]bool {
+	out := make(map[*types.Var]bool)
+	ast.Inspect(body, func(n ast.Node) bool {
+		g, ok := n.(*ast.GoStmt)
+		if !ok {
+			return true
+		}
+		lit, ok := ast.Unparen(g.Call.Fun).(*ast.FuncLit)
+		if !ok {
+			return true
+		}
+		mark := func(e ast.Expr) {
+			if v := varOf(info, e); v != nil && isLocal(v, body) && isChan(v.Type()) {
+				out[v] = true
+			}
+		}
+		for _, st := range lit.Body.List {
+			switch st := st.(type) {
+			case *ast.SendStmt:
+				mark(st.Chan)
+			case *ast.ExprStmt:
+				if call, ok := st.X.(*ast.CallExpr); ok && isBuiltin(info, call, "close") && len(call.Args) == 1 {
+					mark(call.Args[0])
+				}
+			case *ast.DeferStmt:
+				if isBuiltin(info, st.Call, "close") && len(st.Call.Args) == 1 {
+					mark(st.Call.Args[0])
+				}
+				if s, ok := deferredSend(st); ok {
+					mark(s.Chan)
+				}
+			}
+		}
+		return true
+	})
+	return out
+}
+
+// sendsOnlyOnce reports whether every send on ch in the task body is
+// followed by a return: the task sends on it once at most, so a buffer of
+// one cannot be full when it does.
+func sendsOnlyOnce(info *types.Info, body *ast.BlockStmt, ch *types.Var) bool {
+	once := true
+	var stack []ast.Node
+	ast.Inspect(body, func(n ast.Node) bool {
+		if n == nil {
+			stack = stack[:len(stack)-1]
+			return true
+		}
+		stack = append(stack, n)
+		if s, ok := n.(*ast.SendStmt); ok && varOf(info, s.Chan) == ch && !followedByReturn(stack, s) {
+			once = false
+		}
+		return once
+	})
+	return once
+}
+
+// followedByReturn reports whether the statement at the top of stack is
+// followed, in its block, by a return: it runs once per goroutine.
+func followedByReturn(stack []ast.Node, st ast.Stmt) bool {
+	if len(stack) < 2 {
+		return false
+	}
+	var list []ast.Stmt
+	switch p := stack[len(stack)-2].(type) {
+	case *ast.BlockStmt:
+		list = p.List
+	case *ast.CaseClause:
+		list = p.Body
+	case *ast.CommClause:
+		list = p.Body
+	}
+	for i, x := range list {
+		if x == st && i+1 < len(list) {
+			_, ret := list[i+1].(*ast.ReturnStmt)
+			return ret
+		}
+	}
+	return false
 }
 
 // isComm reports whether the node at the top of stack is (part of) the
@@ -175,9 +364,13 @@ func inChannelRange(info *types.Info, stack []ast.Node) bool {
 // sized to hold every value; or drained by a deferred loop
 // (defer func() { for range ch {} }()) or by a loop that cannot stop early
 // (for r := range ch { ... } with no break or return in it).
-func sizedChans(pass *analysis.Pass) map[*types.Var]bool {
+//
+// It also returns the channels made with a buffer (a capacity that is not
+// a constant 0), on which one send cannot block while the buffer is empty.
+func sizedChans(pass *analysis.Pass) (sized, buffered map[*types.Var]bool) {
 	info := pass.TypesInfo
-	sized := make(map[*types.Var]bool)
+	sized = make(map[*types.Var]bool)
+	buffered = make(map[*types.Var]bool)
 	ins := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
 	ins.Preorder([]ast.Node{(*ast.RangeStmt)(nil)}, func(n ast.Node) {
 		rs := n.(*ast.RangeStmt)
@@ -217,14 +410,20 @@ func sizedChans(pass *analysis.Pass) map[*types.Var]bool {
 			if !ok || !isBuiltin(info, call, "make") || len(call.Args) != 2 {
 				continue
 			}
-			if tv, ok := info.Types[call.Args[1]]; ok && tv.Value == nil {
-				if v := varOf(info, lhs[i]); v != nil {
-					sized[v] = true
-				}
+			v := varOf(info, lhs[i])
+			if v == nil {
+				continue
+			}
+			tv, ok := info.Types[call.Args[1]]
+			if ok && tv.Value == nil {
+				sized[v] = true
+			}
+			if ok && (tv.Value == nil || constant.Sign(tv.Value) > 0) {
+				buffered[v] = true
 			}
 		}
 	})
-	return sized
+	return sized, buffered
 }
 
 // sendFix returns the fix that wraps the send in a select on ctx.Done(),

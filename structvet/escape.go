@@ -23,11 +23,22 @@ const (
 // by code that may run at another time (a literal other than a deferred one
 // or one called on the spot, or a goroutine it starts). Then whoever gets it
 // is its owner, and the rules leave it alone.
-func localEscapes(info *types.Info, body *ast.BlockStmt, v *types.Var) bool {
-	escaped := false
+//
+// A call of a function that starts goroutines on the group, or waits on
+// it (facts), is followed: it is a start or a wait, not a new holder.
+func localEscapes(info *types.Info, body *ast.BlockStmt, v *types.Var, facts *factSet) bool {
+	return anyUse(info, body, v, func(stack []ast.Node) bool {
+		return !useIsFollowed(info, stack) && !helperUse(info, stack, v, facts)
+	})
+}
+
+// anyUse reports whether pred holds for some use of v in body; pred gets
+// the path from body down to the identifier.
+func anyUse(info *types.Info, body ast.Node, v *types.Var, pred func(stack []ast.Node) bool) bool {
+	found := false
 	var stack []ast.Node
 	ast.Inspect(body, func(n ast.Node) bool {
-		if escaped {
+		if found {
 			return false
 		}
 		if n == nil {
@@ -35,16 +46,12 @@ func localEscapes(info *types.Info, body *ast.BlockStmt, v *types.Var) bool {
 			return true
 		}
 		stack = append(stack, n)
-		id, ok := n.(*ast.Ident)
-		if !ok || info.Uses[id] != v {
-			return true
-		}
-		if !useIsFollowed(info, stack) {
-			escaped = true
+		if id, ok := n.(*ast.Ident); ok && info.Uses[id] == v && pred(stack) {
+			found = true
 		}
 		return true
 	})
-	return escaped
+	return found
 }
 
 // useIsFollowed tells whether the use of a variable at the top of stack
@@ -79,7 +86,7 @@ func useIsFollowed(info *types.Info, stack []ast.Node) bool {
 		if !ok || call.Fun != p {
 			return false // a method value, or a field of it
 		}
-		if p.Sel.Name == "Wait" {
+		if isWaitName(p.Sel.Name) {
 			return kind == litNone || kind == litDefer || kind == litNow
 		}
 		return true // Add, Done, Go, SetLimit...
@@ -116,6 +123,30 @@ func useIsFollowed(info *types.Info, stack []ast.Node) bool {
 		return true
 	}
 	return false
+}
+
+// helperUse reports whether the use of v at the top of stack is an
+// argument of a call that starts goroutines on v or waits on it, made by the
+// function itself (not a literal that may run at another time).
+func helperUse(info *types.Info, stack []ast.Node, v *types.Var, facts *factSet) bool {
+	if facts == nil || len(stack) < 2 {
+		return false
+	}
+	i := len(stack) - 2
+	if u, ok := stack[i].(*ast.UnaryExpr); ok && u.Op == token.AND {
+		i--
+	}
+	if i < 0 {
+		return false
+	}
+	call, ok := stack[i].(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	if k := enclosingLit(stack); k != litNone && k != litNow && k != litDefer {
+		return false
+	}
+	return facts.helperStarts(info, call, v) || facts.helperWaits(info, call, v)
 }
 
 // enclosingLit returns how the function literals on stack run, taken

@@ -12,8 +12,9 @@ import (
 	"github.com/structured-go/structured/structvet"
 )
 
-// Running every rule over a package from a program, as cmd/structvet does
-// from the command line. testdata/example/shop.go holds the code.
+// Running every rule, the experimental ones too, over a package from a
+// program, as cmd/structvet -experimental does from the command line.
+// testdata/example/shop.go holds the code.
 func Example() {
 	cfg := &packages.Config{Mode: packages.LoadAllSyntax, Dir: filepath.Join("testdata", "example")}
 	pkgs, err := packages.Load(cfg, "./...")
@@ -21,7 +22,8 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	graph, err := checker.Analyze(structvet.Analyzers(), pkgs, nil)
+	rules := slices.Concat(structvet.Analyzers(), structvet.Experimental())
+	graph, err := checker.Analyze(rules, pkgs, nil)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -1,7 +1,11 @@
 package structvet
 
 import (
+	"cmp"
 	"go/ast"
+	"go/token"
+	"go/types"
+	"slices"
 
 	"golang.org/x/tools/go/cfg"
 )
@@ -24,6 +28,8 @@ type flow struct {
 	// blockWait reports whether entering b waits: a select case or a range
 	// loop that receives from the channel waited on.
 	blockWait func(b *cfg.Block) bool
+	// info resolves the variables of conditions.
+	info *types.Info
 }
 
 // event kinds, in the order they happen inside one node.
@@ -33,6 +39,7 @@ const (
 	evStart event = iota
 	evWait
 	evDeferWait
+	evFail // a test marked failed: the paths on from here do not count
 )
 
 // events lists what node n does, in source order. Function literals are
@@ -64,6 +71,9 @@ func (f *flow) events(n ast.Node) []event {
 					return false
 				}
 			}
+			if call, ok := m.(*ast.CallExpr); ok && !deferred && f.info != nil && failsTest(f.info, call) {
+				evs = append(evs, evFail)
+			}
 			switch {
 			case deferred && f.wait(m):
 				evs = append(evs, evDeferWait)
@@ -79,34 +89,47 @@ func (f *flow) events(n ast.Node) []event {
 	return evs
 }
 
-// leak returns a start node and a return statement such that some path
-// reaches the return after the start without a wait in between (nil, nil if
-// there is none). comms holds the communication clauses of the function's
-// select statements: the CFG evaluates them all before the select, and
-// blockWait accounts for them where the chosen case begins.
-func (f *flow) leak(g *cfg.CFG, comms map[ast.Node]bool) (ast.Node, *ast.ReturnStmt) {
+// leak returns a start node and every return statement that some path
+// reaches after a start without a wait in between, in the order of the
+// source (nil, nil if there is none). comms holds the communication clauses
+// of the function's select statements: the CFG evaluates them all before
+// the select, and blockWait accounts for them where the chosen case begins.
+//
+// Conditions are not evaluated, with one exception: a start made under a
+// condition that cannot change in the function (if tracker { wg.Add(1) })
+// takes, at a later test of the same condition (if tracker { wg.Wait() }),
+// only the branch it was made under.
+func (f *flow) leak(g *cfg.CFG, body *ast.BlockStmt, comms map[ast.Node]bool) (ast.Node, []*ast.ReturnStmt) {
 	if g == nil || len(g.Blocks) == 0 {
 		return nil, nil
 	}
+	conds := newCondInfo(f.info, body)
 	type state struct {
 		b                 *cfg.Block
 		started, deferred bool
+		start             ast.Node // the first start on the path, while started
+		failed            bool     // a test failed on the path: its returns do not count
 	}
 	seen := make(map[state]bool)
 	evCache := make(map[ast.Node][]event)
-	var search func(st state, startNode ast.Node) (ast.Node, *ast.ReturnStmt)
-	search = func(st state, startNode ast.Node) (ast.Node, *ast.ReturnStmt) {
+	rets := make(map[*ast.ReturnStmt]bool)
+	var first ast.Node
+	var search func(st state)
+	search = func(st state) {
 		if seen[st] {
-			return nil, nil
+			return
 		}
 		seen[st] = true
 		b := st.b
 		if st.started && f.blockWait != nil && f.blockWait(b) {
-			st.started = false
+			st.started, st.start = false, nil
 		}
 		for _, n := range b.Nodes {
 			if comms[n] {
 				continue
+			}
+			if blocksForever(f.info, n) {
+				return // <-make(chan T): the function never goes on
 			}
 			evs, ok := evCache[n]
 			if !ok {
@@ -117,32 +140,49 @@ func (f *flow) leak(g *cfg.CFG, comms map[ast.Node]bool) (ast.Node, *ast.ReturnS
 				switch e {
 				case evStart:
 					if !st.started {
-						startNode = n
+						st.start = n
 					}
 					st.started = true
 				case evWait:
-					st.started = false
+					st.started, st.start = false, nil
 				case evDeferWait:
 					st.deferred = true
+				case evFail:
+					st.failed = true
 				}
 			}
-			if ret, ok := n.(*ast.ReturnStmt); ok && st.started && !st.deferred {
-				return startNode, ret
+			if ret, ok := n.(*ast.ReturnStmt); ok && st.started && !st.deferred && !st.failed {
+				rets[ret] = true
+				if first == nil || st.start.Pos() < first.Pos() {
+					first = st.start
+				}
 			}
 		}
 		if st.deferred {
-			return nil, nil // every return from here on waits
+			return // every return from here on waits
 		}
-		for _, s := range b.Succs {
-			next := st
-			next.b = s
-			if sn, ret := search(next, startNode); ret != nil {
-				return sn, ret
+		succs := b.Succs
+		if st.started && len(succs) == 2 && len(b.Nodes) > 0 {
+			if branch, ok := conds.taken(st.start, b.Nodes[len(b.Nodes)-1]); ok {
+				succs = succs[branch : branch+1]
 			}
 		}
+		for _, s := range succs {
+			next := st
+			next.b = s
+			search(next)
+		}
+	}
+	search(state{b: g.Blocks[0]})
+	if len(rets) == 0 {
 		return nil, nil
 	}
-	return search(state{b: g.Blocks[0]}, nil)
+	out := make([]*ast.ReturnStmt, 0, len(rets))
+	for r := range rets {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b *ast.ReturnStmt) int { return cmp.Compare(a.Pos(), b.Pos()) })
+	return first, out
 }
 
 // selectComms returns the communication statements of the select
@@ -161,4 +201,45 @@ func selectComms(body ast.Node) map[ast.Node]bool {
 		return true
 	})
 	return comms
+}
+
+// failsTest reports whether call marks a test failed: t.Error, t.Errorf,
+// t.Fail (and the calls that also stop it) on a *testing.T, B or F or a
+// testing.TB, or testify's assert.Fail and require.Fail. A test that failed
+// has failed: what it leaves running on the way out is not what the rules
+// are about.
+func failsTest(info *types.Info, call *ast.CallExpr) bool {
+	fn := callee(info, call)
+	if fn == nil || fn.Pkg() == nil {
+		return false
+	}
+	switch fn.Pkg().Path() {
+	case "testing":
+		switch fn.Name() {
+		case "Error", "Errorf", "Fail", "FailNow", "Fatal", "Fatalf":
+			return fn.Type().(*types.Signature).Recv() != nil
+		}
+	case "github.com/stretchr/testify/assert", "github.com/stretchr/testify/require":
+		switch fn.Name() {
+		case "Fail", "FailNow", "Failf", "FailNowf":
+			return fn.Type().(*types.Signature).Recv() == nil
+		}
+	}
+	return false
+}
+
+// blocksForever reports whether the statement n receives from a channel
+// that nothing can send on or close, made on the spot: <-make(chan T), the
+// way some programs block for ever, like select {}.
+func blocksForever(info *types.Info, n ast.Node) bool {
+	es, ok := n.(*ast.ExprStmt)
+	if !ok || info == nil {
+		return false
+	}
+	u, ok := ast.Unparen(es.X).(*ast.UnaryExpr)
+	if !ok || u.Op != token.ARROW {
+		return false
+	}
+	call, ok := ast.Unparen(u.X).(*ast.CallExpr)
+	return ok && isBuiltin(info, call, "make")
 }

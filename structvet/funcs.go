@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"go/ast"
 	"go/types"
+	"strconv"
+	"strings"
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/analysis/passes/ctrlflow"
@@ -61,13 +63,47 @@ func (fn *function) ownVars(info *types.Info, keep func(v *types.Var) bool) []*t
 	return out
 }
 
-// where describes a return statement found by a flow, for messages.
-func (fn *function) where(pass *analysis.Pass, ret *ast.ReturnStmt) string {
-	line := pass.Fset.Position(ret.Pos()).Line
-	if ret.Pos() == fn.body.End()-1 {
-		return fmt.Sprintf("the end of %s (line %d)", funcName(fn.node), line)
+// whereAll describes the returns found by a flow, for messages: "the return
+// on line 12 is reached", "the returns on lines 12 and 30 are reached", "the
+// return on line 12 and the end of f (line 40) are reached".
+func (fn *function) whereAll(pass *analysis.Pass, rets []*ast.ReturnStmt) string {
+	var lines []string
+	end := ""
+	for _, ret := range rets {
+		line := pass.Fset.Position(ret.Pos()).Line
+		if ret.Pos() == fn.body.End()-1 {
+			end = fmt.Sprintf("the end of %s (line %d)", funcName(fn.node), line)
+			continue
+		}
+		lines = append(lines, strconv.Itoa(line))
 	}
-	return fmt.Sprintf("the return on line %d", line)
+	var parts []string
+	switch len(lines) {
+	case 0:
+	case 1:
+		parts = append(parts, "the return on line "+lines[0])
+	default:
+		parts = append(parts, "the returns on lines "+andList(lines))
+	}
+	if end != "" {
+		parts = append(parts, end)
+	}
+	verb := " is reached"
+	if len(rets) > 1 {
+		verb = " are reached"
+	}
+	return andList(parts) + verb
+}
+
+// andList joins words as "a", "a and b", "a, b and c".
+func andList(words []string) string {
+	switch len(words) {
+	case 0:
+		return ""
+	case 1:
+		return words[0]
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
 
 // requires lists the analyzers that the flow-based rules need.

@@ -74,3 +74,10 @@ func setFlag(t *testing.T, a *analysis.Analyzer, name, value string) {
 	}
 	t.Cleanup(func() { _ = a.Flags.Set(name, old) })
 }
+
+func TestRulesLeaveTestsOutWithTheirFlag(t *testing.T) { // -sleepctx.tests, -freshctx.tests
+	setFlag(t, structvet.SleepCtx, "tests", "true")
+	setFlag(t, structvet.FreshCtx, "tests", "true")
+	analysistest.Run(t, analysistest.TestData(), structvet.SleepCtx, "alltests")
+	analysistest.Run(t, analysistest.TestData(), structvet.FreshCtx, "alltestsfresh")
+}

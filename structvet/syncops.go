@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"slices"
 
 	"golang.org/x/tools/go/cfg"
 )
@@ -21,7 +22,7 @@ func groupStart(info *types.Info, call *ast.CallExpr) *types.Var {
 	}
 	switch groupOf(v.Type()) {
 	case waitGroup:
-		if name == "Add" || name == "Go" {
+		if isAddName(name) || name == "Go" {
 			return v
 		}
 	case errGroup:
@@ -59,7 +60,7 @@ func waitsOn(info *types.Info, n ast.Node, vs map[*types.Var]bool) bool {
 	}
 	if call, ok := n.(*ast.CallExpr); ok {
 		v, name, ok := methodCall(info, call)
-		return ok && v != nil && name == "Wait" && vs[v]
+		return ok && v != nil && isWaitName(name) && vs[v] && (groupOf(v.Type()) != notGroup || name == "Wait")
 	}
 	if v := recvChan(info, n); v != nil && vs[v] {
 		return true
@@ -106,6 +107,14 @@ type signal struct {
 	// waits is true for a method named Wait: the goroutine lasts as long
 	// as the value it waits on.
 	waits bool
+	// handshake is true when every signal of v is made on the way, not at
+	// the end: outside any loop and defer, and followed by more waiting
+	// work (a loop, a select, a channel operation, a Wait or a sleep).
+	// close(started) at the top of a pump: a receive from it sees the
+	// goroutine start, not end.
+	handshake bool
+	// at is where the goroutine signals v first.
+	at ast.Node
 }
 
 type signalKind int
@@ -128,30 +137,52 @@ var finalMethods = map[string]bool{
 // of the same package, a few levels deep.
 func (p *pkgInfo) signalsOf(body ast.Node) []signal {
 	var out []signal
-	seen := make(map[*types.Var]bool)
-	add := func(v *types.Var, kind signalKind, final bool, waits ...bool) {
-		if v != nil && !seen[v] {
-			seen[v] = true
-			out = append(out, signal{v: v, kind: kind, final: final, waits: len(waits) > 0 && waits[0]})
+	index := make(map[*types.Var]int)
+	var top *ast.BlockStmt // the body, when it is a function's
+	if b, ok := body.(*ast.BlockStmt); ok {
+		top = b
+	}
+	var depth0 bool
+	add := func(v *types.Var, kind signalKind, final bool, at ast.Node, waits ...bool) {
+		if v == nil {
+			return
 		}
+		hs := depth0 && top != nil && p.isHandshake(top, at)
+		if i, ok := index[v]; ok {
+			// The first signal says what it is; a later one can only say
+			// that it is not a handshake.
+			out[i].handshake = out[i].handshake && hs
+			return
+		}
+		index[v] = len(out)
+		out = append(out, signal{v: v, kind: kind, final: final, waits: len(waits) > 0 && waits[0], handshake: hs, at: at})
 	}
 	var walk func(n ast.Node, depth int)
 	walk = func(n ast.Node, depth int) {
 		ast.Inspect(n, func(m ast.Node) bool {
+			depth0 = depth == 0
 			switch m := m.(type) {
 			case *ast.SendStmt:
-				add(varOf(p.info, m.Chan), sigChan, false)
+				// A send as the goroutine's last act (its last statement, or
+				// one followed by return) says it is ending, as close does.
+				add(varOf(p.info, m.Chan), sigChan, depth == 0 && top != nil && lastAct(top, m), m)
 			case *ast.CallExpr:
 				if isBuiltin(p.info, m, "close") && len(m.Args) == 1 {
-					add(varOf(p.info, m.Args[0]), sigChan, true)
+					add(varOf(p.info, m.Args[0]), sigChan, true, m)
+					return true
+				}
+				if v := doneFlag(p.info, m); v != nil {
+					if depth == 0 && top != nil && atEnd(top, m) {
+						add(v, sigMethod, true, m) // a flag set as it ends: done
+					}
 					return true
 				}
 				if v, name, ok := methodCall(p.info, m); ok && v != nil {
 					switch g := groupOf(v.Type()); {
 					case g == waitGroup && name == "Done":
-						add(v, sigGroup, true)
+						add(v, sigGroup, true, m)
 					case g == notGroup && !isContext(v.Type()) && !isChan(v.Type()):
-						add(v, sigMethod, finalMethods[name], name == "Wait")
+						add(v, sigMethod, finalMethods[name], m, name == "Wait")
 					}
 				}
 				for _, a := range m.Args {
@@ -159,11 +190,16 @@ func (p *pkgInfo) signalsOf(body ast.Node) []signal {
 					// signalled there.
 					if v := varOf(p.info, a); v != nil {
 						if isChan(v.Type()) {
-							add(v, sigChan, false)
+							add(v, sigChan, false, m)
 						} else if groupOf(v.Type()) == waitGroup {
-							add(v, sigGroup, false)
+							add(v, sigGroup, false, m)
 						}
 					}
+				}
+				// A group's own methods (c.Done()) are the signal itself: their
+				// bodies are the group's business.
+				if v, _, ok := methodCall(p.info, m); ok && v != nil && groupOf(v.Type()) != notGroup {
+					return true
 				}
 				if depth < 4 {
 					if fn := callee(p.info, m); fn != nil && fn.Pkg() == p.pkg {
@@ -182,6 +218,179 @@ func (p *pkgInfo) signalsOf(body ast.Node) []signal {
 	return out
 }
 
+// isHandshake reports whether the signal at is made on the way through
+// body rather than at its end: not in a loop, a defer or a function
+// literal, and followed, in body, by work that waits (a for loop with no
+// condition; a range over a channel or an iterator; a select; a receive; a
+// Wait; a sleep; a call of a function of the package that does one of
+// these). A send that follows is another signal, not work.
+func (p *pkgInfo) isHandshake(body *ast.BlockStmt, at ast.Node) bool {
+	path := pathTo(body, at)
+	if path == nil {
+		return false
+	}
+	for _, n := range path {
+		switch n.(type) {
+		case *ast.ForStmt, *ast.RangeStmt, *ast.DeferStmt, *ast.FuncLit, *ast.GoStmt:
+			return false
+		}
+	}
+	for i, n := range path {
+		if _, ok := n.(*ast.BlockStmt); ok && i > 0 {
+			switch path[i-1].(type) {
+			case *ast.SelectStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt:
+				continue // its clauses are alternatives, not what comes next
+			}
+		}
+		switch n.(type) {
+		case *ast.BlockStmt, *ast.CaseClause, *ast.CommClause:
+			// The statements after the one on the path, in this list.
+			var list []ast.Stmt
+			switch n := n.(type) {
+			case *ast.BlockStmt:
+				list = n.List
+			case *ast.CaseClause:
+				list = n.Body
+			case *ast.CommClause:
+				list = n.Body
+			}
+			if i+1 >= len(path) {
+				continue
+			}
+			for j, st := range list {
+				if st != path[i+1] {
+					continue
+				}
+				for _, after := range list[j+1:] {
+					if p.waitsInside(after, 0) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+// waitsInside reports whether n does work that waits: see isHandshake.
+func (p *pkgInfo) waitsInside(n ast.Node, depth int) bool {
+	found := false
+	ast.Inspect(n, func(m ast.Node) bool {
+		if found {
+			return false
+		}
+		switch m := m.(type) {
+		case *ast.FuncLit, *ast.GoStmt, *ast.DeferStmt:
+			return false
+		case *ast.ForStmt:
+			found = m.Cond == nil // a loop that ends from its body; others wait if their body does
+		case *ast.RangeStmt:
+			switch p.info.TypeOf(m.X).Underlying().(type) {
+			case *types.Slice, *types.Array, *types.Map, *types.Basic, *types.Pointer:
+			default:
+				found = true // a channel, or an iterator that may wait
+			}
+		case *ast.SelectStmt:
+			found = true
+		case *ast.UnaryExpr:
+			found = m.Op == token.ARROW
+		case *ast.CallExpr:
+			fn := callee(p.info, m)
+			if _, name, ok := methodCall(p.info, m); ok && name == "Wait" || isFunc(fn, "time", "Sleep") {
+				found = true
+			}
+			if !found && depth < 3 && fn != nil && fn.Pkg() == p.pkg && !p.visiting[fn] {
+				if d := p.decls[fn]; d != nil && d.Body != nil {
+					p.visiting[fn] = true
+					found = p.waitsInside(d.Body, depth+1)
+					delete(p.visiting, fn)
+				}
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// lastAct reports whether the statement st is the last thing body does on
+// its path: body's last statement, a statement followed by a return in its
+// block, or a deferred one.
+func lastAct(body *ast.BlockStmt, st ast.Stmt) bool {
+	if len(body.List) > 0 && body.List[len(body.List)-1] == st {
+		return true
+	}
+	path := pathTo(body, st)
+	for i, n := range path {
+		switch n := n.(type) {
+		case *ast.DeferStmt:
+			return true
+		case *ast.BlockStmt:
+			if i+1 < len(path) && path[i+1] == st {
+				for j, x := range n.List {
+					if x == st && j+1 < len(n.List) {
+						_, ret := n.List[j+1].(*ast.ReturnStmt)
+						return ret
+					}
+				}
+			}
+		case *ast.CaseClause, *ast.CommClause:
+			var list []ast.Stmt
+			if cc, ok := n.(*ast.CaseClause); ok {
+				list = cc.Body
+			} else {
+				list = n.(*ast.CommClause).Body
+			}
+			for j, x := range list {
+				if x == st && j+1 < len(list) {
+					_, ret := list[j+1].(*ast.ReturnStmt)
+					return ret
+				}
+			}
+		}
+	}
+	return false
+}
+
+// atEnd reports whether the call is deferred in body, or is its last
+// statement.
+func atEnd(body *ast.BlockStmt, call *ast.CallExpr) bool {
+	if len(body.List) > 0 {
+		if es, ok := body.List[len(body.List)-1].(*ast.ExprStmt); ok && es.X == call {
+			return true
+		}
+	}
+	for _, n := range pathTo(body, call) {
+		if d, ok := n.(*ast.DeferStmt); ok && d.Call == call {
+			return true
+		}
+	}
+	return false
+}
+
+// pathTo returns the nodes from root down to n, both included, or nil.
+func pathTo(root, n ast.Node) []ast.Node {
+	var path, stack []ast.Node
+	ast.Inspect(root, func(m ast.Node) bool {
+		if path != nil {
+			return false
+		}
+		if m == nil {
+			stack = stack[:len(stack)-1]
+			return true
+		}
+		if m.Pos() > n.Pos() || m.End() < n.End() {
+			return false
+		}
+		stack = append(stack, m)
+		if m == n {
+			path = slices.Clone(stack)
+			return false
+		}
+		return true
+	})
+	return path
+}
+
 // pkgInfo is what the rules need to know about the package as a whole.
 type pkgInfo struct {
 	info     *types.Info
@@ -189,7 +398,8 @@ type pkgInfo struct {
 	decls    map[*types.Func]*ast.FuncDecl
 	visiting map[*types.Func]bool
 	// waited holds the fields and package variables that some code of
-	// the package waits on: x.f.Wait(), <-x.f, range x.f.
+	// the package waits on: x.f.Wait(), <-x.f, range x.f, a loop that
+	// polls x.f.
 	waited map[*types.Var]bool
 	// fromParam holds the fields set from a parameter (T{done: done},
 	// x.done = done): the channel or group is the caller's, who waits on it.
@@ -266,10 +476,11 @@ func newPkgInfo(info *types.Info, pkg *types.Package, files []*ast.File) *pkgInf
 				}
 			}
 		}
+		polls := nonBlockingComms(f)
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.CallExpr:
-				if v, name, ok := methodCall(info, n); ok && name == "Wait" {
+				if v, name, ok := methodCall(info, n); ok && (name == "Wait" || isWaitName(name) && v != nil && groupOf(v.Type()) != notGroup) {
 					wait(v)
 				}
 			case *ast.ReturnStmt:
@@ -281,7 +492,7 @@ func newPkgInfo(info *types.Info, pkg *types.Package, files []*ast.File) *pkgInf
 					}
 				}
 			case *ast.UnaryExpr:
-				if v := recvChan(info, n); v != nil {
+				if v := recvChan(info, n); v != nil && !polls[n] {
 					wait(v)
 				}
 			case *ast.RangeStmt:
@@ -290,9 +501,45 @@ func newPkgInfo(info *types.Info, pkg *types.Package, files []*ast.File) *pkgInf
 						wait(v)
 					}
 				}
+			case *ast.ForStmt:
+				// A loop that polls a flag: for !x.done.Load() { sleep }.
+				for _, v := range polledFlags(info, n, func(e ast.Expr) *types.Var { return varOf(info, e) }) {
+					wait(v)
+				}
 			}
 			return true
 		})
+	}
+	// A channel that one function both sends on and receives from is a
+	// lock or a semaphore: its receives wait for no goroutine's end.
+	for _, f := range files {
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Body == nil {
+				continue
+			}
+			sent, recvd := make(map[*types.Var]bool), make(map[*types.Var]bool)
+			ast.Inspect(fd.Body, func(n ast.Node) bool {
+				switch n := n.(type) {
+				case *ast.SendStmt:
+					if v := varOf(info, n.Chan); shared(v) {
+						sent[v] = true
+					}
+				case *ast.UnaryExpr:
+					if n.Op == token.ARROW {
+						if v := varOf(info, n.X); shared(v) {
+							recvd[v] = true
+						}
+					}
+				}
+				return true
+			})
+			for v := range sent {
+				if recvd[v] {
+					delete(p.waited, v)
+				}
+			}
+		}
 	}
 	return p
 }

@@ -74,7 +74,9 @@ func groupOf(t types.Type) groupKind {
 }
 
 // hasWaitGroupMethods reports whether t or *t has the methods of a
-// sync.WaitGroup: Add(int), Done() and Wait().
+// sync.WaitGroup, or of a counter of goroutines like it: a method that adds
+// to the count (Add(int), AddRunning(int)), Done() and a method that waits
+// (Wait(), SignalAndWait()).
 func hasWaitGroupMethods(t types.Type) bool {
 	if _, ok := t.Underlying().(*types.Interface); !ok {
 		if _, isNamed := types.Unalias(t).(*types.Named); !isNamed {
@@ -83,16 +85,34 @@ func hasWaitGroupMethods(t types.Type) bool {
 		t = types.NewPointer(t)
 	}
 	ms := types.NewMethodSet(t)
-	has := func(name string, params int) bool {
-		sel := ms.Lookup(nil, name) // exported: the package does not matter
-		if sel == nil {
-			return false
+	has := func(match func(string) bool, params int) bool {
+		for i := range ms.Len() {
+			sel := ms.At(i)
+			if !sel.Obj().Exported() || !match(sel.Obj().Name()) {
+				continue
+			}
+			sig, ok := sel.Type().(*types.Signature)
+			if ok && sig.Params().Len() == params && sig.Results().Len() == 0 {
+				if params == 1 {
+					if b, ok := sig.Params().At(0).Type().Underlying().(*types.Basic); !ok || b.Info()&types.IsInteger == 0 {
+						continue
+					}
+				}
+				return true
+			}
 		}
-		sig, ok := sel.Type().(*types.Signature)
-		return ok && sig.Params().Len() == params && sig.Results().Len() == 0
+		return false
 	}
-	return has("Add", 1) && has("Done", 0) && has("Wait", 0)
+	return has(isAddName, 1) && has(func(n string) bool { return n == "Done" }, 0) && has(isWaitName, 0)
 }
+
+// isAddName reports whether a group's method of that name adds to its
+// count: Add, AddRunning.
+func isAddName(name string) bool { return strings.HasPrefix(name, "Add") }
+
+// isWaitName reports whether a group's method of that name waits for its
+// goroutines: Wait, SignalAndWait.
+func isWaitName(name string) bool { return strings.HasSuffix(name, "Wait") }
 
 // isChan reports whether t is a channel type.
 func isChan(t types.Type) bool {

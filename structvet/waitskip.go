@@ -15,60 +15,72 @@ import (
 // outlive the function: an early `return err` between Go and Wait is the
 // usual way this happens.
 //
-// Groups that leave the function (returned, stored, passed to a call that is
-// not a go statement, waited on in a goroutine or a closure) belong to
-// whoever gets them, and are not checked; nor are local names for a group
+// It is experimental: off by default. Handing the group to a helper that
+// calls Go on it (a fact) is a start, to one that waits on it a wait.
+// Groups that leave the function otherwise (returned, stored, passed to a
+// call that is not a go statement, waited on in a goroutine or a closure)
+// belong to whoever gets them, and are not checked; nor are local names for a group
 // that exists elsewhere (wg := &s.wg, wg := s.group()), nor a wait group on
 // which a function that starts no goroutine calls Add.
 var WaitSkip = &analysis.Analyzer{
 	Name:     "waitskip",
 	Doc:      "report a sync.WaitGroup or errgroup.Group whose Wait is skipped on some path after Add or Go (SV001)",
 	URL:      docURL + "sv001",
-	Requires: requires,
+	Requires: append([]*analysis.Analyzer{factsAnalyzer}, requires...),
 	Run:      runWaitSkip,
 }
 
 func runWaitSkip(pass *analysis.Pass) (any, error) {
 	r := newReporter(pass, "SV001")
 	info := pass.TypesInfo
+	facts := pass.ResultOf[factsAnalyzer].(*factSet)
 	functions(pass, func(fn *function) {
 		groups := fn.ownVars(info, func(v *types.Var) bool { return groupOf(v.Type()) != notGroup })
 		startsGoroutines := hasGoStmt(fn.body)
 		for _, g := range groups {
-			if localEscapes(info, fn.body, g) || !newGroup(info, fn.body, g) {
+			if localEscapes(info, fn.body, g, facts) || !newGroup(info, fn.body, g) {
 				continue
 			}
-			if groupOf(g.Type()) == waitGroup && !startsGoroutines && !hasGroupGo(info, fn, g) {
+			if groupOf(g.Type()) == waitGroup && !startsGoroutines && !hasGroupGo(info, fn, g) && !hasHelperStart(info, facts, fn, g) {
 				continue // Add without a goroutine: it counts something else
 			}
-			call, ret := waitSkipped(info, fn, g)
-			if ret == nil {
+			call, rets := waitSkipped(info, facts, fn, g)
+			if rets == nil {
 				continue
 			}
-			sel := call.Fun.(*ast.SelectorExpr)
-			recv := types.ExprString(sel.X)
-			r.reportNode(call, fmt.Sprintf("%s.%s starts goroutines that %s reaches without %s.Wait: they outlive %s; run them in nursery.Run, which returns only after its tasks, or Wait on every path",
-				recv, sel.Sel.Name, fn.where(pass, ret), recv, funcName(fn.node)))
+			recv := g.Name()
+			starter := types.ExprString(call.Fun)
+			if sel, ok := call.Fun.(*ast.SelectorExpr); ok && varOf(info, sel.X) == g {
+				recv = types.ExprString(sel.X)
+			} else {
+				starter = fmt.Sprintf("%s(%s)", starter, recv) // a helper that calls Go on it
+			}
+			r.reportNode(call, fmt.Sprintf("%s starts goroutines that outlive %s: %s without %s.Wait; run them in nursery.Run, which returns only after its tasks, or Wait on every path",
+				starter, funcName(fn.node), fn.whereAll(pass, rets), recv))
 		}
 	})
 	return nil, nil
 }
 
-// waitSkipped finds a start call on g and a return reached from it without
-// a Wait on g.
-func waitSkipped(info *types.Info, fn *function, g *types.Var) (*ast.CallExpr, *ast.ReturnStmt) {
+// waitSkipped finds a start call on g and the returns reached from it
+// without a Wait on g.
+func waitSkipped(info *types.Info, facts *factSet, fn *function, g *types.Var) (*ast.CallExpr, []*ast.ReturnStmt) {
 	isStart := func(n ast.Node) bool {
 		call, ok := n.(*ast.CallExpr)
-		return ok && groupStart(info, call) == g
+		return ok && (groupStart(info, call) == g || facts.helperStarts(info, call, g))
 	}
 	vs := map[*types.Var]bool{g: true}
 	f := &flow{
-		start:     isStart,
-		wait:      func(n ast.Node) bool { return waitsOn(info, n, vs) },
+		start: isStart,
+		wait: func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			return waitsOn(info, n, vs) || ok && facts.helperWaits(info, call, g)
+		},
 		blockWait: func(b *cfg.Block) bool { return false },
+		info:      info,
 	}
-	node, ret := f.leak(fn.g, selectComms(fn.body))
-	if ret == nil {
+	node, rets := f.leak(fn.g, fn.body, selectComms(fn.body))
+	if rets == nil {
 		return nil, nil
 	}
 	var call *ast.CallExpr
@@ -87,7 +99,7 @@ func waitSkipped(info *types.Info, fn *function, g *types.Var) (*ast.CallExpr, *
 	if call == nil {
 		return nil, nil
 	}
-	return call, ret
+	return call, rets
 }
 
 // newGroup reports whether the local g holds a group made in the function:
@@ -153,6 +165,19 @@ func hasGoStmt(body *ast.BlockStmt) bool {
 		case *ast.FuncLit:
 			return false
 		case *ast.GoStmt:
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// hasHelperStart reports whether fn hands g to a function that starts
+// goroutines on it.
+func hasHelperStart(info *types.Info, facts *factSet, fn *function, g *types.Var) bool {
+	found := false
+	ast.Inspect(fn.body, func(n ast.Node) bool {
+		if call, ok := n.(*ast.CallExpr); ok && facts.helperStarts(info, call, g) {
 			found = true
 		}
 		return !found

@@ -46,21 +46,33 @@ func run(t *testing.T, module string, name string, args ...string) (string, int)
 }
 
 func TestStandaloneReportsEveryRuleAndFails(t *testing.T) {
-	out, code := run(t, "example", bin, "./...")
+	out, code := run(t, "example", bin, "-experimental", "./...")
 	if code == 0 {
-		t.Fatalf("structvet ./... exited 0 on code with findings:\n%s", out)
+		t.Fatalf("structvet -experimental ./... exited 0 on code with findings:\n%s", out)
 	}
 	for _, id := range []string{"SV001", "SV002", "SV003", "SV004"} {
 		if !strings.Contains(out, ": "+id+": ") {
-			t.Errorf("structvet ./... output has no %s finding:\n%s", id, out)
+			t.Errorf("structvet -experimental ./... output has no %s finding:\n%s", id, out)
 		}
 	}
 }
 
+// The example's mistakes are all in experimental rules: the default run
+// leaves them out, and naming a rule runs it (and only it).
+func TestStandaloneExperimentalRulesAreOffByDefault(t *testing.T) {
+	if out, code := run(t, "example", bin, "./..."); code != 0 || out != "" {
+		t.Errorf("structvet ./... = %q, exit %d; want no finding of an experimental rule, exit 0", out, code)
+	}
+	out, code := run(t, "example", bin, "-barego", "./...")
+	if code == 0 || !strings.Contains(out, "SV002") || strings.Contains(out, "SV001") {
+		t.Errorf("structvet -barego ./... = %q, exit %d; want SV002 alone and a failure", out, code)
+	}
+}
+
 func TestStandaloneRuleCanBeLeftOut(t *testing.T) {
-	out, _ := run(t, "example", bin, "-barego=false", "./...")
+	out, _ := run(t, "example", bin, "-experimental", "-barego=false", "./...")
 	if strings.Contains(out, "SV002") || !strings.Contains(out, "SV001") {
-		t.Errorf("structvet -barego=false ./... = %q, want SV001 and no SV002", out)
+		t.Errorf("structvet -experimental -barego=false ./... = %q, want SV001 and no SV002", out)
 	}
 }
 
@@ -71,9 +83,12 @@ func TestStandaloneCleanCodeExitsZero(t *testing.T) {
 }
 
 func TestUnderGoVet(t *testing.T) {
-	out, code := run(t, "example", "go", "vet", "-vettool="+bin, "./...")
+	out, code := run(t, "example", "go", "vet", "-vettool="+bin, "-experimental", "./...")
 	if code == 0 || !strings.Contains(out, "SV001") || !strings.Contains(out, "SV003") {
-		t.Errorf("go vet -vettool ./... = %q, exit %d; want SV001 and SV003 findings and a failure", out, code)
+		t.Errorf("go vet -vettool -experimental ./... = %q, exit %d; want SV001 and SV003 findings and a failure", out, code)
+	}
+	if out, code := run(t, "example", "go", "vet", "-vettool="+bin, "./..."); code != 0 {
+		t.Errorf("go vet -vettool ./... = %q, exit %d; want the experimental rules off, exit 0", out, code)
 	}
 	if out, code := run(t, "clean", "go", "vet", "-vettool="+bin, "./..."); code != 0 {
 		t.Errorf("go vet -vettool ./... on clean code = %q, exit %d; want exit 0", out, code)

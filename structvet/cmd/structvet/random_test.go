@@ -66,7 +66,7 @@ func TestCommandOnRandomPrograms(t *testing.T) {
 			if file == 0 {
 				emit("func c() bool                        { return false }")
 				emit("func work()                          {}")
-				emit("func call(ctx context.Context) error { return nil }")
+				emit("func call(ctx context.Context) error { return ctx.Err() }")
 			}
 			for fn := range 20 {
 				sn := snippets[r.IntN(len(snippets))]
@@ -104,9 +104,11 @@ func TestCommandOnRandomPrograms(t *testing.T) {
 			}
 			writeFile(t, filepath.Join(dir, name), b.String())
 		}
-		args := []string{"./..."}
+		// The rules of the snippets are experimental: -experimental turns
+		// them on, and -rule=false leaves one out again.
+		args := []string{"-experimental", "./..."}
 		if off != "" {
-			args = []string{"-" + ruleNames[off] + "=false", "./..."}
+			args = []string{"-experimental", "-" + ruleNames[off] + "=false", "./..."}
 		}
 		cmd := exec.Command(bin, args...)
 		cmd.Dir = dir

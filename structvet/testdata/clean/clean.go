@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-func fetch(ctx context.Context, id int) error { return nil }
+func fetch(ctx context.Context, id int) error { return ctx.Err() }
 
 // FetchAll waits for every fetch it starts.
 func FetchAll(ctx context.Context, ids []int) error {

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-func fetch(ctx context.Context, id int) error { return nil }
+func fetch(ctx context.Context, id int) error { return ctx.Err() }
 
 // FetchAll returns on a bad id while the fetches already started go on.
 func FetchAll(ctx context.Context, ids []int) error {

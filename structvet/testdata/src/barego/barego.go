@@ -246,3 +246,20 @@ func (c afterCtx) AfterFunc(f func()) (stop func() bool) {
 	go f()
 	return func() bool { return false }
 }
+
+// Not reported: the function blocks for ever, as a program's main may.
+func blockForever(ticks <-chan int) {
+	go func() {
+		for range ticks {
+		}
+	}()
+	<-make(chan struct{})
+}
+
+// Not reported: the function reads the pipe to its end, which the
+// goroutine's last act, closing the writer, gives.
+func readAllHere(produce func(io.Writer) error) ([]byte, error) {
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(produce(pw)) }()
+	return io.ReadAll(pr)
+}

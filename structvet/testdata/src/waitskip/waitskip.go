@@ -16,7 +16,7 @@ func work(ctx context.Context) error { return nil }
 func earlyReturn(ctx context.Context, items []int) error {
 	g, ctx := errgroup.WithContext(ctx)
 	for range items {
-		g.Go(func() error { return work(ctx) }) // want `^SV001: g.Go starts goroutines that the return on line 22 reaches without g.Wait: they outlive earlyReturn; run them in nursery.Run`
+		g.Go(func() error { return work(ctx) }) // want `^SV001: g.Go starts goroutines that outlive earlyReturn: the return on line 22 is reached without g.Wait; run them in nursery.Run`
 	}
 	if len(items) > 3 {
 		return errBad
@@ -31,14 +31,14 @@ func returnInLoop(ctx context.Context, items []int) error {
 		if it < 0 {
 			return errBad
 		}
-		g.Go(func() error { return work(ctx) }) // want `SV001: g.Go starts goroutines that the return on line 32 reaches`
+		g.Go(func() error { return work(ctx) }) // want `SV001: g.Go starts goroutines that outlive returnInLoop: the return on line 32 is reached`
 	}
 	return g.Wait()
 }
 
 func neverWaited() {
 	var wg sync.WaitGroup
-	wg.Add(1) // want `SV001: wg.Add starts goroutines that the end of neverWaited \(line 45\) reaches without wg.Wait`
+	wg.Add(1) // want `SV001: wg.Add starts goroutines that outlive neverWaited: the end of neverWaited \(line 45\) is reached without wg.Wait`
 	go func() {
 		defer wg.Done()
 	}()
@@ -54,7 +54,7 @@ func conditionalWait(c bool) {
 
 func selectReturn(ctx context.Context) error {
 	g := new(errgroup.Group)
-	g.Go(func() error { return work(ctx) }) // want `SV001: g.Go starts goroutines that the return on line 60`
+	g.Go(func() error { return work(ctx) }) // want `SV001: g.Go starts goroutines that outlive selectReturn: the return on line 60`
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
@@ -190,7 +190,7 @@ func (p *pool) start() {
 func inClosure() func() {
 	return func() {
 		var wg sync.WaitGroup
-		wg.Add(1) // want `SV001: wg.Add starts goroutines that the end of the function literal`
+		wg.Add(1) // want `SV001: wg.Add starts goroutines that outlive the function literal: the end of the function literal`
 		go wg.Done()
 	}
 }

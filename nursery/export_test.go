@@ -1,0 +1,13 @@
+//go:build go1.25
+
+package nursery
+
+import "io"
+
+// SetStuckErrOutput makes the stuck report write to w when its logger
+// panics, until the returned function restores standard error.
+func SetStuckErrOutput(w io.Writer) (restore func()) {
+	old := stuckErrOutput
+	stuckErrOutput = w
+	return func() { stuckErrOutput = old }
+}

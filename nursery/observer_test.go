@@ -1,0 +1,225 @@
+//go:build go1.25
+
+package nursery_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/structured-go/structured/nursery"
+)
+
+// recorder is an Observer that records what it is told, one line per
+// call, and checks the order of the calls of each nursery.
+type recorder struct {
+	mu      sync.Mutex
+	lines   []string
+	open    map[*nursery.NurseryEvent]int // tasks started and not ended
+	ended   map[*nursery.NurseryEvent]bool
+	results map[string]nursery.TaskResult
+	events  map[string]*nursery.TaskEvent
+	t       *testing.T
+}
+
+type recorderKey struct{}
+
+func newRecorder(t *testing.T) *recorder {
+	return &recorder{t: t, open: map[*nursery.NurseryEvent]int{}, ended: map[*nursery.NurseryEvent]bool{},
+		results: map[string]nursery.TaskResult{}, events: map[string]*nursery.TaskEvent{}}
+}
+
+func (r *recorder) NurseryStarted(ctx context.Context, n *nursery.NurseryEvent) (context.Context, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	parent := ""
+	if n.Parent != nil {
+		parent = " in " + n.Parent.Name
+	}
+	r.lines = append(r.lines, "start "+n.Name+parent)
+	return context.WithValue(ctx, recorderKey{}, "nursery "+n.Name), !strings.HasPrefix(n.Name, "unwatched")
+}
+
+func (r *recorder) NurseryEnded(ctx context.Context, n *nursery.NurseryEvent, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.open[n] != 0 {
+		r.t.Errorf("nursery %q ended with %d tasks not ended", n.Name, r.open[n])
+	}
+	if ctx.Value(recorderKey{}) != "nursery "+n.Name {
+		r.t.Errorf("nursery %q ended with a context NurseryStarted did not return", n.Name)
+	}
+	r.ended[n] = true
+	r.lines = append(r.lines, fmt.Sprintf("end %s: %v", n.Name, err))
+}
+
+func (r *recorder) TaskStarted(ctx context.Context, t *nursery.TaskEvent) context.Context {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ended[t.Nursery] {
+		r.t.Errorf("task %q started after its nursery ended", t.Name)
+	}
+	r.open[t.Nursery]++
+	r.events[t.Name] = t
+	return context.WithValue(ctx, recorderKey{}, "task "+t.Name)
+}
+
+func (r *recorder) TaskEnded(ctx context.Context, t *nursery.TaskEvent, res nursery.TaskResult) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.open[t.Nursery]--
+	if ctx.Value(recorderKey{}) != "task "+t.Name {
+		r.t.Errorf("task %q ended with a context TaskStarted did not return", t.Name)
+	}
+	r.results[t.Name] = res
+}
+
+var errBroke = errors.New("broke")
+
+// An observer sees each nursery start and end, nested ones too, and each
+// task end with its outcome: ok, failed, cancelled (with the task whose
+// failure cancelled it), panicked, exited; its contexts are the ones the
+// body and tasks run with.
+func TestObserverSeesOutcomesAndCauses(t *testing.T) {
+	r := newRecorder(t)
+	var sawCtx bool
+	err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
+		n.Go(func(ctx context.Context) error {
+			sawCtx = ctx.Value(recorderKey{}) == "task ok"
+			return nil
+		}, nursery.WithName("ok"))
+		n.Go(func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }, nursery.WithName("echo"))
+		n.Go(func(ctx context.Context) error {
+			return nursery.Run(ctx, func(ctx context.Context, m *nursery.Nursery) error {
+				m.Go(func(ctx context.Context) error { <-ctx.Done(); return fmt.Errorf("inner: %w", ctx.Err()) }, nursery.WithName("inner"))
+				return nil
+			}, nursery.WithName("nested"))
+		}, nursery.WithName("holder"))
+		n.Go(func(ctx context.Context) error { runtime.Goexit(); return nil }, nursery.WithName("exits"))
+		return nil
+	}, nursery.WithName("outer"), nursery.WithObserver(r))
+	if !errors.Is(err, nursery.ErrGoexit) {
+		t.Fatalf("Run() = %v, want the Goexit's error", err)
+	}
+	if !sawCtx {
+		t.Error("the task did not run with the context TaskStarted returned")
+	}
+	want := map[string]nursery.Outcome{"ok": nursery.TaskOK, "echo": nursery.TaskCancelled, "inner": nursery.TaskCancelled, "holder": nursery.TaskCancelled, "exits": nursery.TaskExited}
+	for name, o := range want {
+		if got := r.results[name].Outcome; got != o {
+			t.Errorf("task %q ended %v, want %v", name, got, o)
+		}
+	}
+	if c := r.results["echo"].Cause; c != r.events["exits"] {
+		t.Errorf("the echo's cause is %+v, want the task that exited", c)
+	}
+	if !slices.Contains(r.lines, "start nested in outer") || !slices.Contains(r.lines, "start outer") {
+		t.Errorf("calls %q: want the nested nursery observed, with its parent", r.lines)
+	}
+	if last := r.lines[len(r.lines)-1]; !strings.HasPrefix(last, "end outer: ") {
+		t.Errorf("the last call is %q, want the outer nursery's end", last)
+	}
+}
+
+// A failure is TaskFailed and the cause of its siblings' cancellation; a
+// panic is TaskPanicked, and NurseryEnded sees the *PanicError Run panics
+// with; a Race's losers are TaskLostRace.
+func TestObserverSeesFailuresPanicsAndRaces(t *testing.T) {
+	r := newRecorder(t)
+	err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
+		n.Go(func(ctx context.Context) error { return errBroke }, nursery.WithName("fails"))
+		n.Go(func(ctx context.Context) error { <-ctx.Done(); return context.Cause(ctx) }, nursery.WithName("sibling"))
+		return nil
+	}, nursery.WithName("f"), nursery.WithObserver(r))
+	if !errors.Is(err, errBroke) || r.results["fails"].Outcome != nursery.TaskFailed || r.results["fails"].Err != errBroke {
+		t.Errorf("Run() = %v, fails ended %+v: want TaskFailed with its error", err, r.results["fails"])
+	}
+	if s := r.results["sibling"]; s.Outcome != nursery.TaskCancelled || s.Cause != r.events["fails"] {
+		t.Errorf("the sibling ended %+v, want cancelled by fails", s)
+	}
+
+	p := recoverPanic(func() {
+		_ = nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
+			n.Go(func(ctx context.Context) error { panic("boom") }, nursery.WithName("panics"))
+			return nil
+		}, nursery.WithName("p"), nursery.WithObserver(r))
+	})
+	if res := r.results["panics"]; res.Outcome != nursery.TaskPanicked || p == nil {
+		t.Errorf("panics ended %+v, Run panicked %v", res, p)
+	}
+	if !slices.ContainsFunc(r.lines, func(l string) bool { return strings.HasPrefix(l, "end p: ") && strings.Contains(l, "boom") }) {
+		t.Errorf("NurseryEnded did not see the panic: %q", r.lines)
+	}
+
+	nursery.SetObserver(r)
+	defer nursery.SetObserver(nil)
+	v, err := nursery.Race(t.Context(),
+		func(ctx context.Context) (int, error) { return 1, nil },
+		func(ctx context.Context) (int, error) { <-ctx.Done(); return 0, ctx.Err() },
+	)
+	if v != 1 || err != nil {
+		t.Fatalf("Race() = %v, %v", v, err)
+	}
+	var lost int
+	r.mu.Lock()
+	for _, res := range r.results {
+		if res.Outcome == nursery.TaskLostRace {
+			lost++
+		}
+	}
+	r.mu.Unlock()
+	if lost != 1 {
+		t.Errorf("%d tasks lost the race, want 1: %+v", lost, r.results)
+	}
+}
+
+// Outcomes have names.
+func TestOutcomeNames(t *testing.T) {
+	for o, want := range map[nursery.Outcome]string{nursery.TaskOK: "ok", nursery.TaskFailed: "failed", nursery.TaskPanicked: "panicked",
+		nursery.TaskCancelled: "cancelled", nursery.TaskLostRace: "lost race", nursery.TaskExited: "exited", 42: "Outcome(42)"} {
+		if got := o.String(); got != want {
+			t.Errorf("Outcome(%d).String() = %q, want %q", int(o), got, want)
+		}
+	}
+}
+
+// WithObserver(nil) panics, naming the argument.
+func TestWithObserverNilPanics(t *testing.T) {
+	p := recoverPanic(func() { nursery.WithObserver(nil) })
+	if p == nil || !strings.Contains(fmt.Sprint(p), "WithObserver(nil)") {
+		t.Errorf("WithObserver(nil) panicked with %v", p)
+	}
+}
+
+// A nursery the Observer chose not to watch is not ended to it, nor are its
+// tasks observed; the nurseries nested in it are offered all the same.
+func TestObserverChoosesWhatToWatch(t *testing.T) {
+	r := newRecorder(t)
+	err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
+		n.Go(func(ctx context.Context) error { return nil }, nursery.WithName("unseen"))
+		n.Go(func(ctx context.Context) error {
+			return nursery.Run(ctx, func(ctx context.Context, m *nursery.Nursery) error {
+				m.Go(func(ctx context.Context) error { return nil }, nursery.WithName("seen"))
+				return nil
+			}, nursery.WithName("watched"))
+		})
+		return nil
+	}, nursery.WithName("unwatched"), nursery.WithObserver(r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.results["unseen"]; ok {
+		t.Error("a task of an unwatched nursery was observed")
+	}
+	if _, ok := r.results["seen"]; !ok || !slices.Contains(r.lines, "start watched in unwatched") || !slices.Contains(r.lines, "end watched: <nil>") {
+		t.Errorf("the nested nursery was not observed: %q", r.lines)
+	}
+	if slices.ContainsFunc(r.lines, func(l string) bool { return strings.HasPrefix(l, "end unwatched") }) {
+		t.Errorf("an unwatched nursery ended to the observer: %q", r.lines)
+	}
+}

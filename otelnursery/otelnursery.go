@@ -1,0 +1,291 @@
+// Package otelnursery makes OpenTelemetry spans of nurseries and their
+// tasks: a span per nursery and per task, from a nursery.Observer.
+//
+//	err := nursery.Run(ctx, body, nursery.WithObserver(otelnursery.Observer()))
+//
+// or, for every Run of the program, nursery.SetObserver(otelnursery.Observer()).
+//
+// The spans' parent-child relations are guaranteed by the structure: a
+// task's span is a child of its nursery's, and ends before it, because Run
+// returns only after every task has; a nursery's span is a child of the
+// span of the context Run is given (the task it runs in, for a nested one).
+//
+// Errors are recorded once where they happened, as the OpenTelemetry
+// conventions ask: a task that fails or panics gets status Error with its
+// error recorded (and error.type); a nursery whose Run returns an error, or
+// panics, gets the same. A task that returns only the echo of its
+// cancellation is not an error: its status stays Unset, and if another
+// task's failure cancelled it, its span links to that task's span
+// (attribute nursery.link = "cancelled_by"). The functions that lost a
+// nursery.Race are Unset too, with the outcome "lost race".
+//
+// Span names are low in cardinality: "nursery NAME" (or "nursery") and the
+// task's name, or its function's. Attributes: nursery.name,
+// nursery.task.name, nursery.task.outcome, nursery.limit, code.function.name,
+// code.file.path, code.line.number, error.type.
+//
+// The cost is kept to the spans that are recorded: by default (Recording)
+// no span is started under a parent that is not recording (not sampled, or
+// no span at all), and a task under such a parent costs a context lookup,
+// nothing allocated. AllSpans starts them anyway, for a sampler that
+// decides on more than the parent.
+package otelnursery
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sync"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/structured-go/structured/nursery"
+)
+
+// ScopeName is the instrumentation scope of the spans: the tracer's name.
+const ScopeName = "github.com/structured-go/structured/otelnursery"
+
+// A Policy says which spans to start.
+type Policy int
+
+const (
+	// Recording starts a span only under a parent span that is recording:
+	// a Run outside any sampled span makes no spans at all. The default.
+	Recording Policy = iota
+	// AllSpans starts a span for every nursery and task, and leaves the
+	// decision to the sampler.
+	AllSpans
+)
+
+// An Option configures the Observer.
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	provider trace.TracerProvider
+	attrs    []attribute.KeyValue
+	policy   Policy
+}
+
+// WithTracerProvider sets the provider of the tracer (the global one,
+// otel.GetTracerProvider(), by default). It panics if tp is nil.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	if tp == nil {
+		panic("otelnursery: WithTracerProvider(nil): a TracerProvider is needed")
+	}
+	return optionFunc(func(c *config) { c.provider = tp })
+}
+
+// WithAttributes adds attributes to every span.
+func WithAttributes(attrs ...attribute.KeyValue) Option {
+	return optionFunc(func(c *config) { c.attrs = append(c.attrs, attrs...) })
+}
+
+// WithPolicy says which spans to start: Recording (the default) or
+// AllSpans. It panics on any other value.
+func WithPolicy(p Policy) Option {
+	if p != Recording && p != AllSpans {
+		panic(fmt.Sprintf("otelnursery: WithPolicy(%d): not a Policy", int(p)))
+	}
+	return optionFunc(func(c *config) { c.policy = p })
+}
+
+// Observer returns a nursery.Observer that makes the spans.
+func Observer(opts ...Option) nursery.Observer {
+	c := config{}
+	for _, o := range opts {
+		if o == nil {
+			panic("otelnursery: Observer called with a nil Option")
+		}
+		o.apply(&c)
+	}
+	if c.provider == nil {
+		c.provider = otel.GetTracerProvider()
+	}
+	return &observer{tracer: c.provider.Tracer(ScopeName), attrs: c.attrs, policy: c.policy}
+}
+
+type observer struct {
+	tracer trace.Tracer
+	attrs  []attribute.KeyValue
+	policy Policy
+}
+
+// nurseryKey holds, in a nursery's context, the nursery's span record.
+type nurseryKey struct{}
+
+// taskKey holds, in a task's context, the task's taskCtx, when a span was
+// made for it.
+type taskKey struct{}
+
+// A nurserySpan is what the observer keeps of an observed nursery: its
+// span, and the span contexts of its tasks that failed, for the links of
+// the tasks they cancelled.
+type nurserySpan struct {
+	span   trace.Span
+	ev     *nursery.NurseryEvent
+	mu     sync.Mutex
+	failed map[*nursery.TaskEvent]trace.SpanContext
+}
+
+func (o *observer) starts(ctx context.Context) bool {
+	return o.policy == AllSpans || trace.SpanFromContext(ctx).IsRecording()
+}
+
+func code(function, file string, line int) []attribute.KeyValue {
+	return []attribute.KeyValue{
+		attribute.String("code.function.name", function),
+		attribute.String("code.file.path", file),
+		attribute.Int("code.line.number", line),
+	}
+}
+
+func (o *observer) NurseryStarted(ctx context.Context, n *nursery.NurseryEvent) (context.Context, bool) {
+	if !o.starts(ctx) {
+		return ctx, false // nor the tasks: they have the same parent
+	}
+	name := "nursery"
+	if n.Name != "" {
+		name = "nursery " + n.Name
+	}
+	ctx, span := o.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindInternal))
+	if span.IsRecording() {
+		attrs := append(code(n.Location()), o.attrs...)
+		if n.Name != "" {
+			attrs = append(attrs, attribute.String("nursery.name", n.Name))
+		}
+		if n.Limit > 0 {
+			attrs = append(attrs, attribute.Int("nursery.limit", n.Limit))
+		}
+		span.SetAttributes(attrs...)
+	}
+	return context.WithValue(ctx, nurseryKey{}, &nurserySpan{span: span, ev: n}), true
+}
+
+func (o *observer) NurseryEnded(ctx context.Context, n *nursery.NurseryEvent, err error) {
+	ns, ok := ctx.Value(nurseryKey{}).(*nurserySpan)
+	if !ok || ns.ev != n {
+		return // no span was started for it
+	}
+	if err != nil {
+		recordError(ns.span, err)
+	}
+	ns.span.End()
+}
+
+func (o *observer) TaskStarted(ctx context.Context, t *nursery.TaskEvent) context.Context {
+	if !o.starts(ctx) {
+		return ctx
+	}
+	name := t.Name
+	if name == "" {
+		fn, _, _ := t.Location()
+		name = shortName(fn)
+	}
+	ctx, span := o.tracer.Start(ctx, name) // Internal, the default kind
+	return &taskCtx{Context: ctx, span: span, ev: t}
+}
+
+// A taskCtx is a task's context when a span was started for it: it holds
+// the span, and the task it is of (a task without a span of its own may
+// run in a context holding the span of a task around its nursery). It is
+// the context's value for taskKey, so that one allocation serves both.
+type taskCtx struct {
+	context.Context
+	span trace.Span
+	ev   *nursery.TaskEvent
+}
+
+func (c *taskCtx) Value(key any) any {
+	if key == (taskKey{}) {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+func (o *observer) TaskEnded(ctx context.Context, t *nursery.TaskEvent, r nursery.TaskResult) {
+	tc, ok := ctx.Value(taskKey{}).(*taskCtx)
+	if !ok || tc.ev != t {
+		return // no span was started for it
+	}
+	span := tc.span
+	ns, _ := ctx.Value(nurseryKey{}).(*nurserySpan)
+	if span.IsRecording() {
+		// Every attribute at once, at the end: one slice, one copy.
+		fn, file, line := t.Location()
+		attrs := make([]attribute.KeyValue, 0, 6+len(o.attrs))
+		attrs = append(attrs,
+			attribute.String("nursery.task.outcome", r.Outcome.String()),
+			attribute.String("code.function.name", fn),
+			attribute.String("code.file.path", file),
+			attribute.Int("code.line.number", line))
+		if t.Name != "" {
+			attrs = append(attrs, attribute.String("nursery.task.name", t.Name))
+		}
+		if t.Nursery.Name != "" {
+			attrs = append(attrs, attribute.String("nursery.name", t.Nursery.Name))
+		}
+		span.SetAttributes(append(attrs, o.attrs...)...)
+	}
+	switch r.Outcome {
+	case nursery.TaskFailed, nursery.TaskPanicked, nursery.TaskExited:
+		recordError(span, r.Err)
+		if ns != nil && ns.ev == t.Nursery {
+			ns.mu.Lock()
+			if ns.failed == nil {
+				ns.failed = map[*nursery.TaskEvent]trace.SpanContext{}
+			}
+			ns.failed[t] = span.SpanContext()
+			ns.mu.Unlock()
+		}
+	case nursery.TaskCancelled:
+		if r.Cause != nil && ns != nil {
+			ns.mu.Lock()
+			sc, ok := ns.failed[r.Cause]
+			ns.mu.Unlock()
+			if ok {
+				span.AddLink(trace.Link{SpanContext: sc, Attributes: []attribute.KeyValue{attribute.String("nursery.link", "cancelled_by")}})
+			}
+		}
+	}
+	span.End()
+}
+
+// recordError records err on span, once, with status Error.
+func recordError(span trace.Span, err error) {
+	if !span.IsRecording() {
+		return
+	}
+	var opts []trace.EventOption
+	if p, ok := err.(*nursery.PanicError); ok {
+		opts = append(opts, trace.WithAttributes(attribute.String("exception.stacktrace", string(p.Stack))))
+	}
+	span.RecordError(err, opts...)
+	span.SetAttributes(attribute.String("error.type", errorType(err)))
+	span.SetStatus(codes.Error, err.Error())
+}
+
+// errorType is the error's type, as error.type wants it.
+func errorType(err error) string {
+	t := reflect.TypeOf(err)
+	if t == nil {
+		return "_OTHER"
+	}
+	return t.String()
+}
+
+// shortName is a function's name without its package path: pkg.Func.
+func shortName(fn string) string {
+	for i := len(fn) - 1; i >= 0; i-- {
+		if fn[i] == '/' {
+			return fn[i+1:]
+		}
+	}
+	return fn
+}

@@ -1,0 +1,3 @@
+module github.com/structured-go/structured
+
+go 1.25

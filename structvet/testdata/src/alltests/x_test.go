@@ -1,0 +1,16 @@
+package alltests
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// Not reported: the rules' -tests flags leave test files out.
+func slow(ctx context.Context) {
+	time.Sleep(time.Second)
+}
