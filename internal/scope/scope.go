@@ -87,18 +87,20 @@ type Scope struct {
 	fired   bool // the scope is cancelled: hookCtx is done
 	shield  bool
 	firedA  atomic.Bool // fired, for the readers that take no lock
+	afUsed  bool        // the slot af has been given out
 
 	// err is what the context reports as Err once done; cause what it
 	// reports as Cause; before Run, cause is the first cause given to
 	// Cancel.
 	err, cause error
 
-	parent context.Context
-	done   chan struct{}   // hookCtx's Done: made with exp, or closedChan
-	exp    context.Context // the standard context behind Ctx, made on first use
-	expA   atomic.Pointer[context.Context]
-	ext    *ext    // made on first use
-	tm     *timing // the deadline, if the scope ever had one
+	parent  context.Context
+	exp     context.Context         // the standard context behind Ctx, made on first use
+	expStop context.CancelCauseFunc // cancels exp with a cause, for Cancel and End
+	af      func()                  // the standard library's hook on hookCtx, which cancels exp
+	expA    atomic.Pointer[context.Context]
+	ext     *ext    // made on first use
+	tm      *timing // the deadline, if the scope ever had one
 }
 
 // timing is the deadline of a scope.
@@ -123,14 +125,13 @@ type ext struct {
 	owner    Owner
 	link     *Link
 	watching bool // watch has run or is running
-	// expStop cancels exp with a cause, for the scope's own Cancel.
-	expStop context.CancelCauseFunc
 	// carrier is a standard context that holds the cause, for exp made
 	// after the scope was cancelled with a cause of its own.
 	carrier context.Context
-	// afterFuncs are the functions registered through hookCtx.AfterFunc:
-	// the standard library's, to cancel exp. They run before links, so that
-	// a child that hears of the cancellation finds exp done.
+	// afterFuncs are the functions registered through hookCtx.AfterFunc
+	// beyond the first (Scope.af): a second exp made in a race with the
+	// first. They run before links, so that a child that hears of the
+	// cancellation finds exp done.
 	afterFuncs map[*hook]struct{}
 	links      Links
 }
@@ -184,11 +185,11 @@ func (s *Scope) readParent() parentState {
 // scope is cancelled by it now. Every method that tells or changes the
 // scope's state calls it first, so the parent's cancellation is seen in the
 // order it happened, whether or not its link has run yet.
-func (s *Scope) syncLocked(p parentState) []*hook {
+func (s *Scope) syncLocked(p parentState) toRun {
 	if s.st == running && !s.fired && !s.shield && p.err != nil {
 		return s.fireLocked(ByParent, p.err, p.cause)
 	}
-	return nil
+	return toRun{}
 }
 
 // watch makes the parent's cancellation reach the scope by itself, once
@@ -534,7 +535,7 @@ func (s *Scope) End() {
 		e.callbacks.Wait() // one may be running: nothing of the scope's outlives it
 	}
 	s.mu.Lock()
-	var hooks []*hook
+	var hooks toRun
 	if !s.fired {
 		hooks = s.doneLocked(context.Canceled, errExited) // release what derives from the context
 	}
@@ -572,9 +573,9 @@ func strip(err, ctxErr, cause error) (error, bool) {
 
 // fireLocked cancels the scope's context, if nothing has yet, and returns the
 // hooks to run once s.mu is released.
-func (s *Scope) fireLocked(t Trigger, err, cause error) []*hook {
+func (s *Scope) fireLocked(t Trigger, err, cause error) toRun {
 	if s.fired {
-		return nil
+		return toRun{}
 	}
 	s.trigger = t
 	if t != ByParent {
@@ -589,38 +590,50 @@ func (s *Scope) fireLocked(t Trigger, err, cause error) []*hook {
 // cause first, if the scope cancelled itself, then the standard library's,
 // then the links. The cause is in place before hookCtx's Done is closed, so
 // that whoever sees it closed finds it.
-func (s *Scope) doneLocked(err, cause error) []*hook {
+func (s *Scope) doneLocked(err, cause error) toRun {
 	s.fired, s.err, s.cause = true, err, cause
 	s.firedA.Store(true)
-	if s.done != nil {
-		close(s.done)
-	} else {
-		s.done = closedChan
-	}
-	e := s.ext
-	if e == nil {
-		return nil
-	}
-	var hooks []*hook
-	if e.expStop != nil && s.trigger != ByParent && s.trigger != ByDeadline {
+	var r toRun
+	if s.expStop != nil && s.trigger != ByParent && s.trigger != ByDeadline {
 		// Cancel, or End: exp takes the cause from its own cancel func,
 		// which needs no carrier of it; the standard library's hook, the
 		// only one, would do the same at a higher cost.
-		stop := e.expStop
-		hooks = append(hooks, &hook{f: func() { stop(cause) }})
+		r.stop, r.cause = s.expStop, cause
 	} else {
-		for h := range e.afterFuncs {
-			hooks = append(hooks, h)
-		}
+		r.af = s.af
 	}
-	e.afterFuncs = nil
-	return append(hooks, e.links.takeLocked()...)
+	s.af = nil
+	if e := s.ext; e != nil {
+		for h := range e.afterFuncs {
+			r.more = append(r.more, h)
+		}
+		e.afterFuncs = nil
+		r.more = append(r.more, e.links.takeLocked()...)
+	}
+	return r
+}
+
+// toRun is what a scope that is now done runs once its lock is released:
+// exp's cancel func with the cause (Cancel, End), or the standard library's
+// hook, which gives exp the scope's Err and Cause; then the rest of the
+// hooks and the links.
+type toRun struct {
+	stop  context.CancelCauseFunc
+	cause error
+	af    func()
+	more  []*hook
 }
 
 // runHooks runs the hooks of a context that is now done, outside the
 // scope's lock: they read its Err and Cause, and take other locks.
-func runHooks(hooks []*hook) {
-	for _, h := range hooks {
+func runHooks(r toRun) {
+	if r.stop != nil {
+		r.stop(r.cause)
+	}
+	if r.af != nil {
+		r.af()
+	}
+	for _, h := range r.more {
 		h.f()
 	}
 }
@@ -636,13 +649,13 @@ func (s *Scope) stopTimerLocked() {
 // armLocked sets the timer for the deadline, or, if it has passed, sets it
 // to fire at once: the deadline's firing looks at the parent, which it
 // cannot do under the lock.
-func (s *Scope) armLocked(now time.Time) []*hook {
+func (s *Scope) armLocked(now time.Time) toRun {
 	s.stopTimerLocked()
 	d := s.deadline0()
 	switch {
 	case d.IsZero():
 	case !now.Before(d):
-		if s.shield || s.parent.Done() == nil {
+		if s.shield {
 			return s.fireLocked(ByDeadline, context.DeadlineExceeded, context.DeadlineExceeded)
 		}
 		if pd, ok := s.parent.Deadline(); !ok || pd.After(d) {
@@ -653,7 +666,7 @@ func (s *Scope) armLocked(now time.Time) []*hook {
 	default:
 		s.startTimerLocked(d.Sub(now))
 	}
-	return nil
+	return toRun{}
 }
 
 func (s *Scope) startTimerLocked(d time.Duration) {
@@ -687,12 +700,12 @@ func (s *Scope) deadlinePassed() {
 // parent's cancellation will arrive on its own. In case it does not (the
 // parent's deadline moved in the same instant), the scope looks again a
 // moment later.
-func (s *Scope) deadlineLocked(p parentState, pd time.Time, pok bool) []*hook {
+func (s *Scope) deadlineLocked(p parentState, pd time.Time, pok bool) toRun {
 	if !s.shield && pok && !pd.After(s.deadline0()) {
 		if p.err == nil {
 			s.startTimerLocked(tieRecheck)
 		}
-		return nil // syncLocked has caught up with the parent's cancellation
+		return toRun{} // syncLocked has caught up with the parent's cancellation
 	}
 	return s.fireLocked(ByDeadline, context.DeadlineExceeded, context.DeadlineExceeded)
 }
@@ -726,11 +739,6 @@ func (s *Scope) makeExp() context.Context {
 	if e := s.expA.Load(); e != nil {
 		return *e
 	}
-	s.mu.Lock()
-	if s.done == nil {
-		s.done = make(chan struct{})
-	}
-	s.mu.Unlock()
 	// The standard library calls hookCtx's Done, Value and AfterFunc,
 	// which take the lock.
 	exp, stop := context.WithCancelCause((*hookCtx)(s))
@@ -741,8 +749,7 @@ func (s *Scope) makeExp() context.Context {
 		stop(nil)
 		return exp0
 	}
-	s.exp = exp
-	s.extLocked().expStop = stop
+	s.exp, s.expStop = exp, stop
 	s.expA.Store(&s.exp)
 	s.mu.Unlock()
 	s.watch()
@@ -854,15 +861,22 @@ type hookCtx Scope
 
 func (h *hookCtx) Deadline() (time.Time, bool) { return (*Ctx)(h).Deadline() }
 
+// Done is what the standard library looks at when it attaches exp: closed
+// if the scope is done (exp is then made done), and otherwise a channel
+// that is never closed, which tells it to attach exp through AfterFunc.
+// Nobody waits on it.
 func (h *hookCtx) Done() <-chan struct{} {
 	s := (*Scope)(h)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.done == nil {
-		s.done = make(chan struct{})
+	if s.fired {
+		return closedChan
 	}
-	return s.done
+	return neverDone
 }
+
+// neverDone is a channel that is never closed.
+var neverDone = make(chan struct{})
 
 func (h *hookCtx) Err() error {
 	s := (*Scope)(h)
@@ -908,7 +922,6 @@ func (h *hookCtx) Value(key any) any {
 // already: the standard library calls AfterFunc holding a lock that f
 // takes); the returned stop reports whether it kept f from running.
 func (h *hookCtx) AfterFunc(f func()) (stop func() bool) {
-	k := &hook{f: f}
 	s := (*Scope)(h)
 	s.mu.Lock()
 	if s.fired {
@@ -916,6 +929,14 @@ func (h *hookCtx) AfterFunc(f func()) (stop func() bool) {
 		go f()
 		return func() bool { return false }
 	}
+	if s.af == nil && !s.afUsed {
+		// The common case: the one exp. Its slot is never used again, so
+		// that a stop that comes late cannot remove a later hook.
+		s.af, s.afUsed = f, true
+		s.mu.Unlock()
+		return s.stopAF
+	}
+	k := &hook{f: f}
 	e := s.extLocked()
 	if e.afterFuncs == nil {
 		e.afterFuncs = make(map[*hook]struct{}, 1)
@@ -929,6 +950,16 @@ func (h *hookCtx) AfterFunc(f func()) (stop func() bool) {
 		delete(s.ext.afterFuncs, k)
 		return ok
 	}
+}
+
+// stopAF removes the hook in the scope's slot, and reports whether it was
+// there, not yet run.
+func (s *Scope) stopAF() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ok := s.af != nil
+	s.af = nil
+	return ok
 }
 
 func (h *hookCtx) String() string { return "cancel.Scope" }
