@@ -930,11 +930,14 @@ func (h *hookCtx) AfterFunc(f func()) (stop func() bool) {
 		return func() bool { return false }
 	}
 	if s.af == nil && !s.afUsed {
-		// The common case: the one exp. Its slot is never used again, so
-		// that a stop that comes late cannot remove a later hook.
+		// The common case: the one exp. The standard library calls the
+		// stop it gets back only when exp's own cancel func cancels it,
+		// which happens only once the scope is done and has let go of
+		// the hook (doneLocked): nothing is left to stop, and the stop
+		// needs no closure.
 		s.af, s.afUsed = f, true
 		s.mu.Unlock()
-		return s.stopAF
+		return stopNothing
 	}
 	k := &hook{f: f}
 	e := s.extLocked()
@@ -952,15 +955,8 @@ func (h *hookCtx) AfterFunc(f func()) (stop func() bool) {
 	}
 }
 
-// stopAF removes the hook in the scope's slot, and reports whether it was
-// there, not yet run.
-func (s *Scope) stopAF() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ok := s.af != nil
-	s.af = nil
-	return ok
-}
+// stopNothing is the stop of a hook that is gone by the time it is called.
+func stopNothing() bool { return false }
 
 func (h *hookCtx) String() string { return "cancel.Scope" }
 
