@@ -191,12 +191,22 @@ func (n *Nursery) discard(t queued) {
 // refuse records that the shared limit refused t a slot, as t's failure,
 // and counts t out without running it.
 func (n *Nursery) refuse(t queued, err error) {
-	o := origin{}
-	if t.s != nil {
-		o = t.s.origin()
-	}
 	err = fmt.Errorf("nursery: the shared limit refused a slot: %w", err)
-	cause := n.fail(context.Background(), err, o)
+	n.drop(t, err, n.fail(context.Background(), err, t.origin()))
+}
+
+// origin is where t's outcome comes from.
+func (t queued) origin() origin {
+	if t.s != nil {
+		return t.s.origin()
+	}
+	return origin{}
+}
+
+// drop counts t out without running it, its outcome being err (which its
+// handle, if it has one, receives): it closes t's records, releases its
+// context, and cancels the nursery with cause, if there is one.
+func (n *Nursery) drop(t queued, err, cause error) {
 	if t.rec != nil {
 		t.rec.close()
 	}
@@ -324,26 +334,8 @@ func (n *Nursery) acquireQuietly(ctx context.Context) (err error, p *PanicError)
 // refusePanic records p, a panic of the shared Semaphore's Acquire while
 // it fed t a slot, as t's panic, and counts t out without running it.
 func (n *Nursery) refusePanic(t queued, p *PanicError) {
-	o := origin{}
-	if t.s != nil {
-		o = t.s.origin()
-	}
+	o := t.origin()
 	p.Task = o.name
 	cause := n.recordUnwound(p, nil, o)
-	if t.rec != nil {
-		t.rec.close()
-	}
-	if t.s != nil {
-		if t.s.rec != nil {
-			t.s.rec.close()
-		}
-		if t.s.hook != nil {
-			t.s.hook.settle(cause)
-		}
-		if t.s.stop != nil {
-			t.s.stop(nil)
-		}
-	}
-	n.cancel(cause)
-	n.done()
+	n.drop(t, cause, cause)
 }
