@@ -237,3 +237,38 @@ func TestHTTPRequestUnderAMovedDeadline(t *testing.T) {
 		}
 	})
 }
+
+// A scope's context, first looked at by several goroutines at once after
+// Cancel has returned, is never seen live.
+func TestScopeContextFirstAskedAfterCancelIsNeverSeenLive(t *testing.T) {
+	live := 0
+	for range 2000 {
+		s := cancel.New()
+		var seen [4]bool
+		_ = s.Run(context.Background(), func(ctx context.Context) error {
+			start := make(chan struct{})
+			done := make(chan struct{}, len(seen))
+			for i := range seen {
+				go func() {
+					<-start // nobody has looked at ctx before Cancel
+					seen[i] = ctx.Err() == nil
+					done <- struct{}{}
+				}()
+			}
+			s.Cancel(nil)
+			close(start)
+			for range seen {
+				<-done
+			}
+			return nil
+		})
+		for _, l := range seen {
+			if l {
+				live++
+			}
+		}
+	}
+	if live > 0 {
+		t.Fatalf("a goroutine saw the scope's context live after Cancel had returned, %d times", live)
+	}
+}

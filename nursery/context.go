@@ -37,7 +37,10 @@ func (c *nctx) Done() <-chan struct{} { return c.n.innerCtx().Done() }
 func (c *nctx) Err() error {
 	n := c.n
 	if n.innerMade.Load() {
-		return n.inner.Err()
+		if err := n.inner.Err(); err != nil || !n.cancelled.Load() {
+			return err
+		}
+		return n.innerCtx().Err() // made while the nursery was cancelled: see innerCtx
 	}
 	if n.cancelled.Load() || n.parent.Err() != nil {
 		return n.innerCtx().Err() // made done: Err never comes before Done
@@ -75,28 +78,32 @@ func (n *Nursery) begin(parent context.Context) {
 	n.c.n = n
 }
 
-// innerCtx returns inner, made if it is not yet: under the parent, and
-// cancelled at once if the nursery was. It is made outside the lock, as the
-// standard library asks the parent, which may run links that take it.
+// innerCtx returns inner, made if it is not yet, under the parent, and
+// cancelled if the nursery was: whoever finds it made but not yet
+// cancelled, while the nursery is, cancels it itself, so that nobody sees
+// the context live once Cancel has returned. inner is made outside the
+// lock, as the standard library asks the parent, which may run links that
+// take it.
 func (n *Nursery) innerCtx() context.Context {
-	if n.innerMade.Load() {
-		return n.inner
+	if !n.innerMade.Load() {
+		in, stop := context.WithCancelCause(n.parent)
+		n.mu.Lock()
+		if n.innerMade.Load() { // made meanwhile by another caller: use that one
+			n.mu.Unlock()
+			stop(nil)
+		} else {
+			n.inner, n.stop = in, stop
+			n.innerMade.Store(true)
+			n.mu.Unlock()
+		}
 	}
-	in, stop := context.WithCancelCause(n.parent)
-	n.mu.Lock()
-	if n.innerMade.Load() { // made meanwhile by another caller: use that one
+	if n.cancelled.Load() && n.inner.Err() == nil {
+		n.mu.Lock()
+		stop, cause := n.stop, n.cause
 		n.mu.Unlock()
-		stop(nil)
-		return n.inner
+		stop(cause) // idempotent: once it returns, inner and all below it are cancelled
 	}
-	n.inner, n.stop = in, stop
-	n.innerMade.Store(true)
-	cancelled, cause := n.cancelled.Load(), n.cause
-	n.mu.Unlock()
-	if cancelled {
-		stop(cause)
-	}
-	return in
+	return n.inner
 }
 
 // cancel cancels the nursery's context with cause, if nothing has yet, and

@@ -386,3 +386,34 @@ func TestHTTPRequestContextsAreChildrenOfTheTask(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The standard context behind a nursery's is made on first use. Made after
+// Cancel has returned, by one of several tasks asking at once, it is never
+// seen live: every task's ctx.Err() is non-nil, whichever made it.
+func TestContextMadeAfterCancelIsNeverSeenLive(t *testing.T) {
+	live := 0
+	for range 2000 {
+		var seen [4]bool
+		_ = nursery.Run(context.Background(), func(ctx context.Context, n *nursery.Nursery) error {
+			start := make(chan struct{})
+			for i := range seen {
+				n.Go(func(ctx context.Context) error {
+					<-start // nobody has looked at ctx before Cancel
+					seen[i] = ctx.Err() == nil
+					return nil
+				})
+			}
+			n.Cancel(nil)
+			close(start)
+			return nil
+		})
+		for _, l := range seen {
+			if l {
+				live++
+			}
+		}
+	}
+	if live > 0 {
+		t.Fatalf("a task saw its context live after Cancel had returned, %d times", live)
+	}
+}

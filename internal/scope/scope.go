@@ -88,6 +88,9 @@ type Scope struct {
 	shield  bool
 	firedA  atomic.Bool // fired, for the readers that take no lock
 	afUsed  bool        // the slot af has been given out
+	// pendingAF are the hooks registered while the scope fired, for
+	// makeExp to run.
+	pendingAF []func()
 
 	// err is what the context reports as Err once done; cause what it
 	// reports as Cause; before Run, cause is the first cause given to
@@ -743,6 +746,13 @@ func (s *Scope) makeExp() context.Context {
 	// which take the lock.
 	exp, stop := context.WithCancelCause((*hookCtx)(s))
 	s.mu.Lock()
+	pending := s.pendingAF
+	s.pendingAF = nil
+	s.mu.Unlock()
+	for _, f := range pending {
+		f() // exp, attached as the scope fired, is cancelled before anyone sees it
+	}
+	s.mu.Lock()
 	if s.exp != nil { // made meanwhile by another caller: use that one
 		exp0 := s.exp
 		s.mu.Unlock()
@@ -925,9 +935,12 @@ func (h *hookCtx) AfterFunc(f func()) (stop func() bool) {
 	s := (*Scope)(h)
 	s.mu.Lock()
 	if s.fired {
+		// The scope fired while the standard library was attaching exp,
+		// which it does holding a lock that f takes: makeExp runs f as
+		// soon as the standard library is done, before it hands exp out.
+		s.pendingAF = append(s.pendingAF, f)
 		s.mu.Unlock()
-		go f()
-		return func() bool { return false }
+		return stopNothing
 	}
 	if s.af == nil && !s.afUsed {
 		// The common case: the one exp. The standard library calls the
