@@ -57,6 +57,33 @@ func (h afterHandler) Handle(ctx context.Context, r slog.Record) error {
 	return err
 }
 
+// Tree returns the tracked nurseries that are running, nested as they are
+// run, each with its open tasks: what a health check or a test can look at
+// (WriteTree and TreeHandler print the same).
+func ExampleTree() {
+	ready, release := make(chan struct{}), make(chan struct{})
+	_ = nursery.Run(context.Background(), func(ctx context.Context, n *nursery.Nursery) error {
+		n.Go(func(ctx context.Context) error {
+			return nursery.Run(ctx, func(ctx context.Context, inner *nursery.Nursery) error {
+				inner.Go(func(ctx context.Context) error { close(ready); <-release; return nil }, nursery.WithName("chunk 1"))
+				return nil
+			}, nursery.WithName("upload"))
+		}, nursery.WithName("uploader"))
+		<-ready
+		for _, root := range nursery.Tree() {
+			fmt.Printf("%s: %d open task(s)\n", root.Name, len(root.Tasks))
+			for _, child := range root.Children {
+				fmt.Printf("  %s: %d open task(s), the first %q\n", child.Name, len(child.Tasks), child.Tasks[0].Name)
+			}
+		}
+		close(release)
+		return nil
+	}, nursery.WithName("backup"), nursery.WithTracking())
+	// Output:
+	// backup: 1 open task(s)
+	//   upload: 1 open task(s), the first "chunk 1"
+}
+
 // WriteTree shows what tracked nurseries are running, and their open tasks:
 // for a signal handler, a test that times out, or, served by TreeHandler, a
 // debug endpoint beside net/http/pprof.
