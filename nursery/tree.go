@@ -80,7 +80,7 @@ type tracker struct {
 	chunks    []*recChunk
 	chunkBuf  [2]*recChunk
 	first     recChunk
-	firstRecs [4]taskRec
+	firstRecs [3]taskRec // 3: the config that holds the tracker stays within 512 bytes, the largest size the allocator types without a header
 	kids      trackerList
 
 	prev, next *tracker // in the parent's kids, or the roots
@@ -243,7 +243,7 @@ func (t *tracker) now() int64 {
 
 // open records a task of a tracked nursery; fn, the task's own function,
 // names it. It takes no lock but every chunkSize tasks, and reads the clock
-// every stampEvery tasks.
+// every stampEvery tasks after the first chunk's.
 func (t *tracker) open(name string, fn any, untilCancelled bool) *taskRec {
 	site := funcPC(fn)
 	for {
@@ -255,8 +255,8 @@ func (t *tracker) open(name string, fn any, untilCancelled bool) *taskRec {
 		}
 		rec := &c.recs[i]
 		rec.name, rec.site, rec.untilCancelled, rec.chunk = name, site, untilCancelled || t.untilCancelled, c
-		if i%stampEvery == 0 {
-			rec.started = t.now()
+		if i%stampEvery == 0 && c != &t.first {
+			rec.started = t.now() // the first chunk's records share the nursery's start
 		} else {
 			rec.started = t.stamp.Load()
 		}
@@ -399,9 +399,9 @@ type TaskInfo struct {
 	// Started is when the task was started (Go was called), to within the
 	// time since its nursery last read the clock: to spare each task a read
 	// of the clock, a tracked nursery reads it when it starts, when its
-	// body returns, once every 32 tasks it starts, and whenever the tree is
-	// read, and stamps the tasks in between with the last reading. A task
-	// is never younger than its Started says.
+	// body returns, once every 32 tasks it starts after its first three,
+	// and whenever the tree is read, and stamps the tasks in between with
+	// the last reading. A task is never younger than its Started says.
 	Started time.Time `json:"started"`
 	// UntilCancelled is set for a task started with UntilCancelled.
 	UntilCancelled bool `json:"untilCancelled,omitempty"`
