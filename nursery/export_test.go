@@ -2,7 +2,10 @@
 
 package nursery
 
-import "io"
+import (
+	"io"
+	"unsafe"
+)
 
 // SetStuckErrOutput makes the stuck report write to w when its logger
 // panics, until the returned function restores standard error.
@@ -11,3 +14,7 @@ func SetStuckErrOutput(w io.Writer) (restore func()) {
 	stuckErrOutput = w
 	return func() { stuckErrOutput = old }
 }
+
+// TrackedConfigSize is the size of the allocation a tracked nursery makes
+// for its options and its record in the tree.
+const TrackedConfigSize = unsafe.Sizeof(config{})
