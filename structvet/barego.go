@@ -356,6 +356,20 @@ func goOwned(pass *analysis.Pass, p *pkgInfo, facts *factSet, fn *function, st g
 	return ownership{rets: rets, handshake: handshake}
 }
 
+// chanOfParam reports whether the callee decl signals, as a channel, its
+// i-th parameter: through a channel one of its methods gives.
+func chanOfParam(info *types.Info, decl *ast.FuncDecl, i int, byParam map[*types.Var]signal) bool {
+	if decl == nil {
+		return false
+	}
+	c, _ := info.Defs[decl.Name].(*types.Func)
+	if c == nil || i >= c.Type().(*types.Signature).Params().Len() {
+		return false
+	}
+	s, ok := byParam[c.Type().(*types.Signature).Params().At(i)]
+	return ok && s.kind == sigChan
+}
+
 // readsToEOF reports whether call reads one of the pipe readers rs to its
 // end: io.ReadAll(r), io.Copy(w, r), ioutil.ReadAll(r). The end comes from
 // the writer's Close, the goroutine's last act.
@@ -450,6 +464,8 @@ func goSignals(info *types.Info, p *pkgInfo, fn *function, g *ast.GoStmt) []sign
 			kind = sigChan
 		case isNamed(deref(v.Type()), "io", "PipeWriter"):
 			kind = sigMethod
+		case chanOfParam(info, decl, i, byParam):
+			kind = sigChan // the callee closes a channel the argument gives
 		default:
 			continue
 		}
@@ -549,7 +565,7 @@ func handedOut(info *types.Info, body *ast.BlockStmt, v *types.Var) bool {
 	mentions = func(e ast.Expr) bool {
 		switch e := ast.Unparen(e).(type) {
 		case *ast.Ident:
-			return info.Uses[e] == v
+			return usedVar(info, e) == v
 		case *ast.UnaryExpr:
 			return mentions(e.X)
 		case *ast.KeyValueExpr:

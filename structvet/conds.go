@@ -151,7 +151,7 @@ func stableCond(info *types.Info, e ast.Expr, assigned map[*types.Var]bool) (con
 			if sel, ok := info.Selections[n]; ok {
 				if sel.Kind() != types.FieldVal {
 					stable = false
-				} else if v, _ := sel.Obj().(*types.Var); v == nil || assigned[v] {
+				} else if v, _ := sel.Obj().(*types.Var); v == nil || assigned[origin(v)] {
 					stable = false
 				}
 			}

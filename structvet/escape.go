@@ -46,7 +46,7 @@ func anyUse(info *types.Info, body ast.Node, v *types.Var, pred func(stack []ast
 			return true
 		}
 		stack = append(stack, n)
-		if id, ok := n.(*ast.Ident); ok && info.Uses[id] == v && pred(stack) {
+		if id, ok := n.(*ast.Ident); ok && usedVar(info, id) == v && pred(stack) {
 			found = true
 		}
 		return true

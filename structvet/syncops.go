@@ -150,8 +150,15 @@ func (p *pkgInfo) signalsOf(body ast.Node) []signal {
 		hs := depth0 && top != nil && p.isHandshake(top, at)
 		if i, ok := index[v]; ok {
 			// The first signal says what it is; a later one can only say
-			// that it is not a handshake.
+			// that it is not a handshake, or, as the last statement of the
+			// goroutine's own body, that it is final: a close after the
+			// sends of a pool of workers ends the goroutine, whichever
+			// comes first in the source. (A close elsewhere, in a closure
+			// kept for later, does not.)
 			out[i].handshake = out[i].handshake && hs
+			if final && depth0 && top != nil && isLastStmt(top, at) {
+				out[i].final = true
+			}
 			return
 		}
 		index[v] = len(out)
@@ -165,10 +172,10 @@ func (p *pkgInfo) signalsOf(body ast.Node) []signal {
 			case *ast.SendStmt:
 				// A send as the goroutine's last act (its last statement, or
 				// one followed by return) says it is ending, as close does.
-				add(varOf(p.info, m.Chan), sigChan, depth == 0 && top != nil && lastAct(top, m), m)
+				add(chanVarOf(p.info, m.Chan), sigChan, depth == 0 && top != nil && lastAct(top, m), m)
 			case *ast.CallExpr:
 				if isBuiltin(p.info, m, "close") && len(m.Args) == 1 {
-					add(varOf(p.info, m.Args[0]), sigChan, true, m)
+					add(chanVarOf(p.info, m.Args[0]), sigChan, true, m)
 					return true
 				}
 				if v := doneFlag(p.info, m); v != nil {
@@ -312,6 +319,15 @@ func (p *pkgInfo) waitsInside(n ast.Node, depth int) bool {
 	return found
 }
 
+// isLastStmt reports whether the call at is body's last statement.
+func isLastStmt(body *ast.BlockStmt, at ast.Node) bool {
+	if len(body.List) == 0 {
+		return false
+	}
+	st, ok := body.List[len(body.List)-1].(*ast.ExprStmt)
+	return ok && st.X == at
+}
+
 // lastAct reports whether the statement st is the last thing body does on
 // its path: body's last statement, a statement followed by a return in its
 // block, or a deferred one.
@@ -452,7 +468,7 @@ func newPkgInfo(info *types.Info, pkg *types.Package, files []*ast.File) *pkgInf
 				}
 			case *ast.KeyValueExpr:
 				if key, ok := n.Key.(*ast.Ident); ok {
-					if fv, ok := info.Uses[key].(*types.Var); ok && fv.IsField() && syncish(fv) && params[varOf(info, n.Value)] {
+					if fv := usedVar(info, key); fv != nil && fv.IsField() && syncish(fv) && params[varOf(info, n.Value)] {
 						p.fromParam[fv] = true
 					}
 				}

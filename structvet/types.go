@@ -180,17 +180,49 @@ func varOf(info *types.Info, e ast.Expr) *types.Var {
 	switch e := e.(type) {
 	case *ast.Ident:
 		v, _ := info.ObjectOf(e).(*types.Var)
-		return v
+		return origin(v)
 	case *ast.SelectorExpr:
 		if sel, ok := info.Selections[e]; ok && sel.Kind() == types.FieldVal {
 			v, _ := sel.Obj().(*types.Var)
-			return v
+			return origin(v)
 		}
 		// A qualified package-level variable, pkg.V.
 		v, _ := info.Uses[e.Sel].(*types.Var)
 		return v
 	}
 	return nil
+}
+
+// chanVarOf is the variable that holds the channel e denotes: the channel
+// itself, or x for a channel a method of x gives (close(next.In()), the
+// input of the next stage of a pipeline, which whoever holds next reads
+// to its end through the stage's own output).
+func chanVarOf(info *types.Info, e ast.Expr) *types.Var {
+	if call, ok := ast.Unparen(e).(*ast.CallExpr); ok && len(call.Args) == 0 && isChan(info.TypeOf(call)) {
+		if x, _, ok := methodCall(info, call); ok {
+			return x
+		}
+		return nil
+	}
+	return varOf(info, e)
+}
+
+// usedVar is the variable id uses, as origin gives it.
+func usedVar(info *types.Info, id *ast.Ident) *types.Var {
+	v, _ := info.Uses[id].(*types.Var)
+	return origin(v)
+}
+
+// origin is the variable v is an instance of: a field of a generic type
+// is a different object in each method (whose receiver instantiates the
+// type with its own parameters) and at each use with type arguments, so
+// what one method does to s.out and what another hands out are matched
+// through the field as declared.
+func origin(v *types.Var) *types.Var {
+	if v == nil {
+		return nil
+	}
+	return v.Origin()
 }
 
 // methodCall splits a call x.M(...) into the variable x denotes and M's
