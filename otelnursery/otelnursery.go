@@ -22,7 +22,13 @@
 // Span names are low in cardinality: "nursery NAME" (or "nursery") and the
 // task's name, or its function's. Attributes: nursery.name,
 // nursery.task.name, nursery.task.outcome, nursery.limit, code.function.name,
-// code.file.path, code.line.number, error.type.
+// code.file.path, code.line.number, error.type. A task that ends ok has
+// none of them but those of WithAttributes: its span name says what ran,
+// its parent's attributes where, and the absence of an outcome that it
+// ended well. (An attribute costs an OpenTelemetry SDK span more than the
+// span itself: a span with any attribute builds a map when it ends, to
+// drop duplicates.) WithTaskAttributes gives ok tasks their outcome and
+// code location too.
 //
 // The cost is kept to the spans that are recorded: by default (Recording)
 // no span is started under a parent that is not recording (not sampled, or
@@ -68,9 +74,10 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 type config struct {
-	provider trace.TracerProvider
-	attrs    []attribute.KeyValue
-	policy   Policy
+	provider  trace.TracerProvider
+	attrs     []attribute.KeyValue
+	policy    Policy
+	taskAttrs bool
 }
 
 // WithTracerProvider sets the provider of the tracer (the global one,
@@ -85,6 +92,15 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 // WithAttributes adds attributes to every span.
 func WithAttributes(attrs ...attribute.KeyValue) Option {
 	return optionFunc(func(c *config) { c.attrs = append(c.attrs, attrs...) })
+}
+
+// WithTaskAttributes gives the span of every task its outcome and code
+// location (nursery.task.outcome, nursery.task.name, nursery.name and the
+// code.* attributes), the tasks that end ok too; by default only the tasks
+// that end otherwise carry them. With the OpenTelemetry SDK, it about
+// doubles what a task's span costs.
+func WithTaskAttributes() Option {
+	return optionFunc(func(c *config) { c.taskAttrs = true })
 }
 
 // WithPolicy says which spans to start: Recording (the default) or
@@ -108,21 +124,18 @@ func Observer(opts ...Option) nursery.Observer {
 	if c.provider == nil {
 		c.provider = otel.GetTracerProvider()
 	}
-	return &observer{tracer: c.provider.Tracer(ScopeName), attrs: c.attrs, policy: c.policy}
+	return &observer{tracer: c.provider.Tracer(ScopeName), attrs: c.attrs, policy: c.policy, taskAttrs: c.taskAttrs}
 }
 
 type observer struct {
-	tracer trace.Tracer
-	attrs  []attribute.KeyValue
-	policy Policy
+	tracer    trace.Tracer
+	attrs     []attribute.KeyValue
+	policy    Policy
+	taskAttrs bool // WithTaskAttributes
 }
 
 // nurseryKey holds, in a nursery's context, the nursery's span record.
 type nurseryKey struct{}
-
-// taskKey holds, in a task's context, the task's taskCtx, when a span was
-// made for it.
-type taskKey struct{}
 
 // A nurserySpan is what the observer keeps of an observed nursery: its
 // span, and the span contexts of its tasks that failed, for the links of
@@ -188,35 +201,25 @@ func (o *observer) TaskStarted(ctx context.Context, t *nursery.TaskEvent) contex
 		fn, _, _ := t.Location()
 		name = shortName(fn)
 	}
-	ctx, span := o.tracer.Start(ctx, name) // Internal, the default kind
-	return &taskCtx{Context: ctx, span: span, ev: t}
-}
-
-// A taskCtx is a task's context when a span was started for it: it holds
-// the span, and the task it is of (a task without a span of its own may
-// run in a context holding the span of a task around its nursery). It is
-// the context's value for taskKey, so that one allocation serves both.
-type taskCtx struct {
-	context.Context
-	span trace.Span
-	ev   *nursery.TaskEvent
-}
-
-func (c *taskCtx) Value(key any) any {
-	if key == (taskKey{}) {
-		return c
-	}
-	return c.Context.Value(key)
+	ctx, _ = o.tracer.Start(ctx, name) // Internal, the default kind
+	return ctx
 }
 
 func (o *observer) TaskEnded(ctx context.Context, t *nursery.TaskEvent, r nursery.TaskResult) {
-	tc, ok := ctx.Value(taskKey{}).(*taskCtx)
-	if !ok || tc.ev != t {
+	// The task's span is its context's, unless none was started for it:
+	// then the context's span is its nursery's.
+	ns, _ := ctx.Value(nurseryKey{}).(*nurserySpan)
+	span := trace.SpanFromContext(ctx)
+	if ns == nil || ns.ev != t.Nursery || span == ns.span {
 		return // no span was started for it
 	}
-	span := tc.span
-	ns, _ := ctx.Value(nurseryKey{}).(*nurserySpan)
-	if span.IsRecording() {
+	switch {
+	case !span.IsRecording():
+	case r.Outcome == nursery.TaskOK && !o.taskAttrs:
+		if len(o.attrs) > 0 {
+			span.SetAttributes(o.attrs...)
+		}
+	default:
 		// Every attribute at once, at the end: one slice, one copy.
 		fn, file, line := t.Location()
 		attrs := make([]attribute.KeyValue, 0, 6+len(o.attrs))

@@ -188,3 +188,50 @@ func keys(m map[string]sdktrace.ReadOnlySpan) []string {
 	}
 	return ks
 }
+
+// A task that ends ok has no attributes but the Observer's own, by
+// default (the SDK builds a map at the end of a span with any); one that
+// ends otherwise has its outcome and code location. WithTaskAttributes
+// gives ok tasks theirs too.
+func TestOKTasksCarryAttributesOnlyWhenAsked(t *testing.T) {
+	for _, detailed := range []bool{false, true} {
+		rec := tracetest.NewSpanRecorder()
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec), sdktrace.WithSampler(sdktrace.AlwaysSample()))
+		opts := []otelnursery.Option{otelnursery.WithTracerProvider(tp), otelnursery.WithAttributes(attribute.String("service.part", "billing"))}
+		if detailed {
+			opts = append(opts, otelnursery.WithTaskAttributes())
+		}
+		ctx, root := tp.Tracer("test").Start(context.Background(), "request")
+		_ = nursery.Run(ctx, func(ctx context.Context, n *nursery.Nursery) error {
+			n.Go(func(ctx context.Context) error { return nil }, nursery.WithName("ok"))
+			n.Go(func(ctx context.Context) error { return errBroke }, nursery.WithName("fails"))
+			return nil
+		}, nursery.WithName("outer"), nursery.WithObserver(otelnursery.Observer(opts...)))
+		root.End()
+		_ = tp.Shutdown(context.Background())
+		spans := map[string]sdktrace.ReadOnlySpan{}
+		for _, s := range rec.Ended() {
+			spans[s.Name()] = s
+		}
+		ok, fails := spans["ok"], spans["fails"]
+		if ok == nil || fails == nil {
+			t.Fatalf("spans %v", keys(spans))
+		}
+		if got := attr(ok, "service.part").AsString(); got != "billing" {
+			t.Errorf("detailed=%v: ok's service.part = %q, want billing", detailed, got)
+		}
+		wantOK := 1
+		if detailed {
+			wantOK = 1 + 6 // outcome, code.*, task and nursery names
+			if attr(ok, "nursery.task.outcome").AsString() != "ok" || attr(ok, "code.line.number").AsInt64() == 0 {
+				t.Errorf("detailed: ok's attributes %v", ok.Attributes())
+			}
+		}
+		if len(ok.Attributes()) != wantOK {
+			t.Errorf("detailed=%v: ok's attributes %v, want %d", detailed, ok.Attributes(), wantOK)
+		}
+		if attr(fails, "nursery.task.outcome").AsString() != "failed" || attr(fails, "code.function.name").AsString() == "" || attr(fails, "service.part").AsString() != "billing" {
+			t.Errorf("detailed=%v: fails' attributes %v", detailed, fails.Attributes())
+		}
+	}
+}
