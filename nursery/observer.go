@@ -79,7 +79,14 @@ type TaskEvent struct {
 	// UntilCancelled is set for a task meant to run until cancelled.
 	UntilCancelled bool
 	fn             uintptr
+	ctx            context.Context // what TaskStarted returned
 }
+
+// Context is the context the task runs with: the one the Observer's
+// TaskStarted returned for it, or nil while TaskStarted has not returned.
+// Through TaskResult.Cause, an Observer finds in it what it made for the
+// task that caused another's end (its span, to link to).
+func (e *TaskEvent) Context() context.Context { return e.ctx }
 
 // Location says where the task function is defined: for a function literal
 // passed to Go, Spawn or Start, where it is called.
@@ -171,8 +178,9 @@ type TaskResult struct {
 	// error that stands for its runtime.Goexit (wrapping ErrGoexit).
 	Err error
 	// Cause is, for a task cancelled because another task of its nursery
-	// failed or panicked, that task's event; nil if the nursery was
-	// cancelled otherwise (Cancel, its parent, a Race won).
+	// failed or panicked, that task's event; for a function that lost a
+	// Race, the winner's; nil if the nursery was cancelled otherwise
+	// (Cancel, its parent).
 	Cause *TaskEvent
 }
 
@@ -339,6 +347,7 @@ func (n *Nursery) observeTask(s *spec) context.Context {
 	if o.watching {
 		t.ctx = o.obs.TaskStarted(s.ctx, &t.ev)
 	}
+	t.ev.ctx = t.ctx // before the task runs, so before it can cause anything
 	return t.ctx
 }
 
@@ -384,6 +393,9 @@ func (t *taskObservation) ended(n *Nursery, err error, p *PanicError, goexit err
 		r.Outcome = TaskOK
 	case errors.Is(n.causeNow(), errLost) && echo.Of(t.ctx, err):
 		r.Outcome = TaskLostRace
+		if c := t.o.cause.Load(); c != &t.ev {
+			r.Cause = c // the winner
+		}
 	case echo.Of(t.ctx, err):
 		r.Outcome = TaskCancelled
 		if c := t.o.cause.Load(); c != &t.ev {
@@ -464,6 +476,14 @@ func (s *spec) invoke(ctx context.Context) error {
 func (s *spec) observeCause(cause error) {
 	if s.obs != nil {
 		s.obs.failed(cause)
+	}
+}
+
+// observeWin records that the task won its Race: the functions it cancels
+// lost to it.
+func (s *spec) observeWin() {
+	if s.obs != nil {
+		s.obs.o.cause.CompareAndSwap(nil, &s.obs.ev)
 	}
 }
 

@@ -223,3 +223,83 @@ func TestObserverChoosesWhatToWatch(t *testing.T) {
 		t.Errorf("an unwatched nursery ended to the observer: %q", r.lines)
 	}
 }
+
+// raceObserver records each task's result and the context TaskStarted
+// returned, by event, and closes failed when a task has failed.
+type raceObserver struct {
+	mu      sync.Mutex
+	results map[*nursery.TaskEvent]nursery.TaskResult
+	ctxs    map[*nursery.TaskEvent]context.Context
+	failed  chan struct{}
+}
+
+type raceKey struct{}
+
+func (o *raceObserver) NurseryStarted(ctx context.Context, n *nursery.NurseryEvent) (context.Context, bool) {
+	return ctx, true
+}
+func (o *raceObserver) NurseryEnded(context.Context, *nursery.NurseryEvent, error) {}
+func (o *raceObserver) TaskStarted(ctx context.Context, t *nursery.TaskEvent) context.Context {
+	ctx = context.WithValue(ctx, raceKey{}, t)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.ctxs[t] = ctx
+	return ctx
+}
+func (o *raceObserver) TaskEnded(ctx context.Context, t *nursery.TaskEvent, r nursery.TaskResult) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.results[t] = r
+	if r.Outcome == nursery.TaskFailed {
+		close(o.failed)
+	}
+}
+
+// A Race's losers are TaskLostRace with the winner as their Cause, even
+// when a function failed before the win; the winner's event gives the
+// context TaskStarted returned for it; the observers name the functions
+// given to Race, not a wrapper of the nursery's.
+func TestObserverLinksRaceLosersToTheWinner(t *testing.T) {
+	for range 50 {
+		o := &raceObserver{results: map[*nursery.TaskEvent]nursery.TaskResult{}, ctxs: map[*nursery.TaskEvent]context.Context{}, failed: make(chan struct{})}
+		nursery.SetObserver(o)
+		fails := func(ctx context.Context) (int, error) { return 0, errBroke }
+		wins := func(ctx context.Context) (int, error) { <-o.failed; return 7, nil }
+		loses := func(ctx context.Context) (int, error) { <-ctx.Done(); return 0, ctx.Err() }
+		v, err := nursery.Race(t.Context(), fails, wins, loses, loses)
+		nursery.SetObserver(nil)
+		if v != 7 || err != nil {
+			t.Fatalf("Race() = %v, %v; want 7, nil", v, err)
+		}
+		var winner *nursery.TaskEvent
+		var lost, failed int
+		for ev, r := range o.results {
+			fn, _, _ := ev.Location()
+			switch r.Outcome {
+			case nursery.TaskOK:
+				winner = ev
+				if !strings.Contains(fn, "TestObserverLinksRaceLosersToTheWinner.func2") {
+					t.Errorf("the winner is named %q, want the function given to Race", fn)
+				}
+			case nursery.TaskLostRace:
+				lost++
+			case nursery.TaskFailed:
+				failed++
+			}
+		}
+		if winner == nil || lost != 2 || failed != 1 {
+			t.Fatalf("results %v: want a winner, two losers, one failure", o.results)
+		}
+		if got := winner.Context(); got == nil || got != o.ctxs[winner] || got.Value(raceKey{}) != winner {
+			t.Errorf("the winner's Context() is %v, want the one TaskStarted returned", got)
+		}
+		for ev, r := range o.results {
+			if r.Outcome == nursery.TaskLostRace && r.Cause != winner {
+				t.Errorf("a loser's Cause is %+v, want the winner %+v", r.Cause, winner)
+			}
+			if r.Outcome != nursery.TaskLostRace && r.Cause != nil {
+				t.Errorf("task %v ended %v with a Cause", ev, r.Outcome)
+			}
+		}
+	}
+}

@@ -9,6 +9,11 @@ import (
 // errLost is the cause with which Race cancels the functions that lost.
 var errLost = errors.New("nursery: another function won the race")
 
+// errWon is what a function of Race returns to its nursery when it wins;
+// the nursery records the win, for its observers, then cancels the others
+// with errLost. It never leaves the nursery.
+var errWon = errors.New("nursery: won the race")
+
 // Race runs every function in fns concurrently and returns the value of the
 // first to succeed (return a nil error); it then cancels the others and
 // waits for them before returning. A failure does not end the race: the others
@@ -44,8 +49,14 @@ func Race[T any](ctx context.Context, fns ...func(ctx context.Context) (T, error
 	outer := ctx // a success after outer is done comes too late: the race was called off
 	n := &Nursery{cfg: &config{collectAll: true}}
 	err := n.runBody(ctx, func(ctx context.Context, n *Nursery) error {
+		// Observed, traced or tracked, each function is a task of the
+		// general path: the tree, the trace and the observers name the
+		// function rather than this wrapper, and the winner is recorded
+		// as the cause of the others' end before they are cancelled.
+		// Otherwise the lighter path of Go, and the winner cancels.
+		general := n.cfg.obs != nil || n.cfg.tr != nil
 		for _, fn := range fns {
-			n.Go(func(ctx context.Context) error {
+			task := func(ctx context.Context) error {
 				v, err := fn(ctx)
 				if err != nil {
 					return err
@@ -54,10 +65,21 @@ func Race[T any](ctx context.Context, fns ...func(ctx context.Context) (T, error
 				defer mu.Unlock()
 				if !won && outer.Err() == nil {
 					won, winner = true, v
+					if general {
+						return errWon // runSpec records the win, then cancels
+					}
 					n.Cancel(errLost)
 				}
 				return nil
-			})
+			}
+			if !general {
+				n.Go(task)
+				continue
+			}
+			s := n.newSpec(n.taskCtx(), task, nil)
+			s.user, s.race = fn, true
+			n.enter("Race")
+			n.launch(s)
 		}
 		return nil
 	}, n.siteOf(fns[0]))

@@ -25,6 +25,9 @@ type spec struct {
 	untilCancelled bool
 	// obs is the task's observation, if its nursery is observed.
 	obs *taskObservation
+	// race is set for a function of Race, which returns errWon when it
+	// wins: the nursery then records the win before it cancels the others.
+	race bool
 }
 
 // A hook sees how a task ended.
@@ -110,6 +113,13 @@ func (n *Nursery) runSpec(s *spec) {
 		})
 	} else {
 		err = s.invoke(ctx)
+	}
+	if s.race && err == errWon {
+		s.observeWin()
+		s.observeEnd(n, nil, nil, nil)
+		normal = true
+		n.Cancel(errLost)
+		return
 	}
 	if s.hook != nil && s.hook.take(err, nil, nil) {
 		s.observeEnd(n, err, nil, nil)

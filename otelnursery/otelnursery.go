@@ -17,7 +17,8 @@
 // cancellation is not an error: its status stays Unset, and if another
 // task's failure cancelled it, its span links to that task's span
 // (attribute nursery.link = "cancelled_by"). The functions that lost a
-// nursery.Race are Unset too, with the outcome "lost race".
+// nursery.Race are Unset too, with the outcome "lost race" and the same
+// link to the winner's span.
 //
 // Span names are low in cardinality: "nursery NAME" (or "nursery") and the
 // task's name, or its function's. Attributes: nursery.name,
@@ -41,7 +42,6 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"sync"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -138,13 +138,10 @@ type observer struct {
 type nurseryKey struct{}
 
 // A nurserySpan is what the observer keeps of an observed nursery: its
-// span, and the span contexts of its tasks that failed, for the links of
-// the tasks they cancelled.
+// span, and its event.
 type nurserySpan struct {
-	span   trace.Span
-	ev     *nursery.NurseryEvent
-	mu     sync.Mutex
-	failed map[*nursery.TaskEvent]trace.SpanContext
+	span trace.Span
+	ev   *nursery.NurseryEvent
 }
 
 func (o *observer) starts(ctx context.Context) bool {
@@ -239,20 +236,11 @@ func (o *observer) TaskEnded(ctx context.Context, t *nursery.TaskEvent, r nurser
 	switch r.Outcome {
 	case nursery.TaskFailed, nursery.TaskPanicked, nursery.TaskExited:
 		recordError(span, r.Err)
-		if ns != nil && ns.ev == t.Nursery {
-			ns.mu.Lock()
-			if ns.failed == nil {
-				ns.failed = map[*nursery.TaskEvent]trace.SpanContext{}
-			}
-			ns.failed[t] = span.SpanContext()
-			ns.mu.Unlock()
-		}
-	case nursery.TaskCancelled:
-		if r.Cause != nil && ns != nil {
-			ns.mu.Lock()
-			sc, ok := ns.failed[r.Cause]
-			ns.mu.Unlock()
-			if ok {
+	case nursery.TaskCancelled, nursery.TaskLostRace:
+		// The task that cancelled it (by failing, or by winning the
+		// race) ran with its own span in its context, if one was made.
+		if r.Cause != nil && r.Cause.Context() != nil {
+			if sc := trace.SpanContextFromContext(r.Cause.Context()); sc.IsValid() && sc.SpanID() != ns.span.SpanContext().SpanID() {
 				span.AddLink(trace.Link{SpanContext: sc, Attributes: []attribute.KeyValue{attribute.String("nursery.link", "cancelled_by")}})
 			}
 		}

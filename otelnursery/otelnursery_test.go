@@ -235,3 +235,47 @@ func TestOKTasksCarryAttributesOnlyWhenAsked(t *testing.T) {
 		}
 	}
 }
+
+// The functions that lost a Race are Unset, with the outcome "lost race",
+// and link to the winner's span; the spans are named after the functions
+// given to Race.
+func TestRaceLosersLinkToTheWinner(t *testing.T) {
+	rec, tracer, obs, shutdown := recorder(sdktrace.AlwaysSample())
+	defer shutdown()
+	nursery.SetObserver(obs)
+	defer nursery.SetObserver(nil)
+	ctx, root := tracer.Start(context.Background(), "request")
+	v, err := nursery.Race(ctx,
+		func(ctx context.Context) (string, error) { return "primary", nil },
+		func(ctx context.Context) (string, error) { <-ctx.Done(); return "", ctx.Err() },
+		func(ctx context.Context) (string, error) { <-ctx.Done(); return "", ctx.Err() },
+	)
+	root.End()
+	if v != "primary" || err != nil {
+		t.Fatalf("Race() = %q, %v", v, err)
+	}
+	var winner sdktrace.ReadOnlySpan
+	var losers []sdktrace.ReadOnlySpan
+	for _, s := range rec.Ended() {
+		if !strings.Contains(s.Name(), "TestRaceLosersLinkToTheWinner.func") {
+			continue // the request, the Race's nursery
+		}
+		if attr(s, "nursery.task.outcome").AsString() == "lost race" {
+			losers = append(losers, s)
+		} else {
+			winner = s
+		}
+	}
+	if winner == nil || len(losers) != 2 {
+		t.Fatalf("spans %v: want the winner and two losers, named after the functions", rec.Ended())
+	}
+	for _, l := range losers {
+		if l.Status().Code != codes.Unset {
+			t.Errorf("loser %s: status %v, want Unset", l.Name(), l.Status())
+		}
+		links := l.Links()
+		if len(links) != 1 || links[0].SpanContext.SpanID() != winner.SpanContext().SpanID() || links[0].Attributes[0].Value.AsString() != "cancelled_by" {
+			t.Errorf("loser %s links %v, want one cancelled_by link to the winner %s", l.Name(), links, winner.SpanContext().SpanID())
+		}
+	}
+}
