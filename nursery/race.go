@@ -76,7 +76,7 @@ func Race[T any](ctx context.Context, fns ...func(ctx context.Context) (T, error
 				n.Go(task)
 				continue
 			}
-			s := n.newSpec(n.taskCtx(), task, nil)
+			s := n.newSpec(ctx, task, nil)
 			s.user, s.race = fn, true
 			n.enter("Race")
 			n.launch(s)
