@@ -17,4 +17,4 @@ func SetStuckErrOutput(w io.Writer) (restore func()) {
 
 // TrackedConfigSize is the size of the allocation a tracked nursery makes
 // for its options and its record in the tree.
-const TrackedConfigSize = unsafe.Sizeof(config{})
+const TrackedConfigSize = unsafe.Sizeof(trackedConfig{})

@@ -270,7 +270,7 @@ func (n *Nursery) observe(ctx context.Context, body any) context.Context {
 		return ctx
 	}
 	if n.cfg == nil {
-		n.cfg = &config{}
+		n.cfg = newConfig(mayTrack())
 	}
 	o := &observation{obs: obs}
 	o.ev.Name, o.ev.site = n.cfg.name, funcPC(body)

@@ -40,8 +40,31 @@ type config struct {
 	observer       Observer     // WithObserver
 	obs            *observation // the nursery's observation, if observed or traced
 	tr             *tracker     // the nursery's record in the tree, if tracked
-	trk            tracker      // what tr points to
+	trkRoom        *tracker     // room for tr made with the config, if it may be tracked
 }
+
+// A trackedConfig is the config of a Run that may be tracked, with its
+// tracker in the same allocation; other Runs' configs are a third of its
+// size.
+type trackedConfig struct {
+	config
+	trk tracker
+}
+
+// newConfig makes a config, with room for a tracker if mayTrack.
+func newConfig(mayTrack bool) *config {
+	if !mayTrack {
+		return &config{}
+	}
+	tc := &trackedConfig{}
+	tc.trkRoom = &tc.trk
+	return &tc.config
+}
+
+// mayTrack reports whether a Run starting now may be tracked, whatever its
+// options: every Run is, or a tracked nursery is running (which may be its
+// parent).
+func mayTrack() bool { return trackedNow.all.Load() || trackedNow.active.Load() > 0 }
 
 // limited reports whether a task needs a slot to run.
 func (c *config) limited() bool { return c != nil && (c.slots != nil || c.shared != nil) }
@@ -53,7 +76,13 @@ func (f optionFunc) applyToRun(c *config) { f(c) }
 // parseOptions is kept out of Run, whose common call has no options: the
 // options escape to the heap through the interface call.
 func parseOptions(opts []Option, name string) *config {
-	c := &config{}
+	track := mayTrack()
+	for _, opt := range opts {
+		if _, ok := opt.(trackingOption); ok {
+			track = true
+		}
+	}
+	c := newConfig(track)
 	for _, opt := range opts {
 		if opt == nil {
 			panic("nursery: " + name + " called with a nil Option")

@@ -43,9 +43,13 @@ func SetTracking(on bool) { trackedNow.all.Store(on) }
 // body or its tasks): they appear in Tree, WriteTree and TreeHandler while
 // they run, with their open tasks. It costs each task a record of its name
 // and function, made without a lock.
-func WithTracking() Option {
-	return optionFunc(func(c *config) { c.track = true })
-}
+func WithTracking() Option { return trackingOption{} }
+
+// trackingOption is WithTracking's, a type of its own so that Run sees it
+// before it makes the config, and makes it with room for the tracker.
+type trackingOption struct{}
+
+func (trackingOption) applyToRun(c *config) { c.track = true }
 
 // trackerKey is the context key under which a tracked nursery's context
 // holds its tracker, for the nurseries nested in it.
@@ -177,9 +181,12 @@ func (n *Nursery) track(ctx context.Context, site uintptr) {
 		return
 	}
 	if n.cfg == nil {
-		n.cfg = &config{}
+		n.cfg = newConfig(true)
 	}
-	t := &n.cfg.trk // in the config, made with it
+	t := n.cfg.trkRoom // in the config, made with it
+	if t == nil {
+		t = &tracker{} // tracking began after the config was made
+	}
 	t.id = trackedNow.ids.Add(1)
 	t.started, t.parent, t.site = time.Now(), parent, site
 	t.stamp.Store(1)

@@ -269,3 +269,39 @@ func TestTrackedConfigFitsOneSmallAllocation(t *testing.T) {
 		t.Fatalf("a tracked nursery's config is %d bytes, want at most 512", nursery.TrackedConfigSize)
 	}
 }
+
+// A Race nested in a tracked nursery is in the tree (its config, made by
+// Race without room for a tracker, gets one of its own), its tasks named
+// after the functions given to Race.
+func TestRaceUnderTrackedNurseryIsInTheTree(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		primary := func(ctx context.Context) (int, error) { <-release; return 1, nil }
+		fallback := func(ctx context.Context) (int, error) { <-ctx.Done(); return 0, ctx.Err() }
+		var tree []nursery.NurseryInfo
+		err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
+			n.Go(func(ctx context.Context) error {
+				_, err := nursery.Race(ctx, primary, fallback)
+				return err
+			})
+			time.Sleep(time.Second) // every task blocked
+			tree = nursery.Tree()
+			close(release)
+			return nil
+		}, nursery.WithName("outer"), nursery.WithTracking())
+		if err != nil {
+			t.Fatal(err)
+		}
+		outer := find(tree, "outer")
+		if outer == nil || len(outer.Children) != 1 {
+			t.Fatalf("tree %+v: want outer with the Race's nursery in it", tree)
+		}
+		var funcs []string
+		for _, task := range outer.Children[0].Tasks {
+			funcs = append(funcs, task.Func)
+		}
+		if len(funcs) != 2 || !strings.HasSuffix(funcs[0], "TestRaceUnderTrackedNurseryIsInTheTree.func1.1") || !strings.HasSuffix(funcs[1], "TestRaceUnderTrackedNurseryIsInTheTree.func1.2") {
+			t.Errorf("the Race's tasks are %q, want the two functions given to it", funcs)
+		}
+	})
+}
