@@ -18,7 +18,8 @@ import (
 // checker is an Observer that checks the invariants of what it is told:
 // every task that starts ends once, on the goroutine it started on, before
 // its nursery ends; every nursery that starts ends once; a cancelled
-// task's cause is a task of its nursery that failed or panicked.
+// task's cause is a task of its nursery that failed or panicked, and a
+// Race loser's is the one task of its Race that won.
 type checker struct {
 	t        *testing.T
 	mu       sync.Mutex
@@ -26,13 +27,16 @@ type checker struct {
 	tasks    map[*nursery.NurseryEvent]int
 	nurs     map[*nursery.NurseryEvent]bool
 	failed   map[*nursery.TaskEvent]bool
+	ok       map[*nursery.TaskEvent]bool
 	outcomes map[nursery.Outcome]int
-	causes   []*nursery.TaskEvent
+	causes   []*nursery.TaskEvent // of cancelled tasks
+	winners  map[*nursery.NurseryEvent]*nursery.TaskEvent
 }
 
 func newChecker(t *testing.T) *checker {
 	return &checker{t: t, open: map[*nursery.TaskEvent]bool{}, tasks: map[*nursery.NurseryEvent]int{},
-		nurs: map[*nursery.NurseryEvent]bool{}, failed: map[*nursery.TaskEvent]bool{}, outcomes: map[nursery.Outcome]int{}}
+		nurs: map[*nursery.NurseryEvent]bool{}, failed: map[*nursery.TaskEvent]bool{}, ok: map[*nursery.TaskEvent]bool{},
+		outcomes: map[nursery.Outcome]int{}, winners: map[*nursery.NurseryEvent]*nursery.TaskEvent{}}
 }
 
 func (c *checker) NurseryStarted(ctx context.Context, n *nursery.NurseryEvent) (context.Context, bool) {
@@ -80,12 +84,32 @@ func (c *checker) TaskEnded(_ context.Context, t *nursery.TaskEvent, r nursery.T
 	switch r.Outcome {
 	case nursery.TaskFailed, nursery.TaskPanicked, nursery.TaskExited:
 		c.failed[t] = true
+	case nursery.TaskOK:
+		c.ok[t] = true
 	}
-	if r.Cause != nil {
-		if r.Cause.Nursery != t.Nursery {
-			c.t.Errorf("task %q was cancelled by a task of another nursery", t.Name)
+	if r.Cause == nil {
+		if r.Outcome == nursery.TaskLostRace {
+			c.t.Errorf("task %q lost a race without a winner as its Cause", t.Name)
 		}
+		return
+	}
+	if r.Cause.Nursery != t.Nursery {
+		c.t.Errorf("task %q was cancelled by a task of another nursery", t.Name)
+	}
+	switch r.Outcome {
+	case nursery.TaskLostRace:
+		// The winner ended, ok, before the losers were cancelled.
+		if !c.ok[r.Cause] {
+			c.t.Errorf("task %q lost to a task that has not ended ok", t.Name)
+		}
+		if w := c.winners[t.Nursery]; w != nil && w != r.Cause {
+			c.t.Errorf("two winners of one race")
+		}
+		c.winners[t.Nursery] = r.Cause
+	case nursery.TaskCancelled:
 		c.causes = append(c.causes, r.Cause)
+	default:
+		c.t.Errorf("task %q ended %v with a Cause", t.Name, r.Outcome)
 	}
 }
 
@@ -96,6 +120,7 @@ func (c *checker) TaskEnded(_ context.Context, t *nursery.TaskEvent, r nursery.T
 // nothing stays in the tree, and every goroutine ends (goleak).
 func TestObservedRandomTrees(t *testing.T) {
 	h := nursery.TreeHandler()
+	lost := 0
 	for seed := range uint64(40) {
 		c := newChecker(t)
 		rng := rand.New(rand.NewPCG(seed, 7))
@@ -138,6 +163,30 @@ func TestObservedRandomTrees(t *testing.T) {
 						case 6:
 							rec := httptest.NewRecorder()
 							h.ServeHTTP(rec, httptest.NewRequest("GET", "/?format=json&stacks=1", nil))
+						case 7:
+							// A Race whose first entrant succeeds, the others
+							// succeeding, failing or waiting to be cancelled.
+							fns := make([]func(context.Context) (int, error), 2+roll(3))
+							for j := range fns {
+								k := 2
+								if j > 0 {
+									k = roll(4)
+								}
+								fns[j] = func(ctx context.Context) (int, error) {
+									switch k {
+									case 0:
+										return 0, errors.New("entrant failed")
+									case 1:
+										<-ctx.Done()
+										return 0, ctx.Err()
+									}
+									return j, nil
+								}
+							}
+							_, err := nursery.Race(ctx, fns...)
+							if err != nil && ctx.Err() == nil {
+								return fmt.Errorf("a Race with a succeeding entrant failed: %w", err)
+							}
 						}
 						return nil
 					}
@@ -167,6 +216,7 @@ func TestObservedRandomTrees(t *testing.T) {
 			}, nursery.WithObserver(c), nursery.WithTracking())
 		}()
 		c.mu.Lock()
+		lost += c.outcomes[nursery.TaskLostRace]
 		if len(c.open) != 0 || len(c.nurs) != 0 {
 			t.Errorf("seed %d: %d tasks and %d nurseries never ended", seed, len(c.open), len(c.nurs))
 		}
@@ -179,5 +229,8 @@ func TestObservedRandomTrees(t *testing.T) {
 		if tree := nursery.Tree(); len(tree) != 0 {
 			t.Errorf("seed %d: the tree after Run: %+v", seed, tree)
 		}
+	}
+	if lost == 0 {
+		t.Error("no function lost a race: the trees never raced")
 	}
 }
