@@ -408,7 +408,9 @@ type TaskInfo struct {
 	// of the clock, a tracked nursery reads it when it starts, when its
 	// body returns, once every 32 tasks it starts after its first three,
 	// and whenever the tree is read, and stamps the tasks in between with
-	// the last reading. A task is never younger than its Started says.
+	// the last reading. A task never started earlier than its Started
+	// says: its age in the tree may be longer than its true age, by the
+	// time since that reading, never shorter.
 	Started time.Time `json:"started"`
 	// UntilCancelled is set for a task started with UntilCancelled.
 	UntilCancelled bool `json:"untilCancelled,omitempty"`

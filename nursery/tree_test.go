@@ -305,3 +305,34 @@ func TestRaceUnderTrackedNurseryIsInTheTree(t *testing.T) {
 		}
 	})
 }
+
+// A task's Started is the last clock reading of its nursery before it
+// started: never later than the task's start, and earlier by at most the
+// time since that reading (here the nursery's start, 5s before).
+func TestTaskStartedIsNeverLaterThanItsStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		var tree []nursery.NurseryInfo
+		var spawned time.Time
+		err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
+			time.Sleep(5 * time.Second)
+			spawned = time.Now()
+			n.Go(func(ctx context.Context) error { <-ctx.Done(); return nil }, nursery.WithName("late"))
+			time.Sleep(time.Second)
+			tree = nursery.Tree()
+			n.Cancel(nil)
+			return nil
+		}, nursery.WithName("outer"), nursery.WithTracking())
+		if err != nil {
+			t.Fatal(err)
+		}
+		outer := find(tree, "outer")
+		if outer == nil || len(outer.Tasks) != 1 {
+			t.Fatalf("tree %+v: want outer with its task", tree)
+		}
+		got := outer.Tasks[0].Started
+		if got.After(spawned) || got.Before(start) {
+			t.Errorf("the task's Started is %v after the nursery's start; it started %v after it: want between 0 and that", got.Sub(start), spawned.Sub(start))
+		}
+	})
+}
