@@ -47,7 +47,8 @@ type Throttle struct {
 
 	epoch time.Time // the tally's times are since epoch
 	mu    sync.Mutex
-	tally tally // requests, accepts
+	tally tally          // requests, accepts
+	draw  func() float64 // in [0, 1): math/rand's, or a test's
 }
 
 // A ThrottleOption configures a Throttle (see NewThrottle).
@@ -57,6 +58,7 @@ type ThrottleOption interface {
 
 type throttleConfig struct {
 	failureIf func(error) bool
+	draw      func() float64 // set by the package's tests only
 }
 
 // NewThrottle returns a Throttle that keeps k requests for each accept,
@@ -80,6 +82,7 @@ func NewThrottle(k float64, window time.Duration, opts ...ThrottleOption) *Throt
 		epoch:     time.Now(),
 		k:         k,
 		failureIf: c.failureIf,
+		draw:      c.draw,
 		refusal:   fmt.Errorf("%w (k=%v): the downstream accepted too few of the recent requests", ErrThrottled, k),
 	}
 	t.tally.init(window)
@@ -116,10 +119,18 @@ func (t *Throttle) enter() error {
 	p := t.probability(requests, accepts)
 	t.tally.add(now, 0, 1)
 	t.mu.Unlock()
-	if p > 0 && rand.Float64() < p {
+	if p > 0 && t.uniform() < p {
 		return t.refusal
 	}
 	return nil
+}
+
+// uniform draws a number in [0, 1) for the throttle's refusals.
+func (t *Throttle) uniform() float64 {
+	if t.draw != nil {
+		return t.draw()
+	}
+	return rand.Float64()
 }
 
 // forget takes back the request of a call that was not made after all, or

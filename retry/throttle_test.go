@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -42,7 +43,7 @@ func TestThrottleRefusesNothingWhileTheDownstreamAcceptsEnough(t *testing.T) {
 // requests, and spares the downstream nearly all of them.
 func TestThrottleSparesADownstreamThatIsDown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		th := retry.NewThrottle(2, 10*time.Second)
+		th := retry.NewThrottle(2, 10*time.Second, seeded(1))
 		reached, refused := 0, 0
 		for range 10000 { // 1000 a second for 10s
 			err := th.Do(bg, func(context.Context) error { reached++; return errDown })
@@ -72,7 +73,7 @@ func TestThrottleSparesADownstreamThatIsDown(t *testing.T) {
 // after about (window/k)·ln(requests in a window).
 func TestThrottleNoticesTheRecovery(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		th := retry.NewThrottle(2, 2*time.Second)
+		th := retry.NewThrottle(2, 2*time.Second, seeded(2))
 		isDown := true
 		call := func(context.Context) error {
 			if isDown {
@@ -104,7 +105,7 @@ func TestThrottleNoticesTheRecovery(t *testing.T) {
 func TestThrottleCountsOnlyTheDownstreamsRefusals(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		notFound := errors.New("404 Not Found")
-		th := retry.NewThrottle(1, time.Minute, retry.FailureIf(func(err error) bool { return errors.Is(err, errDown) }))
+		th := retry.NewThrottle(1, time.Minute, retry.FailureIf(func(err error) bool { return errors.Is(err, errDown) }), seeded(4))
 		for range 100 {
 			ctx, stop := context.WithCancel(bg)
 			_ = th.Do(ctx, func(context.Context) error { stop(); return context.Canceled })
@@ -138,7 +139,10 @@ func TestThrottleCountsOnlyTheDownstreamsRefusals(t *testing.T) {
 // and does not drain a retry budget.
 func TestDoWithThrottleRetriesRefusedAttempts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		th := retry.NewThrottle(1, time.Minute)
+		// A draw of 0 is under any probability above 0: every attempt is
+		// refused, in every run (with math/rand's, 3 in 1000 runs let one
+		// through).
+		th := retry.NewThrottle(1, time.Minute, retry.ThrottleDraw(func() float64 { return 0 }))
 		for range 1000 {
 			_ = th.Do(bg, down)
 		}
@@ -184,7 +188,7 @@ func TestThrottleSmallerKOrLongerWindowSparesMoreAndRecoversLater(t *testing.T) 
 	spared := func(k float64) int { // calls refused while 40% are accepted
 		refused := 0
 		synctest.Test(t, func(t *testing.T) {
-			th := retry.NewThrottle(k, 10*time.Second)
+			th := retry.NewThrottle(k, 10*time.Second, seeded(3))
 			for i := range 5000 {
 				err := th.Do(bg, func(context.Context) error {
 					if i%5 < 2 {
@@ -205,9 +209,9 @@ func TestThrottleSmallerKOrLongerWindowSparesMoreAndRecoversLater(t *testing.T) 
 	}
 	recovery := func(k float64, window time.Duration) time.Duration {
 		var mean time.Duration
-		for range 5 { // the first calls let through are luck: average 5 runs
+		for i := range 5 { // the first calls let through are luck: average 5 runs
 			synctest.Test(t, func(t *testing.T) {
-				th := retry.NewThrottle(k, window)
+				th := retry.NewThrottle(k, window, seeded(10+uint64(i)))
 				isDown := true
 				call := func(context.Context) error {
 					if isDown {
@@ -234,4 +238,10 @@ func TestThrottleSmallerKOrLongerWindowSparesMoreAndRecoversLater(t *testing.T) 
 	if smallK <= base || longer <= base {
 		t.Errorf("recovered after %v with k=2 and a window of 1s, %v with k=1.1, %v with a window of 4s; want the last two later", base, smallK, longer)
 	}
+}
+
+// seeded is a Throttle's draw from a source of its own, seeded: the same
+// refusals in every run of a test.
+func seeded(seed uint64) retry.ThrottleOption {
+	return retry.ThrottleDraw(rand.New(rand.NewPCG(seed, 0x7407)).Float64)
 }
