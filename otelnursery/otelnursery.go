@@ -207,7 +207,7 @@ func (o *observer) TaskEnded(ctx context.Context, t *nursery.TaskEvent, r nurser
 	// then the context's span is its nursery's.
 	ns, _ := ctx.Value(nurseryKey{}).(*nurserySpan)
 	span := trace.SpanFromContext(ctx)
-	if ns == nil || ns.ev != t.Nursery || span == ns.span {
+	if ns == nil || ns.ev != t.Nursery || sameSpan(span, ns.span) {
 		return // no span was started for it
 	}
 	switch {
@@ -240,12 +240,21 @@ func (o *observer) TaskEnded(ctx context.Context, t *nursery.TaskEvent, r nurser
 		// The task that cancelled it (by failing, or by winning the
 		// race) ran with its own span in its context, if one was made.
 		if r.Cause != nil && r.Cause.Context() != nil {
-			if sc := trace.SpanContextFromContext(r.Cause.Context()); sc.IsValid() && sc.SpanID() != ns.span.SpanContext().SpanID() {
+			if cause := trace.SpanFromContext(r.Cause.Context()); cause.SpanContext().IsValid() && !sameSpan(cause, ns.span) {
+				sc := cause.SpanContext()
 				span.AddLink(trace.Link{SpanContext: sc, Attributes: []attribute.KeyValue{attribute.String("nursery.link", "cancelled_by")}})
 			}
 		}
 	}
 	span.End()
+}
+
+// sameSpan reports whether a and b are one span. Spans are compared by
+// their span IDs, not with ==: a span that does not record is a value of a
+// type that == cannot compare (the SDK's holds a TraceState), and spans of
+// no SDK at all have the same, invalid, ID.
+func sameSpan(a, b trace.Span) bool {
+	return a.SpanContext().SpanID() == b.SpanContext().SpanID()
 }
 
 // recordError records err on span, once, with status Error.

@@ -279,3 +279,33 @@ func TestRaceLosersLinkToTheWinner(t *testing.T) {
 		}
 	}
 }
+
+// Under AllSpans with a sampler that records nothing, the SDK's spans do
+// not record and cannot be compared with ==: the Observer tells them apart
+// by their IDs, and a Run with tasks that fail, echo and lose a race ends
+// as without it.
+func TestSpansThatDoNotRecord(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec), sdktrace.WithSampler(sdktrace.NeverSample()))
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+	obs := otelnursery.Observer(otelnursery.WithTracerProvider(tp), otelnursery.WithPolicy(otelnursery.AllSpans))
+	err := nursery.Run(context.Background(), func(ctx context.Context, n *nursery.Nursery) error {
+		n.Go(func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
+		n.Go(func(ctx context.Context) error {
+			_, err := nursery.Race(ctx,
+				func(ctx context.Context) (int, error) { return 1, nil },
+				func(ctx context.Context) (int, error) { <-ctx.Done(); return 0, ctx.Err() })
+			if err != nil {
+				return err
+			}
+			return errBroke
+		})
+		return nil
+	}, nursery.WithObserver(obs))
+	if !errors.Is(err, errBroke) {
+		t.Fatalf("Run() = %v, want the failure", err)
+	}
+	if n := len(rec.Ended()); n != 0 {
+		t.Errorf("%d spans recorded by a sampler that records none", n)
+	}
+}
