@@ -84,7 +84,7 @@ type tracker struct {
 	chunks    []*recChunk
 	chunkBuf  [2]*recChunk
 	first     recChunk
-	firstRecs [3]taskRec // 3: the config that holds the tracker stays within 512 bytes, the largest size the allocator types without a header
+	firstRecs [3]taskRec // 3: the trackedConfig that holds the tracker stays within 512 bytes, the largest size the allocator types without a header
 	kids      trackerList
 
 	prev, next *tracker // in the parent's kids, or the roots
