@@ -109,7 +109,14 @@ func (n *Nursery) innerCtx() context.Context {
 // cancel cancels the nursery's context with cause, if nothing has yet, and
 // runs the links of the scopes nested in it: when cancel returns, every
 // context derived from the nursery's is done.
-func (n *Nursery) cancel(cause error) {
+func (n *Nursery) cancel(cause error) { n.cancelBy(cause, nil) }
+
+// cancelBy is cancel by the failure (or Race win) of the observed task by,
+// if it is not nil: if this call is the one that cancels the nursery, the
+// task is recorded as the cause of the others' end, before their contexts
+// are done, so that every task that ends cancelled finds it. A failure
+// after the nursery was cancelled otherwise is the cause of nothing.
+func (n *Nursery) cancelBy(cause error, by *taskObservation) {
 	if cause == nil {
 		cause = context.Canceled
 	}
@@ -120,6 +127,9 @@ func (n *Nursery) cancel(cause error) {
 	}
 	n.cause = cause
 	n.cancelled.Store(true)
+	if by != nil {
+		by.o.cause.Store(&by.ev)
+	}
 	stop := n.stop
 	n.mu.Unlock()
 	if stop != nil {

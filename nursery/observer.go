@@ -233,9 +233,9 @@ type observation struct {
 	watching bool            // obs watches this nursery and its tasks
 	ctx      context.Context // what NurseryStarted returned
 	ev       NurseryEvent
-	traced   *trace.Task // the nursery's trace task, if tracing was on when it started
-	cause    atomic.Pointer[TaskEvent]
-	logged   atomic.Bool // the cancellation was logged to the trace
+	traced   *trace.Task               // the nursery's trace task, if tracing was on when it started
+	cause    atomic.Pointer[TaskEvent] // the task whose failure or Race win cancelled the nursery (cancelBy)
+	logged   atomic.Bool               // the cancellation was logged to the trace
 }
 
 // A taskObservation is what an observed task keeps.
@@ -373,13 +373,6 @@ func funcName(pc uintptr) string {
 	return name
 }
 
-// failed records that the task's failure (or panic) cancels the nursery.
-func (t *taskObservation) failed(cause error) {
-	if cause != nil {
-		t.o.cause.CompareAndSwap(nil, &t.ev)
-	}
-}
-
 // ended tells the observers how the task ended: err returned, or panicked
 // with p, or called runtime.Goexit (goexit); n is its nursery.
 func (t *taskObservation) ended(n *Nursery, err error, p *PanicError, goexit error) {
@@ -469,22 +462,6 @@ func (s *spec) invoke(ctx context.Context) error {
 		return s.obs.call(ctx, s.fn)
 	}
 	return s.fn(ctx)
-}
-
-// observeCause records, for an observed task whose failure cancels its
-// nursery (cause != nil), that it did.
-func (s *spec) observeCause(cause error) {
-	if s.obs != nil {
-		s.obs.failed(cause)
-	}
-}
-
-// observeWin records that the task won its Race: the functions it cancels
-// lost to it.
-func (s *spec) observeWin() {
-	if s.obs != nil {
-		s.obs.o.cause.CompareAndSwap(nil, &s.obs.ev)
-	}
 }
 
 // observeEnd tells the observers of an observed task how it ended.

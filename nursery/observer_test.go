@@ -303,3 +303,43 @@ func TestObserverLinksRaceLosersToTheWinner(t *testing.T) {
 		}
 	}
 }
+
+// A task's Cause is the task whose failure cancelled the nursery, and only
+// that: when the parent, Cancel or the body's own failure cancelled it
+// first, a task that fails afterwards (a cleanup returning an error) is the
+// cause of nothing, and the others end with no Cause.
+func TestCauseIsOnlyTheFailureThatCancelled(t *testing.T) {
+	for _, how := range []string{"parent", "Cancel", "body"} {
+		r := newRecorder(t)
+		parent, cancel := context.WithCancel(t.Context())
+		cleanup := make(chan struct{})
+		err := nursery.Run(parent, func(ctx context.Context, n *nursery.Nursery) error {
+			n.Go(func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }, nursery.WithName("echo"))
+			n.Go(func(ctx context.Context) error {
+				<-ctx.Done()
+				close(cleanup)
+				return errors.New("cleanup failed")
+			}, nursery.WithName("late"))
+			switch how {
+			case "parent":
+				cancel()
+			case "Cancel":
+				n.Cancel(nil)
+			case "body":
+				return errBroke
+			}
+			return nil
+		}, nursery.WithName(how), nursery.WithObserver(r))
+		cancel()
+		<-cleanup
+		if err == nil {
+			t.Fatalf("%s: Run() = nil, want the late failure", how)
+		}
+		if res := r.results["late"]; res.Outcome != nursery.TaskFailed || res.Cause != nil {
+			t.Errorf("%s: the late task ended %v with Cause %v, want failed with none", how, res.Outcome, res.Cause)
+		}
+		if res := r.results["echo"]; res.Outcome != nursery.TaskCancelled || res.Cause != nil {
+			t.Errorf("%s: the echo ended %v with Cause %+v, want cancelled with no Cause: the late failure did not cancel it", how, res.Outcome, res.Cause)
+		}
+	}
+}

@@ -82,11 +82,10 @@ func (n *Nursery) runSpec(s *spec) {
 			p, goexit := unwound(recover(), o)
 			if s.hook == nil || !s.hook.take(nil, p, goexit) {
 				cause := n.recordUnwound(p, goexit, o)
-				s.observeCause(cause)
 				if s.hook != nil {
 					s.hook.settle(cause) // the *PanicError, or the Goexit's error
 				}
-				n.cancel(cause)
+				n.cancelBy(cause, s.obs)
 			}
 			s.observeEnd(n, nil, p, goexit)
 		}
@@ -115,10 +114,9 @@ func (n *Nursery) runSpec(s *spec) {
 		err = s.invoke(ctx)
 	}
 	if s.race && err == errWon {
-		s.observeWin()
 		s.observeEnd(n, nil, nil, nil)
 		normal = true
-		n.Cancel(errLost)
+		n.cancelBy(errLost, s.obs) // the winner is the losers' cause
 		return
 	}
 	if s.hook != nil && s.hook.take(err, nil, nil) {
@@ -130,11 +128,12 @@ func (n *Nursery) runSpec(s *spec) {
 	if err != nil {
 		cause = n.fail(s.ctx, err, s.origin()) // inside the recover: it may call the error's methods
 	}
-	s.observeCause(cause)
 	if s.hook != nil {
 		s.hook.settle(err)
 	}
 	s.observeEnd(n, err, nil, nil)
 	normal = true
-	n.cancelWith(cause)
+	if cause != nil {
+		n.cancelBy(cause, s.obs)
+	}
 }
