@@ -30,6 +30,7 @@ const (
 	BreakerHalfOpen
 )
 
+// String names the state: "closed", "open" or "half-open".
 func (s BreakerState) String() string {
 	switch s {
 	case BreakerClosed:

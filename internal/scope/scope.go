@@ -52,7 +52,7 @@ import (
 type Trigger uint8
 
 const (
-	NotCancelled Trigger = iota
+	NotCancelled Trigger = iota // the scope is not cancelled
 	ByCancel             // Scope.Cancel
 	ByDeadline           // the scope's own deadline
 	ByParent             // the parent context, while not shielded
@@ -841,6 +841,7 @@ func (c *Ctx) Value(key any) any {
 	return s.parent.Value(key)
 }
 
+// String names the context, as the standard library's contexts do.
 func (c *Ctx) String() string { return "cancel.Scope context" }
 
 // Link adds l to the functions the scope runs when its context is
