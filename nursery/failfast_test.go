@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -124,5 +126,91 @@ func TestGoOnACancelledFullNurseryDoesNotYield(t *testing.T) {
 	stop.Store(true)
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Tracked, observed or under WithStuckReport, Map and ForEach stop as
+// untracked ones do: an item that had not started when an item failed
+// never calls fn. And each item is named after the caller's function, in
+// the tree and in the observers' events.
+func TestMapStartsNoItemAfterAFailureWhenTrackedOrObserved(t *testing.T) {
+	for name, opt := range map[string]nursery.Option{
+		"tracked":  nursery.WithTracking(),
+		"observed": nursery.WithObserver(newChecker(t)),
+	} {
+		items := make([]int, 10_000)
+		var calls atomic.Int64
+		_, err := nursery.Map(context.Background(), items, func(ctx context.Context, _ int) (int, error) {
+			if calls.Add(1) == 1 {
+				return 0, errA
+			}
+			<-ctx.Done()
+			return 0, ctx.Err()
+		}, nursery.WithLimit(1), opt)
+		if err != errA || calls.Load() != 1 {
+			t.Errorf("%s: Map() = %v after %d calls of fn; want errA after 1 (a limit of 1)", name, err, calls.Load())
+		}
+		calls.Store(0)
+		err = nursery.ForEach(context.Background(), items, func(ctx context.Context, _ int) error {
+			if calls.Add(1) == 1 {
+				return errA
+			}
+			<-ctx.Done()
+			return ctx.Err()
+		}, nursery.WithLimit(1), opt)
+		if err != errA || calls.Load() != 1 {
+			t.Errorf("%s: ForEach() = %v after %d calls of fn; want errA after 1", name, err, calls.Load())
+		}
+	}
+}
+
+// namesObserver records the function of every task it is told of.
+type namesObserver struct {
+	mu    sync.Mutex
+	funcs []string
+}
+
+func (o *namesObserver) NurseryStarted(ctx context.Context, _ *nursery.NurseryEvent) (context.Context, bool) {
+	return ctx, true
+}
+func (o *namesObserver) NurseryEnded(context.Context, *nursery.NurseryEvent, error) {}
+func (o *namesObserver) TaskStarted(ctx context.Context, t *nursery.TaskEvent) context.Context {
+	fn, _, _ := t.Location()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.funcs = append(o.funcs, fn)
+	return ctx
+}
+func (o *namesObserver) TaskEnded(context.Context, *nursery.TaskEvent, nursery.TaskResult) {}
+
+// An Observer is told of every item of Map, ForEach and Gather, named
+// after the function the caller gave.
+func TestObserverSeesTheItemsOfMapForEachAndGather(t *testing.T) {
+	o := &namesObserver{}
+	square := func(ctx context.Context, v int) (int, error) { return v * v, nil }
+	touch := func(ctx context.Context, v int) error { return nil }
+	one := func(ctx context.Context) (int, error) { return 1, nil }
+	if _, err := nursery.Map(t.Context(), []int{1, 2, 3}, square, nursery.WithObserver(o)); err != nil {
+		t.Fatal(err)
+	}
+	if err := nursery.ForEach(t.Context(), []int{1, 2}, touch, nursery.WithObserver(o)); err != nil {
+		t.Fatal(err)
+	}
+	err := nursery.Run(t.Context(), func(ctx context.Context, _ *nursery.Nursery) error {
+		_, err := nursery.Gather(ctx, one) // nested: the observer is inherited
+		return err
+	}, nursery.WithObserver(o))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.funcs) != 6 {
+		t.Fatalf("the observer was told of %d tasks, want 6: %q", len(o.funcs), o.funcs)
+	}
+	for _, fn := range o.funcs {
+		if !strings.Contains(fn, "TestObserverSeesTheItemsOfMapForEachAndGather.func") {
+			t.Errorf("a task is named %q, want the caller's function", fn)
+		}
 	}
 }

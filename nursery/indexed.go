@@ -7,13 +7,15 @@ import "context"
 // goroutine's, where a closure per item would cost a second one.
 type indexed interface {
 	call(ctx context.Context, i int) error
+	// user is the function item i runs, as the caller gave it: it names
+	// the task in the tree, the trace and the observers' events.
+	user(i int) any
 }
 
 // goIndexed starts item i of job as a task of n, as Go does.
 func (n *Nursery) goIndexed(job indexed, i int) {
-	if n.cfg != nil && n.cfg.tr != nil {
-		// Tracked: through Go, whose records name a task by its function.
-		n.Go(func(ctx context.Context) error { return job.call(ctx, i) })
+	if n.cfg != nil && (n.cfg.tr != nil || n.cfg.obs != nil) {
+		n.goIndexedSpec(job, i)
 		return
 	}
 	n.enter("Go")
@@ -21,6 +23,24 @@ func (n *Nursery) goIndexed(job indexed, i int) {
 		return // queued, or refused
 	}
 	go n.runIndexed(job, i)
+}
+
+// goIndexedSpec is goIndexed for a tracked, observed or traced nursery:
+// the item is a task of the general path, named after the caller's
+// function. In fail-fast mode an item whose goroutine starts after the
+// nursery was cancelled (queued for a slot, say) calls nothing, as on the
+// light path: it reports the cancellation's echo, which Run drops.
+func (n *Nursery) goIndexedSpec(job indexed, i int) {
+	failsFast := n.failsFast()
+	s := n.newSpec(n.taskCtx(), func(ctx context.Context) error {
+		if failsFast && n.c.Err() != nil {
+			return skippedItem(ctx)
+		}
+		return job.call(ctx, i)
+	}, nil)
+	s.user = job.user(i)
+	n.enter("Go")
+	n.launch(s)
 }
 
 // acquireIndexed is acquire for item i of job. An item queued because the
@@ -90,6 +110,8 @@ type mapJob[T, R any] struct {
 	results []R
 }
 
+func (m *mapJob[T, R]) user(int) any { return m.fn }
+
 func (m *mapJob[T, R]) call(ctx context.Context, i int) error {
 	v, err := m.fn(ctx, m.items[i])
 	if err != nil {
@@ -105,6 +127,8 @@ type eachJob[T any] struct {
 	fn    func(ctx context.Context, item T) error
 }
 
+func (e *eachJob[T]) user(int) any { return e.fn }
+
 func (e *eachJob[T]) call(ctx context.Context, i int) error {
 	return e.fn(ctx, e.items[i])
 }
@@ -114,6 +138,8 @@ type gatherJob[T any] struct {
 	fns    []func(ctx context.Context) (T, error)
 	values []T
 }
+
+func (g *gatherJob[T]) user(i int) any { return g.fns[i] }
 
 func (g *gatherJob[T]) call(ctx context.Context, i int) error {
 	v, err := g.fns[i](ctx)
