@@ -464,11 +464,24 @@ func (s *spec) invoke(ctx context.Context) error {
 	return s.fn(ctx)
 }
 
-// observeEnd tells the observers of an observed task how it ended.
-func (s *spec) observeEnd(n *Nursery, err error, p *PanicError, goexit error) {
-	if s.obs != nil {
-		s.obs.ended(n, err, p, goexit)
+// observeEnd tells the observers of an observed task how it ended. A panic
+// (or Goexit) of theirs is a panic of the task, as the Observer's doc says:
+// recorded, it cancels the nursery, and Run re-raises it; it is not the
+// task's outcome a second time.
+func (n *Nursery) observeEnd(s *spec, err error, p *PanicError, goexit error) {
+	if s.obs == nil {
+		return
 	}
+	normal := false
+	defer func() {
+		if !normal {
+			o := s.origin()
+			op, ogoexit := unwound(recover(), o)
+			n.cancel(n.recordUnwound(op, ogoexit, o))
+		}
+	}()
+	s.obs.ended(n, err, p, goexit)
+	normal = true
 }
 
 // endObserved tells the observers of an observed nursery that it ended

@@ -343,3 +343,59 @@ func TestCauseIsOnlyTheFailureThatCancelled(t *testing.T) {
 		}
 	}
 }
+
+// panickyObserver panics in TaskEnded, and counts its calls per task.
+type panickyObserver struct {
+	mu    sync.Mutex
+	ended map[*nursery.TaskEvent]int
+}
+
+func (o *panickyObserver) NurseryStarted(ctx context.Context, _ *nursery.NurseryEvent) (context.Context, bool) {
+	return ctx, true
+}
+func (o *panickyObserver) NurseryEnded(context.Context, *nursery.NurseryEvent, error) {}
+func (o *panickyObserver) TaskStarted(ctx context.Context, _ *nursery.TaskEvent) context.Context {
+	return ctx
+}
+func (o *panickyObserver) TaskEnded(_ context.Context, t *nursery.TaskEvent, _ nursery.TaskResult) {
+	o.mu.Lock()
+	o.ended[t]++
+	o.mu.Unlock()
+	panic("observer broke")
+}
+
+// A panic in an Observer's TaskEnded is a panic of the task: Run re-raises
+// it, after telling the Observer once of each task; Spawn's and Start's
+// hand-over to the caller is not done a second time (which closed a closed
+// channel and crashed the process).
+func TestAPanickingObserverIsAPanicOfTheTask(t *testing.T) {
+	for _, how := range []string{"Go", "Spawn", "Start", "Race"} {
+		o := &panickyObserver{ended: map[*nursery.TaskEvent]int{}}
+		p := recoverPanic(func() {
+			_ = nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
+				switch how {
+				case "Go":
+					n.Go(func(ctx context.Context) error { return nil }, nursery.WithName("x"))
+				case "Spawn":
+					task := nursery.Spawn(n, func(ctx context.Context) (int, error) { return 1, nil })
+					_, _ = task.Wait(ctx)
+				case "Start":
+					_, _ = nursery.Start(ctx, n, func(ctx context.Context, started func(int)) error { return nil })
+				case "Race":
+					_, _ = nursery.Race(ctx, func(ctx context.Context) (int, error) { return 1, nil })
+				}
+				return nil
+			}, nursery.WithObserver(o))
+		})
+		if e, ok := p.(error); !ok || !strings.Contains(e.Error(), "observer broke") {
+			t.Errorf("%s: Run panicked with %v, want the observer's panic", how, p)
+		}
+		o.mu.Lock()
+		for ev, n := range o.ended {
+			if n != 1 {
+				t.Errorf("%s: TaskEnded called %d times for task %q, want once", how, n, ev.Name)
+			}
+		}
+		o.mu.Unlock()
+	}
+}

@@ -75,9 +75,21 @@ func (n *Nursery) launch(s *spec) {
 
 // runSpec is the goroutine of a task started through the general path.
 func (n *Nursery) runSpec(s *spec) {
-	normal := false
+	defer func() { // last, whatever the deferred call below does
+		if s.stop != nil {
+			s.stop(nil)
+		}
+		if s.rec != nil {
+			s.rec.close()
+		}
+		n.leave()
+	}()
+	// normal: the task returned; delivered: its outcome went to the hook
+	// and the nursery, and only the observers' TaskEnded was left, whose
+	// Goexit must not deliver it a second time.
+	normal, delivered := false, false
 	defer func() {
-		if !normal {
+		if !normal && !delivered {
 			o := s.origin()
 			p, goexit := unwound(recover(), o)
 			if s.hook == nil || !s.hook.take(nil, p, goexit) {
@@ -87,15 +99,8 @@ func (n *Nursery) runSpec(s *spec) {
 				}
 				n.cancelBy(cause, s.obs)
 			}
-			s.observeEnd(n, nil, p, goexit)
+			n.observeEnd(s, nil, p, goexit)
 		}
-		if s.stop != nil {
-			s.stop(nil)
-		}
-		if s.rec != nil {
-			s.rec.close()
-		}
-		n.leave()
 	}()
 	var err error
 	ctx := s.ctx
@@ -114,13 +119,15 @@ func (n *Nursery) runSpec(s *spec) {
 		err = s.invoke(ctx)
 	}
 	if s.race && err == errWon {
-		s.observeEnd(n, nil, nil, nil)
+		delivered = true
+		n.observeEnd(s, nil, nil, nil)
 		normal = true
 		n.cancelBy(errLost, s.obs) // the winner is the losers' cause
 		return
 	}
 	if s.hook != nil && s.hook.take(err, nil, nil) {
-		s.observeEnd(n, err, nil, nil)
+		delivered = true
+		n.observeEnd(s, err, nil, nil)
 		normal = true
 		return
 	}
@@ -131,7 +138,8 @@ func (n *Nursery) runSpec(s *spec) {
 	if s.hook != nil {
 		s.hook.settle(err)
 	}
-	s.observeEnd(n, err, nil, nil)
+	delivered = true
+	n.observeEnd(s, err, nil, nil)
 	normal = true
 	if cause != nil {
 		n.cancelBy(cause, s.obs)
