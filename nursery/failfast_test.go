@@ -214,3 +214,28 @@ func TestObserverSeesTheItemsOfMapForEachAndGather(t *testing.T) {
 		}
 	}
 }
+
+// Spawn, the Spawn method and Start are named after the caller's function
+// too, not a wrapper of the nursery's.
+func TestObserverNamesSpawnedAndStartedTasksByTheirFunction(t *testing.T) {
+	o := &namesObserver{}
+	err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
+		_ = nursery.Spawn(n, func(ctx context.Context) (int, error) { return 1, nil })
+		_ = n.Spawn(func(ctx context.Context) error { return nil })
+		_, err := nursery.Start(ctx, n, func(ctx context.Context, started func(int)) error { started(1); return nil })
+		return err
+	}, nursery.WithObserver(o))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.funcs) != 3 {
+		t.Fatalf("told of %d tasks, want 3: %q", len(o.funcs), o.funcs)
+	}
+	for _, fn := range o.funcs {
+		if !strings.Contains(fn, "TestObserverNamesSpawnedAndStartedTasksByTheirFunction.func") {
+			t.Errorf("a task is named %q, want the caller's function", fn)
+		}
+	}
+}

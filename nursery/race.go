@@ -54,7 +54,7 @@ func Race[T any](ctx context.Context, fns ...func(ctx context.Context) (T, error
 		// function rather than this wrapper, and the winner is recorded
 		// as the cause of the others' end before they are cancelled.
 		// Otherwise the lighter path of Go, and the winner cancels.
-		general := n.cfg.obs != nil || n.cfg.tr != nil
+		general := n.observesTasks() || n.cfg.tr != nil
 		for _, fn := range fns {
 			task := func(ctx context.Context) error {
 				v, err := fn(ctx)

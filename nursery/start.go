@@ -51,6 +51,7 @@ func Start[T any](ctx context.Context, n *Nursery, fn func(ctx context.Context, 
 	s := n.newSpec(nil, func(ctx context.Context) error {
 		return fn(ctx, st.started)
 	}, opts) // before tryEnter: a bad option must not leave the task counted
+	s.user = fn // names the task, not this wrapper
 	if !n.tryEnter("Start") {
 		return zero, ErrClosed
 	}

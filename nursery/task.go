@@ -29,13 +29,19 @@ func Spawn[T any](n *Nursery, fn func(ctx context.Context) (T, error), opts ...T
 	if fn == nil {
 		panic("nursery: Spawn called with a nil function")
 	}
+	return spawn(n, fn, fn, opts)
+}
+
+// spawn is Spawn; user is the function as its caller gave it, which names
+// the task in the tree, the trace and the observers' events.
+func spawn[T any](n *Nursery, fn func(ctx context.Context) (T, error), user any, opts []TaskOption) *Task[T] {
 	t := &Task[T]{done: make(chan struct{})}
 	s := n.newSpec(nil, func(ctx context.Context) error {
 		v, err := fn(ctx)
 		t.value = v
 		return err
 	}, opts) // before enter: a bad option must not leave the task counted
-	s.user = fn
+	s.user = user
 	n.enter("Spawn")
 	s.ctx, s.stop = context.WithCancelCause(n.taskCtx())
 	t.stop = s.stop
@@ -51,7 +57,7 @@ func (n *Nursery) Spawn(fn func(ctx context.Context) error, opts ...TaskOption) 
 	if fn == nil {
 		panic("nursery: Spawn called with a nil function")
 	}
-	return Spawn(n, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) }, opts...)
+	return spawn(n, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) }, fn, opts)
 }
 
 func (t *Task[T]) take(error, *PanicError, error) bool { return false }

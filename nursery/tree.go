@@ -46,7 +46,8 @@ func SetTracking(on bool) { trackedNow.all.Store(on) }
 func WithTracking() Option { return trackingOption{} }
 
 // trackingOption is WithTracking's, a type of its own so that Run sees it
-// before it makes the config, and makes it with room for the tracker.
+// before it makes the config, and makes it with room for the tracker
+// (WithStuckReport, which tracks too, gets a tracker of its own).
 type trackingOption struct{}
 
 func (trackingOption) applyToRun(c *config) { c.track = true }
@@ -183,9 +184,14 @@ func (n *Nursery) track(ctx context.Context, site uintptr) {
 	if n.cfg == nil {
 		n.cfg = newConfig(true)
 	}
-	t := n.cfg.trkRoom // in the config, made with it
-	if t == nil {
-		t = &tracker{} // tracking began after the config was made
+	// The tracker lives in the config, made with it, unless the config had
+	// no room (tracking began after it was made: WithStuckReport, Race's)
+	// or the nursery is observed or traced: the tree must not keep its
+	// observation, which holds its contexts, reachable (a Run stuck
+	// waiting would vanish from Go's goroutineleak profile).
+	t := n.cfg.trkRoom
+	if t == nil || n.cfg.obs != nil {
+		t = &tracker{}
 	}
 	t.id = trackedNow.ids.Add(1)
 	t.started, t.parent, t.site = time.Now(), parent, site
