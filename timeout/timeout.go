@@ -78,8 +78,13 @@ func (t *Timeout) Run(ctx context.Context, fn func(ctx context.Context) error) e
 		return ErrRunTwice
 	case err == nil && t.s.CancelledCaught() && t.s.Trigger() == scope.ByDeadline:
 		when, _ := t.s.Deadline()
-		e := timedOut(when.Sub(start), work)
-		if t.moved.Load() {
+		d := when.Sub(start)
+		moved := t.moved.Load()
+		if t.relative && !moved {
+			d = t.d // what was asked, not the clock's reading of it
+		}
+		e := timedOut(d, work)
+		if moved {
 			e.moved = true
 			switch {
 			case t.relative:

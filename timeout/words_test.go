@@ -71,3 +71,19 @@ func TestMoveOnAfterANegativeDuration(t *testing.T) {
 		}
 	})
 }
+
+// On the real clock too (where time passes between Run's start and the
+// deadline's), the error says the duration that was asked, to the
+// nanosecond, and a zero or negative one says it had passed at once.
+func TestTimeoutErrorSaysTheDurationAskedOnTheRealClock(t *testing.T) {
+	wait := func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
+	for d, want := range map[time.Duration]string{
+		0:                "timeout: deadline of 0s exceeded: it had passed when the work began",
+		-time.Second:     "timeout: deadline of -1s exceeded: it had passed when the work began",
+		time.Millisecond: "timeout: deadline of 1ms exceeded",
+	} {
+		if err := timeout.New(d).Run(context.Background(), wait); err == nil || err.Error() != want {
+			t.Errorf("New(%v).Run() = %v, want %q", d, err, want)
+		}
+	}
+}
