@@ -65,9 +65,6 @@ func (ls *Links) Take() []func() {
 	return fs
 }
 
-// Empty reports whether no link was ever added.
-func (ls *Links) Empty() bool { return ls.m == nil }
-
 func (ls *Links) addLocked(l *Link) bool {
 	if ls.taken {
 		return false

@@ -53,9 +53,9 @@ type Trigger uint8
 
 const (
 	NotCancelled Trigger = iota // the scope is not cancelled
-	ByCancel             // Scope.Cancel
-	ByDeadline           // the scope's own deadline
-	ByParent             // the parent context, while not shielded
+	ByCancel                    // Scope.Cancel
+	ByDeadline                  // the scope's own deadline
+	ByParent                    // the parent context, while not shielded
 )
 
 type state uint8
@@ -412,9 +412,9 @@ func (s *Scope) Run(ctx context.Context, fn func(ctx context.Context) error) (er
 	return s.endWith(err), true
 }
 
-// Begin starts the scope under parent without a function to run, for an
-// owner that runs its own: the scope's context is live from now until End.
-// It reports false if the scope has already begun.
+// Begin starts the scope under parent: its context is live from now until
+// End. Run calls it before its function. It reports false if the scope has
+// already begun.
 func (s *Scope) Begin(parent context.Context) bool {
 	p := parentState{}
 	if err := parent.Err(); err != nil {
@@ -449,26 +449,6 @@ func (s *Scope) Begin(parent context.Context) bool {
 
 // Context returns the scope's context.
 func (s *Scope) Context() context.Context { return (*Ctx)(s) }
-
-// State returns what the scope's context reports as Err and Cause, without
-// making the standard context behind it.
-func (s *Scope) State() (err, cause error) {
-	if s.firedA.Load() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.err, s.cause
-	}
-	p := s.readParent()
-	s.mu.Lock()
-	hooks := s.syncLocked(p)
-	err, cause = s.err, s.cause
-	if !s.fired {
-		err, cause = nil, nil
-	}
-	s.mu.Unlock()
-	runHooks(hooks)
-	return err, cause
-}
 
 // Reschedule moves the deadline of a running scope that its deadline has not
 // cancelled yet, and reports whether it did, with the scope's state.
