@@ -9,17 +9,19 @@ import (
 
 // An Option configures a nursery. Pass options to Run, and to Map, ForEach
 // and MapSettled, which run one: WithLimit, WithSemaphore, WithCollectAll,
-// WithFirstError, WithSignals, WithName.
+// WithFirstError, WithSignals, WithName, WithTracking, WithStuckReport,
+// WithStuckTrace, WithObserver, UntilCancelled.
 //
 // Options of one task (TaskOption) go to Go, Spawn and Start instead. The
 // compiler tells the two apart: an Option given to Go is "Option does not
-// implement TaskOption (missing method applyToTask)". WithName is both.
+// implement TaskOption (missing method applyToTask)". WithName and
+// UntilCancelled are both.
 type Option interface {
 	applyToRun(*config)
 }
 
 // A TaskOption configures one task. Pass task options to Go, Spawn or Start:
-// WithName.
+// WithName, UntilCancelled.
 type TaskOption interface {
 	applyToTask(*spec)
 }

@@ -399,7 +399,8 @@ func (n *Nursery) Go(fn func(ctx context.Context) error, opts ...TaskOption) {
 	go n.run(fn)
 }
 
-// goConfigured is Go for a nursery with options: under a limit, or tracked.
+// goConfigured is Go for a nursery with options: under a limit, tracked,
+// observed or traced.
 func (n *Nursery) goConfigured(fn func(ctx context.Context) error) {
 	q := queued{fn: fn}
 	if o := n.cfg.obs; o != nil {

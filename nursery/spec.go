@@ -6,8 +6,9 @@ import (
 )
 
 // A spec is a task started through the general path: named, spawned or
-// started. Plain Go calls take the lighter path in run; both end through
-// unwound and fail.
+// started, observed or traced, a Race's, or an item of Map, ForEach or
+// Gather in a tracked, observed or traced nursery. Plain Go calls take the
+// lighter path in run; both end through unwound and fail.
 type spec struct {
 	ctx  context.Context
 	fn   func(context.Context) error
