@@ -127,7 +127,11 @@ func (n *Nursery) cancelBy(cause error, by *taskObservation) {
 	}
 	n.cause = cause
 	n.cancelled.Store(true)
-	if by != nil {
+	if by != nil && (cause == errLost || n.parent.Err() == nil) {
+		// The parent's cancellation reaches the nursery through the
+		// standard library's goroutine when the parent is a context of
+		// the caller's own: a failure in between came after it. A Race's
+		// win was decided before, while the parent was live.
 		by.o.cause.Store(&by.ev)
 	}
 	stop := n.stop
