@@ -41,8 +41,8 @@ const (
 	defaultKindLimit = 100
 )
 
-// defaultStuck is the wait past which the page and the text mark a Run as
-// stuck, unless ?stuck= says otherwise.
+// defaultStuck is the wait past which the page marks a Run as stuck,
+// unless ?stuck= says otherwise.
 const defaultStuck = 30 * time.Second
 
 // TreeHandler returns an http.Handler that serves the tree of tracked
@@ -76,6 +76,9 @@ const defaultStuck = 30 * time.Second
 //	internal := http.NewServeMux()
 //	internal.Handle("/debug/nurseries", nursery.TreeHandler())
 //	go http.ListenAndServe("localhost:6060", internal)
+//
+// The page's link to the goroutine profile, /debug/pprof/goroutine?debug=1,
+// works when net/http/pprof is mounted on the same mux.
 func TreeHandler() http.Handler {
 	return http.HandlerFunc(serveTree)
 }

@@ -15,7 +15,7 @@ import (
 // The page TreeHandler serves to a browser: rendered on the server, every
 // name, site and error text escaped, with its style inline and no script.
 
-// A pageView is what the page template shows.
+// A pageView is what the page, written by hand in writeTreeHTML, shows.
 type pageView struct {
 	PID       int
 	GoVersion string
@@ -29,23 +29,22 @@ type pageView struct {
 }
 
 type nurseryView struct {
-	ID          uint64
-	Name        string
-	Site        string
-	Age         string
-	State       string // running, waiting, cancelled
-	Cause       string
-	Waiting     string
-	Stuck       bool
-	Until       bool
-	Open        int
-	Tasks       []taskView
-	Before      int // kinds of task on earlier pages
-	After       int // kinds of task on later pages
-	PrevLink    string
-	NextLink    string
-	Children    []nurseryView
-	ChildrenLen int
+	ID       uint64
+	Name     string
+	Site     string
+	Age      string
+	State    string // running, waiting, cancelled
+	Cause    string
+	Waiting  string
+	Stuck    bool
+	Until    bool
+	Open     int
+	Tasks    []taskView
+	Before   int // kinds of task on earlier pages
+	After    int // kinds of task on later pages
+	PrevLink string
+	NextLink string
+	Children []nurseryView
 }
 
 type taskView struct {

@@ -24,6 +24,11 @@
 //	           meant to run until cancelled, from the cancellation): a
 //	           health probe
 //	-json      print the JSON as read
+//	-timeout d give up on a URL that has not answered within d (default
+//	           10s; 0: wait for ever), so that -stuck against a wedged
+//	           server fails, with status 1, instead of hanging
+//
+// -watch needs a URL or a file: standard input (-) cannot be read again.
 //
 // The tree reveals file paths, function and task names and error texts:
 // serve the handler on an internal address only.
@@ -56,7 +61,11 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-const usage = `usage: nurseries pstree|ps [-watch d] [-count n] [-stacks] [-stuck d] [-json] URL|FILE|-`
+const usage = `usage: nurseries pstree|ps [-watch d] [-count n] [-stacks] [-stuck d] [-json] [-timeout d] URL|FILE|-`
+
+// defaultTimeout is how long a reading of a URL may take, unless -timeout
+// says otherwise.
+const defaultTimeout = 10 * time.Second
 
 // run is the command, with its arguments, streams and exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -72,16 +81,22 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	stacks := fs.Bool("stacks", false, "show where each task's goroutine is")
 	stuck := fs.Duration("stuck", 0, "exit with status 3 if a Run has waited longer than `d` for a task")
 	raw := fs.Bool("json", false, "print the JSON as read")
+	timeout := fs.Duration("timeout", defaultTimeout, "give up on a URL that has not answered within `d` (0: wait for ever)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
-	if fs.NArg() != 1 || *watch < 0 || *stuck < 0 || *count < 0 {
+	if fs.NArg() != 1 || *watch < 0 || *stuck < 0 || *count < 0 || *timeout < 0 {
 		fmt.Fprintln(stderr, usage)
 		return 2
 	}
 	src := fs.Arg(0)
+	if src == "-" && *watch > 0 {
+		fmt.Fprintln(stderr, "nurseries: -watch cannot read standard input (-) again: give a URL or a file")
+		return 2
+	}
+	client := &http.Client{Timeout: *timeout}
 	for i := 1; ; i++ {
-		data, err := read(ctx, src, *stacks, stdin)
+		data, err := read(ctx, client, src, *stacks, stdin)
 		if err != nil {
 			fmt.Fprintln(stderr, "nurseries:", err)
 			return 1
@@ -125,8 +140,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 }
 
-// read reads the JSON of the tree from src: a URL, a file, or - (stdin).
-func read(ctx context.Context, src string, stacks bool, stdin io.Reader) ([]byte, error) {
+// read reads the JSON of the tree from src: a URL, with client, a file, or
+// - (stdin).
+func read(ctx context.Context, client *http.Client, src string, stacks bool, stdin io.Reader) ([]byte, error) {
 	if src == "-" {
 		return io.ReadAll(stdin)
 	}
@@ -149,15 +165,28 @@ func read(ctx context.Context, src string, stacks bool, stdin io.Reader) ([]byte
 		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, timedOut(err, src, client.Timeout)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return nil, errors.New(src + ": " + resp.Status)
 	}
-	return io.ReadAll(resp.Body)
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, timedOut(err, src, client.Timeout)
+	}
+	return data, nil
+}
+
+// timedOut returns err, said plainly if it is the client's timeout.
+func timedOut(err error, src string, timeout time.Duration) error {
+	var te interface{ Timeout() bool }
+	if timeout > 0 && errors.As(err, &te) && te.Timeout() {
+		return fmt.Errorf("%s: no answer within %v (-timeout): %w", src, timeout, err)
+	}
+	return err
 }
 
 // since returns how long before the snapshot t was.

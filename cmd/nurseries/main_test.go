@@ -5,10 +5,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -127,5 +129,67 @@ func TestBadUse(t *testing.T) {
 	}
 	if _, _, code := runCmd(t, "", "ps", "testdata/missing.json"); code != 1 {
 		t.Errorf("a missing file = %d, want 1", code)
+	}
+}
+
+// -timeout bounds a reading: against a server that accepts the request and
+// never answers, -stuck fails with status 1 instead of hanging.
+func TestTimeoutAgainstAServerThatNeverAnswers(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	type result struct {
+		errOut string
+		code   int
+	}
+	done := make(chan result, 1)
+	start := time.Now()
+	go func() {
+		_, errOut, code := runCmd(t, "", "ps", "-stuck", "30s", "-timeout", "100ms", srv.URL)
+		done <- result{errOut, code}
+	}()
+	select {
+	case r := <-done:
+		if r.code != 1 || !strings.Contains(r.errOut, "no answer within 100ms") {
+			t.Errorf("-timeout 100ms against a server that never answers = %d, %q; want 1 and the timeout", r.code, r.errOut)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("-timeout 100ms returned after %v", d)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("-timeout 100ms: still waiting for the server after 10s")
+	}
+}
+
+// The timeout is 10s unless -timeout says otherwise, and the usage says so.
+func TestTimeoutDefault(t *testing.T) {
+	if defaultTimeout != 10*time.Second {
+		t.Errorf("defaultTimeout = %v, want 10s", defaultTimeout)
+	}
+	_, errOut, code := runCmd(t, "", "ps", "-h")
+	if code != 2 || !strings.Contains(errOut, "-timeout") || !strings.Contains(errOut, "(default 10s)") {
+		t.Errorf("ps -h = %d, %q; want the -timeout flag and its default", code, errOut)
+	}
+	if _, errOut, code := runCmd(t, "", "ps", "-timeout", "-1s", "x"); code != 2 || !strings.Contains(errOut, "usage") {
+		t.Errorf("-timeout -1s = %d, %q; want 2 and the usage", code, errOut)
+	}
+}
+
+// -watch reads its source again and again: standard input cannot be, so
+// the two together are refused, before anything is read.
+func TestWatchRefusesStandardInput(t *testing.T) {
+	in, err := os.ReadFile("testdata/tree.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCmd(t, string(in), "pstree", "-watch", "1s", "-")
+	if code != 2 || out != "" || !strings.Contains(errOut, "-watch cannot read standard input") {
+		t.Errorf("pstree -watch 1s - = %d, %q, %q; want 2 and the reason", code, out, errOut)
 	}
 }
