@@ -10,10 +10,11 @@
 // returns only after every task has; a nursery's span is a child of the
 // span of the context Run is given (the task it runs in, for a nested one).
 //
-// Errors are recorded once where they happened, as the OpenTelemetry
-// conventions ask: a task that fails or panics gets status Error with its
-// error recorded (and error.type); a nursery whose Run returns an error, or
-// panics, gets the same. A task that returns only the echo of its
+// Errors are recorded on the spans of what returned them: a task that fails
+// or panics gets status Error with its error recorded (and error.type); a
+// nursery whose Run returns an error, or panics, gets the same. So an error
+// that goes up through nested nurseries is on the span of each task and
+// nursery it goes up through, once on each. A task that returns only the echo of its
 // cancellation is not an error: its status stays Unset, and if another
 // task's failure cancelled it, its span links to that task's span
 // (attribute nursery.link = "cancelled_by"). The functions that lost a
