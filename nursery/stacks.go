@@ -3,6 +3,7 @@ package nursery
 import (
 	"bytes"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 )
 
@@ -77,18 +78,28 @@ func parseGoroutineProfile(text string) []goroutineGroup {
 	return groups
 }
 
-// parseLabels reads {"nursery":"batch", "task":"worker"}.
+// parseLabels reads {"nursery":"batch", "task":"worker"}, whose keys and
+// values the profile quotes as Go does (%q): a name may hold quotes,
+// commas and newlines.
 func parseLabels(s string) map[string]string {
 	m := map[string]string{}
-	s = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(s), "{"), "}")
-	for _, kv := range strings.Split(s, ", ") {
-		k, v, ok := strings.Cut(kv, ":")
-		if !ok {
-			continue
+	s = strings.TrimPrefix(strings.TrimSpace(s), "{")
+	for {
+		s = strings.TrimLeft(s, ", ")
+		kq, err := strconv.QuotedPrefix(s)
+		if err != nil {
+			return m
 		}
-		m[strings.Trim(k, `"`)] = strings.Trim(v, `"`)
+		s = strings.TrimPrefix(s[len(kq):], ":")
+		vq, err := strconv.QuotedPrefix(s)
+		if err != nil {
+			return m
+		}
+		s = s[len(vq):]
+		k, _ := strconv.Unquote(kq)
+		v, _ := strconv.Unquote(vq)
+		m[k] = v
 	}
-	return m
 }
 
 // matchTask finds the group of goroutines where t, of a nursery named

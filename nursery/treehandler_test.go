@@ -194,9 +194,13 @@ func TestTreeSnapshotDescribesTheProcess(t *testing.T) {
 func TestTreeStacksShowWhereEachTaskWaits(t *testing.T) {
 	h := nursery.TreeHandler()
 	withTree(t, "stacks", func(n *nursery.Nursery, release <-chan struct{}) {
-		inside := make(chan struct{}, 2)
+		inside := make(chan struct{}, 3)
 		n.Go(func(ctx context.Context) error { waitHere(inside, release); return nil }, nursery.WithName("waiter"))
 		n.Go(func(ctx context.Context) error { waitHere(inside, release); return nil })
+		// The profile quotes labels as Go does: a name with quotes, a
+		// comma and a newline in it is still matched.
+		n.Go(func(ctx context.Context) error { waitHere(inside, release); return nil }, nursery.WithName("a \"quoted\", name\n"))
+		<-inside
 		<-inside
 		<-inside
 	}, func() {
@@ -205,7 +209,7 @@ func TestTreeStacksShowWhereEachTaskWaits(t *testing.T) {
 			t.Fatal(err)
 		}
 		n := find(snap.Nurseries, "stacks")
-		if n == nil || len(n.Tasks) != 2 {
+		if n == nil || len(n.Tasks) != 3 {
 			t.Fatalf("nursery %+v", n)
 		}
 		for _, task := range n.Tasks {
@@ -214,7 +218,7 @@ func TestTreeStacksShowWhereEachTaskWaits(t *testing.T) {
 				_ = pprof.Lookup("goroutine").WriteTo(&buf, 1)
 				t.Errorf("task %q has no stack; the profile:\n%s", task.Name, buf.String())
 			}
-			if task.Name == "waiter" && !strings.Contains(task.Stack, "waitHere") {
+			if task.Name != "" && !strings.Contains(task.Stack, "waitHere") {
 				t.Errorf("the waiter's stack does not show waitHere:\n%s", task.Stack)
 			}
 		}
