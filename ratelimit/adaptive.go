@@ -524,9 +524,10 @@ type AdaptiveStats struct {
 	// downstream during the last window.
 	Queued float64
 
-	// Admitted, Rejected and Dropped count since NewAdaptive: the units
-	// admitted, the calls turned away (by Do and TryAcquire), and the
-	// calls Do saw end by their deadline.
+	// Admitted, Rejected and Dropped count calls since NewAdaptive,
+	// whatever units each takes: the calls admitted (Acquire, TryAcquire
+	// or Do), the calls turned away (by Do and TryAcquire), and the calls
+	// Do saw end by their deadline.
 	Admitted, Rejected, Dropped uint64
 	// Windows counts the windows measured so far; the limit can change at
 	// the end of each.

@@ -217,6 +217,26 @@ func TestAdaptiveDoRefusesAtOnceAtTheLimit(t *testing.T) {
 	})
 }
 
+// Stats counts calls, not units: an Acquire of 3 units is one call
+// admitted, as Inflight counts its 3 units.
+func TestAdaptiveStatsAdmittedCountsCalls(t *testing.T) {
+	a := ratelimit.NewAdaptive(ratelimit.WithInitialLimit(10))
+	if err := a.Acquire(context.Background(), 3); err != nil {
+		t.Fatal(err)
+	}
+	if !a.TryAcquire(2) {
+		t.Fatal("TryAcquire(2) with 7 units free = false")
+	}
+	if err := a.Do(context.Background(), func(context.Context) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if s := a.Stats(); s.Admitted != 3 || s.Inflight != 5 {
+		t.Errorf("Stats() = %+v, want 3 calls admitted, 5 units in flight", s)
+	}
+	a.Release(3)
+	a.Release(2)
+}
+
 func TestAdaptiveDoWaitsUpToMaxWaitThenRefuses(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a := ratelimit.NewAdaptive(ratelimit.WithInitialLimit(1), ratelimit.WithMaxWait(50*time.Millisecond))

@@ -193,14 +193,6 @@ func (s *state) allow(t, x int64, pr *params) bool {
 	return true
 }
 
-// takeNow takes x nanotokens that are used at once.
-func (s *state) takeNow(t, x int64, pr *params) {
-	s.lv.take(t, x, pr.limit, pr.capAt)
-	if s.p != nil {
-		s.p.real.take(t, x, pr.limit, pr.cap)
-	}
-}
-
 // delay returns how long after t the bucket holds x nanotokens more than
 // it does at t, or false if never, or not within maxWait.
 func (s *state) delay(t, x int64, maxWait int64, pr *params) (int64, bool) {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // An Option configures a Keyed limiter.
@@ -56,8 +57,8 @@ func WithMaxKeys(n int) Option {
 // maximum of keys, none of which it can forget yet, is refused rather than
 // any client's bucket forgotten early, which would let that client start
 // afresh with a full one: AllowN reports false, WaitN returns an error
-// wrapping ErrTooManyKeys. The refusal fails closed, and costs no
-// allocation. So a flood of invented keys (cheap with IPv6 addresses or
+// wrapping ErrTooManyKeys. The refusal fails closed; AllowN's costs no
+// allocation (WaitN's error does). So a flood of invented keys (cheap with IPv6 addresses or
 // made-up names) keeps new clients out while it lasts, and for at most
 // 1.25 × burst/limit after it stops: by then every bucket it used is full
 // again, and forgotten. With a limit of 0 buckets never fill again, and
@@ -76,7 +77,9 @@ func WithMaxKeys(n int) Option {
 // goroutine; the search for keys to forget runs inside a call that meets
 // the maximum. Keys are spread over shards, each with a lock of its own: a
 // call for a key of one shard does not wait for another shard's lock, and a
-// search takes one shard's lock at a time.
+// search takes one shard's lock at a time. (Built with a Go older than
+// 1.24, which lacks maphash.Comparable to spread the keys with, a Keyed
+// limiter has a single shard: one lock for all its keys.)
 type Keyed[K comparable] struct {
 	limit   Limit
 	burst   int
@@ -95,7 +98,9 @@ type Keyed[K comparable] struct {
 type keyedShard[K comparable] struct {
 	mu   sync.Mutex
 	keys map[K]*state
-	_    [40]byte // a cache line each, with mu and keys
+	// Pads the shard to 64 bytes, a cache line on most machines: mu and
+	// keys of two shards never share one, however the array is aligned.
+	_ [64 - (unsafe.Sizeof(sync.Mutex{})+unsafe.Sizeof(uintptr(0)))%64]byte
 }
 
 // NewKeyed returns a Keyed limiter whose keys each allow events at rate r
@@ -129,10 +134,11 @@ func NewKeyed[K comparable](r Limit, b int, opts ...Option) *Keyed[K] {
 }
 
 // shardsFor returns how many shards to spread maxKeys keys over: a power
-// of two, about a shard per 256 keys, from 1 to 64.
+// of two, about a shard per 256 keys, from 1 to maxShards (64; 1 before Go
+// 1.24, where hashKey sends every key to the first shard).
 func shardsFor(maxKeys int) int {
 	n := 1
-	for n < 64 && n*256 < maxKeys {
+	for n < maxShards && n*256 < maxKeys {
 		n *= 2
 	}
 	return n
@@ -184,14 +190,14 @@ func (k *Keyed[K]) get(sh *keyedShard[K], t int64, key K, n int) *state {
 	return s
 }
 
-// sweep forgets every key whose bucket is full, a shard at a time, and sets
-// when the next sweep is due: when the first of the remaining buckets will
-// be full, and not before a quarter of the time a bucket takes to fill.
-// The caller has set sweeping.
 // noTokens is what get returns for a new key asked for nothing: a bucket
 // that grants 0 tokens at once, and that nobody changes.
 var noTokens state
 
+// sweep forgets every key whose bucket is full, a shard at a time, and sets
+// when the next sweep is due: when the first of the remaining buckets will
+// be full, and not before a quarter of the time a bucket takes to fill.
+// The caller has set sweeping.
 func (k *Keyed[K]) sweep() {
 	next := int64(math.MaxInt64)
 	for i := range k.shards {

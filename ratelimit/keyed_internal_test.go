@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"testing"
 	"testing/synctest"
+	"unsafe"
 )
 
 // Keys are spread over shards, each with a lock of its own: a call for a key
@@ -64,4 +65,18 @@ func TestKeyedSearchTakesOneShardsLockAtATime(t *testing.T) {
 	k.Allow(c) // returns, whichever shard the search waits for
 	a.mu.Unlock()
 	<-searched
+}
+
+// Each shard takes a whole number of 64-byte cache lines, so that the lock
+// and map of one shard never share a line with another's.
+func TestKeyedShardIsPaddedToACacheLine(t *testing.T) {
+	for name, size := range map[string]uintptr{
+		"string":   unsafe.Sizeof(keyedShard[string]{}),
+		"[16]byte": unsafe.Sizeof(keyedShard[[16]byte]{}),
+		"int64":    unsafe.Sizeof(keyedShard[int64]{}),
+	} {
+		if size%64 != 0 {
+			t.Errorf("keyedShard[%s] is %d bytes, want a multiple of 64", name, size)
+		}
+	}
 }

@@ -111,9 +111,6 @@ func NewBreaker(opts ...BreakerOption) *Breaker {
 		}
 		o.applyBreaker(&c)
 	}
-	if c.successes > c.probes {
-		panic(fmt.Sprintf("retry: NewBreaker: HalfOpen(%d, %d): the successes needed must be at most the probes", c.probes, c.successes))
-	}
 	b := &Breaker{cfg: c, epoch: time.Now()}
 	b.window.init(c.window, c.windowCalls)
 	return b
@@ -176,7 +173,9 @@ func (b *Breaker) now() time.Duration { return time.Since(b.epoch) }
 
 // enter decides whether a call may go through now. If it may, it returns
 // the call's ticket, and under CancelOnOpen a context the breaker cancels
-// if it opens; if not, an error wrapping ErrOpen, with a hint.
+// if it opens; if not, an error wrapping ErrOpen, with a hint. It does not
+// report the change it may have made (to half-open): its caller calls
+// report once it can give the ticket back should OnStateChange panic.
 func (b *Breaker) enter(ctx context.Context) (guardCall, context.Context, error) {
 	var now time.Duration
 	if b.cfg.slow > 0 {
@@ -211,7 +210,6 @@ func (b *Breaker) enter(ctx context.Context) (guardCall, context.Context, error)
 		b.inflight[call.entry] = struct{}{}
 	}
 	b.mu.Unlock()
-	b.report()
 	if err != nil {
 		return guardCall{}, nil, err
 	}
@@ -220,8 +218,23 @@ func (b *Breaker) enter(ctx context.Context) (guardCall, context.Context, error)
 
 // exit counts the outcome of a call that enter let through: err is its
 // error, ctx the caller's context (to tell its cancellation apart), and
-// ignore says the call panicked.
+// ignore says the call panicked. It does not report the change it may have
+// made: its caller calls report.
 func (b *Breaker) exit(call guardCall, ctx context.Context, err error, ignore bool) {
+	// FailureIf is the caller's: it runs before the lock is taken, and if
+	// it panics, the call gives its place back, as a call that panicked
+	// does, and the panic goes on.
+	failureIf := true
+	if err != nil && !ignore && b.cfg.failureIf != nil {
+		normal := false
+		defer func() {
+			if !normal {
+				b.exit(call, ctx, err, true)
+			}
+		}()
+		failureIf = b.cfg.failureIf(err)
+		normal = true
+	}
 	now := b.now()
 	b.mu.Lock()
 	if call.entry != nil {
@@ -238,7 +251,7 @@ func (b *Breaker) exit(call guardCall, ctx context.Context, err error, ignore bo
 		b.mu.Unlock()
 		return
 	}
-	failure := err != nil && (b.cfg.failureIf == nil || b.cfg.failureIf(err))
+	failure := err != nil && failureIf
 	if !failure && b.cfg.slow > 0 {
 		if d := now - call.start; d > b.cfg.slow {
 			failure = true
@@ -249,7 +262,6 @@ func (b *Breaker) exit(call guardCall, ctx context.Context, err error, ignore bo
 		b.count(now, failure, err, call.probe)
 	}
 	b.mu.Unlock()
-	b.report()
 }
 
 // count takes the outcome of a call of the current state. It must be
@@ -326,7 +338,9 @@ func (b *Breaker) set(to BreakerState) {
 }
 
 // report calls OnStateChange for the changes queued, in order, from one
-// goroutine at a time and without holding mu.
+// goroutine at a time and without holding mu. If OnStateChange panics (or
+// calls runtime.Goexit), the panic goes on up, and the changes still
+// queued are reported by the next call to report.
 func (b *Breaker) report() {
 	if b.cfg.onChange == nil {
 		return
@@ -337,6 +351,14 @@ func (b *Breaker) report() {
 		return // the goroutine dispatching will report them
 	}
 	b.dispatching = true
+	done := false
+	defer func() {
+		if !done { // OnStateChange panicked, with mu unlocked
+			b.mu.Lock()
+			b.dispatching = false
+			b.mu.Unlock()
+		}
+	}()
 	for len(b.events) > 0 {
 		e := b.events[0]
 		b.events = b.events[1:]
@@ -344,7 +366,10 @@ func (b *Breaker) report() {
 		b.cfg.onChange(e.from, e.to)
 		b.mu.Lock()
 	}
+	// Under the lock that saw no more events: a change queued after this
+	// finds dispatching false, and its goroutine reports it.
 	b.dispatching = false
+	done = true
 	b.mu.Unlock()
 }
 
@@ -470,7 +495,9 @@ func (t *tally) sums(now time.Duration) (a, b int) {
 // guard makes one call through a Throttle and a Breaker (either may be
 // nil), as Do's attempts and their own Do methods do: the throttle may
 // refuse it, then the breaker may; if both let it through, call runs it
-// and both count its outcome.
+// and both count its outcome. The breaker's changes are reported (and
+// OnStateChange may panic) only once the bookkeeping of the call is done,
+// or would be undone by the deferred function if the report panicked.
 func guard[T any, F any](ctx context.Context, b *Breaker, t *Throttle, f F, call func(context.Context, F) (T, error)) (T, error) {
 	var zero T
 	if t != nil {
@@ -486,12 +513,13 @@ func guard[T any, F any](ctx context.Context, b *Breaker, t *Throttle, f F, call
 			if t != nil {
 				t.forget()
 			}
+			b.report()
 			return zero, err
 		}
 	}
 	ended := false
 	defer func() {
-		if !ended { // call panicked: nothing to count
+		if !ended { // call or OnStateChange panicked: nothing to count
 			if b != nil {
 				b.exit(ticket, ctx, nil, true)
 			}
@@ -500,6 +528,9 @@ func guard[T any, F any](ctx context.Context, b *Breaker, t *Throttle, f F, call
 			}
 		}
 	}()
+	if b != nil {
+		b.report() // the move to half-open that enter may have made
+	}
 	v, err := call(inner, f)
 	ended = true
 	if err != nil && inner != ctx && ctx.Err() == nil {
@@ -513,6 +544,9 @@ func guard[T any, F any](ctx context.Context, b *Breaker, t *Throttle, f F, call
 	}
 	if t != nil {
 		t.exit(ctx, err)
+	}
+	if b != nil {
+		b.report()
 	}
 	return v, err
 }

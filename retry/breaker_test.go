@@ -313,6 +313,81 @@ func TestBreakerReportsEveryChangeInOrder(t *testing.T) {
 	})
 }
 
+// An OnStateChange that panics when a call moves the breaker to half-open:
+// the panic reaches the caller of Do, the probe and the throttle's request
+// that the call took are given back, and the next changes are reported.
+func TestBreakerPanickingOnStateChangeGivesTheProbeBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var got []string
+		panicked := false
+		b := retry.NewBreaker(retry.ConsecutiveFailures(1), retry.OpenFor(time.Second), retry.HalfOpen(1, 1), retry.CancelOnOpen(),
+			retry.OnStateChange(func(from, to retry.BreakerState) {
+				got = append(got, from.String()+"→"+to.String())
+				if to == retry.BreakerHalfOpen && !panicked {
+					panicked = true
+					panic("callback boom")
+				}
+			}))
+		th := retry.NewThrottle(2, time.Minute)
+		_ = b.Do(bg, down)
+		time.Sleep(time.Second)
+		called := false
+		r := recoverPanic(func() {
+			_ = retry.Do(bg, func(context.Context) error { called = true; return nil },
+				retry.WithBreaker(b), retry.WithThrottle(th), retry.Attempts(1))
+		})
+		if r != "callback boom" {
+			t.Fatalf("Do's panic = %v, want OnStateChange's", r)
+		}
+		if called {
+			t.Error("fn was called although OnStateChange panicked before it")
+		}
+		if p := th.RejectProbability(); p != 0 {
+			t.Errorf("the throttle's reject probability = %v, want 0: the call was not made", p)
+		}
+		if err := b.Do(bg, up); err != nil {
+			t.Fatalf("the next call = %v, want it let through as the probe", err)
+		}
+		if state(b) != "closed" {
+			t.Errorf("after the probe succeeded: %s, want closed", state(b))
+		}
+		want := "closed→open open→half-open half-open→closed"
+		if strings.Join(got, " ") != want {
+			t.Errorf("changes reported: %q, want %q", strings.Join(got, " "), want)
+		}
+	})
+}
+
+// An OnStateChange that panics when a call's outcome opens the breaker:
+// the panic reaches the caller of Do, and the changes after it are still
+// reported.
+func TestBreakerReportsChangesAfterOnStateChangePanicked(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var got []string
+		b := retry.NewBreaker(retry.ConsecutiveFailures(1), retry.OpenFor(time.Second),
+			retry.OnStateChange(func(from, to retry.BreakerState) {
+				got = append(got, from.String()+"→"+to.String())
+				if len(got) == 1 {
+					panic("callback boom")
+				}
+			}))
+		if r := recoverPanic(func() { _ = b.Do(bg, down) }); r != "callback boom" {
+			t.Fatalf("Do's panic = %v, want OnStateChange's", r)
+		}
+		if state(b) != "open" {
+			t.Fatalf("after the failure: %s, want open", state(b))
+		}
+		time.Sleep(time.Second)
+		if state(b) != "half-open" {
+			t.Fatalf("at its open time: %s, want half-open", state(b))
+		}
+		want := "closed→open open→half-open"
+		if strings.Join(got, " ") != want {
+			t.Errorf("changes reported: %q, want %q", strings.Join(got, " "), want)
+		}
+	})
+}
+
 // Under CancelOnOpen, the calls in flight when the breaker opens are
 // cancelled at once, and their Do says why.
 func TestBreakerCancelOnOpenCancelsTheCallsInFlight(t *testing.T) {
@@ -536,6 +611,35 @@ func TestDoWithBreakerGivesUpAtMaxElapsed(t *testing.T) {
 		// once more.
 		if d := time.Since(start); d != 3*time.Second {
 			t.Errorf("Do gave up after %v, want 3s (MaxElapsed)", d)
+		}
+	})
+}
+
+// A FailureIf that panics: the panic reaches the caller of Do, and the
+// breaker stays usable (it ran under the breaker's lock, which the panic
+// left locked: every later call hung); a half-open probe gives its place.
+func TestBreakerSurvivesAPanickingFailureIf(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := retry.NewBreaker(retry.ConsecutiveFailures(1), retry.HalfOpen(1, 1),
+			retry.FailureIf(func(err error) bool {
+				if err.Error() == "odd" {
+					panic("FailureIf broke")
+				}
+				return true
+			}))
+		if r := recoverPanic(func() { _ = b.Do(bg, func(context.Context) error { return errors.New("odd") }) }); r != "FailureIf broke" {
+			t.Fatalf("Do's panic = %v, want FailureIf's", r)
+		}
+		if err := b.Do(bg, up); err != nil {
+			t.Fatalf("Do after the panic = %v, want nil", err)
+		}
+		_ = b.Do(bg, down) // opens it
+		time.Sleep(time.Minute)
+		if r := recoverPanic(func() { _ = b.Do(bg, func(context.Context) error { return errors.New("odd") }) }); r != "FailureIf broke" {
+			t.Fatalf("the probe's panic = %v, want FailureIf's", r)
+		}
+		if err := b.Do(bg, up); err != nil {
+			t.Errorf("a probe after the panicking one = %v, want nil: the panicking probe kept its place", err)
 		}
 	})
 }

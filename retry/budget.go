@@ -17,9 +17,10 @@ import (
 // are not counted, as they say nothing about the server's health.
 //
 // With maxTokens 10 and tokenRatio 0.1, for instance, calls made one after
-// the other to a server that fails every request make 5 failed attempts
-// before the budget closes, 4 of them retries; from then on each call makes
-// its first attempt only. The budget reopens after 1 success if the
+// the other with Attempts(5) or more (the default, 4, ends the first call
+// sooner) to a server that fails every request make 5 failed attempts
+// before the budget closes, all in the first call, 4 of them retries; from
+// then on each call makes its first attempt only. The budget reopens after 1 success if the
 // failures stopped as it closed, and after 51 once it is empty, as it is
 // after 6 such calls. Calls that run at the same time may each be allowed
 // a retry before their failures are counted, so under load a few more

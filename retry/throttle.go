@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -47,8 +48,11 @@ type Throttle struct {
 
 	epoch time.Time // the tally's times are since epoch
 	mu    sync.Mutex
-	tally tally          // requests, accepts
-	draw  func() float64 // in [0, 1): math/rand's, or a test's
+	tally tally // requests, accepts
+	// draw returns a number in [0, 1) for the refusals: a test's source,
+	// called with mu held so that it need not be safe for concurrent use;
+	// nil means math/rand's Float64.
+	draw func() float64
 }
 
 // A ThrottleOption configures a Throttle (see NewThrottle).
@@ -62,11 +66,11 @@ type throttleConfig struct {
 }
 
 // NewThrottle returns a Throttle that keeps k requests for each accept,
-// over the last window (in ten steps). It panics if k < 1, window <= 0 or
-// an option is nil.
+// over the last window (in ten steps). It panics if k is less than 1, NaN
+// or infinite, if window <= 0, or if an option is nil.
 func NewThrottle(k float64, window time.Duration, opts ...ThrottleOption) *Throttle {
-	if !(k >= 1) {
-		badArg("NewThrottle(%v, %v): k must be at least 1 (the book's is 2)", k, window)
+	if !(k >= 1) || math.IsInf(k, 1) {
+		badArg("NewThrottle(%v, %v): k must be at least 1, and finite (the book's is 2)", k, window)
 	}
 	if window <= 0 {
 		badArg("NewThrottle(%v, %v): the window must be positive", k, window)
@@ -118,14 +122,16 @@ func (t *Throttle) enter() error {
 	requests, accepts := t.tally.sums(now)
 	p := t.probability(requests, accepts)
 	t.tally.add(now, 0, 1)
+	refuse := p > 0 && t.uniform() < p
 	t.mu.Unlock()
-	if p > 0 && t.uniform() < p {
+	if refuse {
 		return t.refusal
 	}
 	return nil
 }
 
-// uniform draws a number in [0, 1) for the throttle's refusals.
+// uniform draws a number in [0, 1) for the throttle's refusals. It must be
+// called with mu held: a test's draw need not be safe for concurrent use.
 func (t *Throttle) uniform() float64 {
 	if t.draw != nil {
 		return t.draw()

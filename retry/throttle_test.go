@@ -167,6 +167,8 @@ func TestThrottleBadInputPanicsNamingTheArgument(t *testing.T) {
 		want string
 	}{
 		{"NewThrottle(0.5, 1s)", func() { retry.NewThrottle(0.5, time.Second) }, "NewThrottle(0.5, 1s): k must be at least 1"},
+		{"NewThrottle(+Inf, 1s)", func() { retry.NewThrottle(math.Inf(1), time.Second) }, "NewThrottle(+Inf, 1s): k must be at least 1"},
+		{"NewThrottle(NaN, 1s)", func() { retry.NewThrottle(math.NaN(), time.Second) }, "NewThrottle(NaN, 1s): k must be at least 1"},
 		{"NewThrottle(2, 0)", func() { retry.NewThrottle(2, 0) }, "NewThrottle(2, 0s): the window must be positive"},
 		{"NewThrottle(nil option)", func() { retry.NewThrottle(2, time.Second, nil) }, "nil ThrottleOption"},
 		{"WithThrottle(nil)", func() { retry.WithThrottle(nil) }, "WithThrottle called with a nil *Throttle"},

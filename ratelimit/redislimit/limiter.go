@@ -263,7 +263,7 @@ func NewLimiter(client redis.Scripter, key string, r ratelimit.Limit, b int, opt
 		panic(fmt.Sprintf("redislimit: NewLimiter(b=%d): the burst must not be negative", b))
 	}
 	c := parse("NewLimiter", opts)
-	if c.ttl != DefaultTTL {
+	if c.ttlSet {
 		panic("redislimit: NewLimiter: WithTTL is an option of NewSemaphore")
 	}
 	l := &Limiter{

@@ -439,6 +439,8 @@ func TestBadInputPanics(t *testing.T) {
 		{"negative burst", func() { redislimit.NewLimiter(c, "k", 1, -1) }, "NewLimiter(b=-1)"},
 		{"nil option", func() { redislimit.NewLimiter(c, "k", 1, 1, nil) }, "NewLimiter called with a nil Option"},
 		{"TTL for a limiter", func() { redislimit.NewLimiter(c, "k", 1, 1, redislimit.WithTTL(time.Second)) }, "WithTTL is an option of NewSemaphore"},
+		{"DefaultTTL for a limiter", func() { redislimit.NewLimiter(c, "k", 1, 1, redislimit.WithTTL(redislimit.DefaultTTL)) }, "WithTTL is an option of NewSemaphore"},
+		{"10s TTL for a limiter", func() { redislimit.NewLimiter(c, "k", 1, 1, redislimit.WithTTL(10*time.Second)) }, "WithTTL is an option of NewSemaphore"},
 		{"FailLocal(0)", func() { redislimit.FailLocal(0) }, "FailLocal(0)"},
 		{"OnFailure(nil)", func() { redislimit.OnFailure(nil) }, "OnFailure called with a nil function"},
 		{"WithTTL(0)", func() { redislimit.WithTTL(0) }, "WithTTL(0s)"},

@@ -26,6 +26,7 @@ type config struct {
 	replicas  int
 	onFailure func(error)
 	ttl       time.Duration
+	ttlSet    bool
 	within    time.Duration // 0: not set
 }
 
@@ -113,7 +114,7 @@ func WithTTL(d time.Duration) Option {
 	if d < time.Millisecond {
 		panic(fmt.Sprintf("redislimit: WithTTL(%v): the lease time must be at least 1ms", d))
 	}
-	return optionFunc(func(c *config) { c.ttl = d })
+	return optionFunc(func(c *config) { c.ttl, c.ttlSet = d, true })
 }
 
 func parse(fn string, opts []Option) config {

@@ -676,9 +676,10 @@ func (l *Lease) Release(ctx context.Context) error {
 // Do runs fn holding a slot, as Python's `async with sem:` runs its block
 // across processes: it acquires a lease (see Acquire, whose error it returns
 // without calling fn), calls fn in the caller's goroutine, renews the lease
-// every TTL/3 while fn runs, and releases it when fn returns or panics. A
-// panic in fn goes on up the caller's stack, unchanged, once the renewals
-// have stopped and the slot is released.
+// every TTL/3 while fn runs, and releases it when fn returns, panics or
+// calls runtime.Goexit. A panic in fn goes on up the caller's stack,
+// unchanged, once the renewals have stopped and the slot is released; so
+// does a Goexit.
 //
 // If the lease is lost while fn runs (Redis no longer has it, or renewals
 // failed until it may have expired), Do cancels fn's context with a cause
@@ -710,13 +711,17 @@ func (s *Semaphore) Do(ctx context.Context, fn func(ctx context.Context) error) 
 			stop()
 		}
 	}
+	// If fn panics or calls runtime.Goexit, this deferred cleanup stops the
+	// renewals, waits for them and releases the slot, and the panic (or the
+	// Goexit) goes on unchanged: nothing recovers it.
+	returned := false
 	defer func() {
-		if r := recover(); r != nil {
+		if !returned {
 			cleanup()
-			panic(r)
 		}
 	}()
 	err = fn(fctx)
+	returned = true
 	cleanup()
 	if cause := context.Cause(fctx); errors.Is(cause, ErrLeaseLost) {
 		if err == nil || errors.Is(err, context.Canceled) && ctx.Err() == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
 
 	"github.com/structured-go/structured/ratelimit/redislimit"
 )
@@ -232,6 +234,47 @@ func TestDoReleasesOnErrorAndPanic(t *testing.T) {
 	}
 	if err := l.Renew(t.Context()); !errors.Is(err, redislimit.ErrLeaseLost) {
 		t.Fatalf("Renew after Release = %v, want ErrLeaseLost", err)
+	}
+}
+
+// A fn that calls runtime.Goexit ends Do's goroutine, and Do still stops
+// and waits for its renewals and releases the slot on the way out.
+func TestDoCleansUpWhenFnCallsGoexit(t *testing.T) {
+	sems, _ := replicasOf(t, 2, 1)
+	// Warm both clients up, so that their pools' goroutines are there before
+	// the snapshot goleak compares with.
+	for _, s := range sems {
+		l, err := s.TryAcquire(t.Context())
+		if l == nil || err != nil {
+			t.Fatalf("TryAcquire = %v, %v; want the slot", l, err)
+		}
+		if err := l.Release(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := goleak.IgnoreCurrent()
+	done := make(chan struct{})
+	ran := false
+	go func() {
+		defer close(done)
+		sems[0].Do(t.Context(), func(context.Context) error {
+			ran = true
+			runtime.Goexit()
+			return nil
+		})
+		t.Error("Do returned after its fn called runtime.Goexit")
+	}()
+	<-done
+	if !ran {
+		t.Fatal("Do did not call fn")
+	}
+	goleak.VerifyNone(t, before)
+	l, err := sems[1].TryAcquire(t.Context())
+	if l == nil || err != nil {
+		t.Fatalf("TryAcquire after the Goexit = %v, %v; want the slot back", l, err)
+	}
+	if err := l.Release(t.Context()); err != nil {
+		t.Fatal(err)
 	}
 }
 
