@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"go/types"
 	"slices"
+	"strings"
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/cfg"
@@ -35,7 +36,25 @@ import (
 //   - the local it signals is handed on (returned, stored, passed to a
 //     call): whoever gets it owns the goroutine;
 //   - it signals a wait group on which this function calls Add: rule SV001
-//     checks that one.
+//     checks that one;
+//   - its last act closes a channel that another goroutine of the function,
+//     itself waited for, reads to its end (a stage of a pipeline, also
+//     through a function whose Relays fact says it closes its output only
+//     after reading its input to the end);
+//   - its last act is Close on a value of the function's, and the
+//     function returns only in the branch of a test that the value was
+//     closed (errors.Is(err, ErrClosed), err == ErrClosed);
+//   - its last act cancels a context that nothing else cancels
+//     (context.WithCancel(context.Background())), and the function waits on
+//     that context's Done;
+//   - it returns on a receive from an unbuffered channel of a struct or the
+//     package that some code sends on (a stop method's x.stop <- v meets it
+//     at its end);
+//   - a test waits for a flag it sets as it ends with testify's
+//     Eventually.
+//
+// A function that never returns (for {}, for ; true; {}, select {}) leaves
+// nothing behind.
 //
 // A method AfterFunc(f func()) (stop func() bool) of a Context, which
 // context.AfterFunc calls and whose contract is to run f in a goroutine of
@@ -238,7 +257,11 @@ func goOwned(pass *analysis.Pass, p *pkgInfo, facts *factSet, fn *function, st g
 	if addsToOthersGroup(info, fn) {
 		return ownership{owned: true} // counted in a group the caller waits on
 	}
+	if body := goBody(info, p, fn, st.node); body != nil && endsOnRendezvous(info, p, body) {
+		return ownership{owned: true} // the sender on the unbuffered channel meets it at its end
+	}
 	locals := make(map[*types.Var]bool)
+	cancels := make(map[*types.Var]bool)
 	eofReaders := make(map[*types.Var]bool)
 	var handshake *signal
 	// The value whose method the goroutine runs (srv in srv.Serve(l)) is
@@ -285,6 +308,10 @@ func goOwned(pass *analysis.Pass, p *pkgInfo, facts *factSet, fn *function, st g
 				return ownership{owned: true} // the caller holds what the goroutine ends or waits on
 			}
 			locals[v] = true // an event the function may wait on
+		case s.kind == sigCancel:
+			if local && !cancelledElsewhere(info, fn.body, p.cancelFor[v], st.node) {
+				cancels[v] = true // the function may wait on <-ctx.Done()
+			}
 		case !local:
 			return ownership{owned: true} // the caller's, or an enclosing function's
 		case s.kind == sigGroup && hasStart(info, fn, v):
@@ -316,9 +343,57 @@ func goOwned(pass *analysis.Pass, p *pkgInfo, facts *factSet, fn *function, st g
 		f, _ := facts.call(info, call)
 		joiners[x] = f.JoinedBy
 	}
+	// The channels of the function's that the goroutine closes as its last
+	// act: another goroutine that reads one to its end, and is waited for,
+	// waits for this one.
+	endCloses := make(map[*types.Var]bool)
+	if g, ok := st.node.(*ast.GoStmt); ok {
+		// A function that closes a channel only after reading another to
+		// its end (a stage of a pipeline): its close is the end of its
+		// work.
+		if f, c := facts.call(info, g.Call); c != nil {
+			for k := 0; k+1 < len(f.Relays); k += 2 {
+				for i, a := range g.Call.Args {
+					if v := varOf(info, a); v != nil && locals[v] {
+						if j, ok := argAt(c, g.Call, i); ok && j == f.Relays[k+1] {
+							endCloses[v] = true
+						}
+					}
+				}
+			}
+		}
+	}
+	if body := goBody(info, p, fn, st.node); body != nil {
+		ast.Inspect(body, func(n ast.Node) bool {
+			if _, ok := n.(*ast.FuncLit); ok {
+				return false
+			}
+			if call, ok := n.(*ast.CallExpr); ok && isBuiltin(info, call, "close") && len(call.Args) == 1 && atEnd(body, call) {
+				if v := chanVarOf(info, call.Args[0]); v != nil && locals[v] {
+					endCloses[v] = true
+				}
+			}
+			return true
+		})
+	}
+	closes := false // the goroutine ends by closing a value of the function's
+	for _, s := range st.sigs {
+		if s.kind == sigMethod && s.final && locals[s.v] && isMethodNamed(info, s.at, "Close") {
+			closes = true
+		}
+	}
 	waits := func(n ast.Node) bool {
 		if len(locals) > 0 && waitsOn(info, n, locals) {
 			return true
+		}
+		if len(cancels) > 0 && ctxDoneRecv(info, n, cancels) {
+			return true // the goroutine cancels ctx as it ends
+		}
+		if call, ok := n.(*ast.CallExpr); ok && len(locals) > 0 && eventuallyLoads(info, call, locals) {
+			return true // a test polling the flag the goroutine sets as it ends
+		}
+		if g, ok := n.(*ast.GoStmt); ok && g != st.node && len(endCloses) > 0 && readsOnToEnd(info, facts, g, endCloses) && goOwnedOnce(pass, p, facts, fn, g) {
+			return true // another goroutine, waited for, that reads to its end what this one closes
 		}
 		if call, ok := n.(*ast.CallExpr); ok && len(eofReaders) > 0 && readsToEOF(info, call, eofReaders) {
 			return true
@@ -334,7 +409,8 @@ func goOwned(pass *analysis.Pass, p *pkgInfo, facts *factSet, fn *function, st g
 		start: func(n ast.Node) bool { return n == st.node },
 		wait:  waits,
 		blockWait: func(b *cfg.Block) bool {
-			return len(locals) > 0 && (blockWaitsOn(info, b, locals) || loopWaits(info, b, locals))
+			return len(locals) > 0 && (blockWaitsOn(info, b, locals) || loopWaits(info, b, locals)) || closes && seesClosed(info, b) ||
+				len(cancels) > 0 && blockRecvsDone(info, b, cancels)
 		},
 		info: info,
 	}
@@ -348,6 +424,9 @@ func goOwned(pass *analysis.Pass, p *pkgInfo, facts *factSet, fn *function, st g
 			return false // the goroutine's own code waits for nothing of the function's
 		}
 		found = found || waits(n)
+		if ifs, ok := n.(*ast.IfStmt); ok && closes && testsClosed(info, ifs.Cond) {
+			found = true
+		}
 		return !found
 	})
 	if !found {
@@ -381,6 +460,7 @@ func readsToEOF(info *types.Info, call *ast.CallExpr, rs map[*types.Var]bool) bo
 		arg = call.Args[0]
 	case isFunc(fn, "io", "Copy") && len(call.Args) == 2:
 		arg = call.Args[1]
+
 	default:
 		return false
 	}
@@ -694,4 +774,216 @@ func isAfterFuncMethod(info *types.Info, n ast.Node) bool {
 	res, ok2 := sig.Results().At(0).Type().Underlying().(*types.Signature)
 	return ok1 && ok2 && arg.Params().Len() == 0 && arg.Results().Len() == 0 &&
 		res.Params().Len() == 0 && res.Results().Len() == 1 && types.Identical(res.Results().At(0).Type(), types.Typ[types.Bool])
+}
+
+// goOwnedOnce is goOwned for the go statement g of fn, as a wait of another
+// goroutine's: false while g is being looked at already (a cycle).
+func goOwnedOnce(pass *analysis.Pass, p *pkgInfo, facts *factSet, fn *function, g *ast.GoStmt) bool {
+	if p.visitingGo[g] {
+		return false
+	}
+	p.visitingGo[g] = true
+	defer delete(p.visitingGo, g)
+	info := pass.TypesInfo
+	return goOwned(pass, p, facts, fn, goStart{node: g, sigs: goSignals(info, p, fn, g), joins: goJoins(info, facts, g)}).owned
+}
+
+// readsOnToEnd reports whether the goroutine of g reads one of the
+// channels vs to its end before it ends: a function literal whose body
+// ranges over it with no way out but the close, or a function whose
+// Relays fact says it closes another channel only after that.
+func readsOnToEnd(info *types.Info, facts *factSet, g *ast.GoStmt, vs map[*types.Var]bool) bool {
+	if lit, ok := ast.Unparen(g.Call.Fun).(*ast.FuncLit); ok {
+		for v := range vs {
+			if isChan(v.Type()) && readsToEnd(info, lit.Body, v) {
+				return true
+			}
+		}
+		return false
+	}
+	f, fn := facts.call(info, g.Call)
+	if fn == nil {
+		return false
+	}
+	for k := 0; k+1 < len(f.Relays); k += 2 {
+		for v := range vs {
+			if slices.Contains(argsFor(info, fn, g.Call, v), f.Relays[k]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// seesClosed reports whether entering b is taking the branch of a test
+// that a value was closed: if errors.Is(err, X.ErrClosed), or err ==
+// ErrClosed. Such an error only comes once Close was called: when a
+// goroutine's last act is that Close, the branch has waited for it.
+func seesClosed(info *types.Info, b *cfg.Block) bool {
+	if b.Kind != cfg.KindIfThen {
+		return false
+	}
+	ifs, ok := b.Stmt.(*ast.IfStmt)
+	return ok && testsClosed(info, ifs.Cond)
+}
+
+// testsClosed reports whether cond is errors.Is(err, X.ErrClosed) or err
+// == ErrClosed.
+func testsClosed(info *types.Info, cond ast.Expr) bool {
+	isErrClosed := func(e ast.Expr) bool {
+		var id *ast.Ident
+		switch e := ast.Unparen(e).(type) {
+		case *ast.Ident:
+			id = e
+		case *ast.SelectorExpr:
+			id = e.Sel
+		}
+		return id != nil && id.Name == "ErrClosed"
+	}
+	switch c := ast.Unparen(cond).(type) {
+	case *ast.CallExpr:
+		return isFunc(callee(info, c), "errors", "Is") && len(c.Args) == 2 && isErrClosed(c.Args[1])
+	case *ast.BinaryExpr:
+		return c.Op == token.EQL && (isErrClosed(c.X) || isErrClosed(c.Y))
+	}
+	return false
+}
+
+// isMethodNamed reports whether n is a call of a method called name.
+func isMethodNamed(info *types.Info, n ast.Node, name string) bool {
+	call, ok := n.(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	_, m, ok := methodCall(info, call)
+	return ok && m == name
+}
+
+// eventuallyLoads reports whether call is testify's Eventually (assert or
+// require, function or method) polling a condition that loads one of the
+// flags vs atomically: on the paths where the test goes on, the flag was
+// set.
+func eventuallyLoads(info *types.Info, call *ast.CallExpr, vs map[*types.Var]bool) bool {
+	fn := callee(info, call)
+	if fn == nil || fn.Pkg() == nil || fn.Name() != "Eventually" {
+		return false
+	}
+	if p := fn.Pkg().Path(); p != "github.com/stretchr/testify/assert" && p != "github.com/stretchr/testify/require" {
+		return false
+	}
+	for _, a := range call.Args {
+		lit, ok := ast.Unparen(a).(*ast.FuncLit)
+		if !ok {
+			continue
+		}
+		found := false
+		ast.Inspect(lit.Body, func(n ast.Node) bool {
+			if c, ok := n.(*ast.CallExpr); ok {
+				if f := callee(info, c); f != nil && f.Pkg() != nil && f.Pkg().Path() == "sync/atomic" && strings.HasPrefix(f.Name(), "Load") {
+					if sel, ok := ast.Unparen(c.Fun).(*ast.SelectorExpr); ok && vs[varOf(info, sel.X)] {
+						found = true
+					}
+				}
+			}
+			return !found
+		})
+		if found {
+			return true
+		}
+	}
+	return false
+}
+
+// cancelledElsewhere reports whether the cancel function is used in body
+// other than by the goroutine start and by defer cancel(): then ctx.Done()
+// does not say that the goroutine called it.
+func cancelledElsewhere(info *types.Info, body *ast.BlockStmt, cancel *types.Var, start ast.Node) bool {
+	return cancel == nil || anyUse(info, body, cancel, func(stack []ast.Node) bool {
+		if slices.Contains(stack, start) {
+			return false
+		}
+		n := len(stack)
+		if n >= 3 {
+			if call, ok := stack[n-2].(*ast.CallExpr); ok && ast.Unparen(call.Fun) == stack[n-1] {
+				if _, ok := stack[n-3].(*ast.DeferStmt); ok {
+					return false
+				}
+			}
+		}
+		return true
+	})
+}
+
+// goBody returns the body of the code the goroutine started by n runs: its
+// function literal's, or that of the function of the package it calls; nil
+// for another start.
+func goBody(info *types.Info, p *pkgInfo, fn *function, n ast.Node) *ast.BlockStmt {
+	g, ok := n.(*ast.GoStmt)
+	if !ok {
+		return nil
+	}
+	switch f := ast.Unparen(g.Call.Fun).(type) {
+	case *ast.FuncLit:
+		return f.Body
+	default:
+		if lit := localFuncLit(info, fn, f); lit != nil {
+			return lit.Body
+		}
+		if c := callee(info, g.Call); c != nil && c.Pkg() == p.pkg {
+			if d := p.decls[c]; d != nil {
+				return d.Body
+			}
+		}
+	}
+	return nil
+}
+
+// endsOnRendezvous reports whether the goroutine's body returns on a
+// receive from a shared channel that is unbuffered and that some code of
+// the package sends on: select { case <-x.stop: return }, as a stop
+// method's x.stop <- struct{}{} completes only when the goroutine takes
+// it, its last act.
+func endsOnRendezvous(info *types.Info, p *pkgInfo, body *ast.BlockStmt) bool {
+	met := func(e ast.Expr) bool {
+		u, ok := ast.Unparen(e).(*ast.UnaryExpr)
+		if !ok || u.Op != token.ARROW {
+			return false
+		}
+		v := varOf(info, u.X)
+		return v != nil && p.sentOn[v] && p.unbuffered[v]
+	}
+	endsThen := func(list []ast.Stmt) bool {
+		if len(list) == 0 {
+			return false
+		}
+		_, ok := list[len(list)-1].(*ast.ReturnStmt)
+		return ok
+	}
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.CommClause:
+			var e ast.Expr
+			switch c := n.Comm.(type) {
+			case *ast.ExprStmt:
+				e = c.X
+			case *ast.AssignStmt:
+				if len(c.Rhs) == 1 {
+					e = c.Rhs[0]
+				}
+			}
+			if e != nil && met(e) && endsThen(n.Body) {
+				found = true
+			}
+		}
+		return !found
+	})
+	if !found && len(body.List) > 0 {
+		if es, ok := body.List[len(body.List)-1].(*ast.ExprStmt); ok && met(es.X) {
+			found = true // <-x.stop, the body's last statement
+		}
+	}
+	return found
 }

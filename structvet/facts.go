@@ -44,6 +44,12 @@ type funcFact struct {
 	// a receive, a loop polling a flag). srv.Exit waits for srv.Main's
 	// goroutines, http.Server.Shutdown for Serve's listener.
 	JoinedBy []string
+	// Relays holds pairs of channel parameters (i, j), flattened: the
+	// function closes j only once it, or goroutines it waits on before the
+	// close, have read i to its end. A pool of workers that range over in
+	// and a goroutine that closes out after their Wait relays in's end to
+	// out.
+	Relays []int
 }
 
 func (*funcFact) AFact() {}
@@ -62,11 +68,12 @@ func (f *funcFact) String() string {
 	if len(f.JoinedBy) > 0 {
 		parts = append(parts, "joinedBy("+strings.Join(f.JoinedBy, ",")+")")
 	}
+	add("relays", f.Relays)
 	return strings.Join(parts, " ")
 }
 
 func (f *funcFact) empty() bool {
-	return len(f.Starts) == 0 && len(f.Waits) == 0 && len(f.Spawns) == 0 && len(f.IgnoresCtx) == 0 && len(f.JoinedBy) == 0
+	return len(f.Starts) == 0 && len(f.Waits) == 0 && len(f.Spawns) == 0 && len(f.IgnoresCtx) == 0 && len(f.JoinedBy) == 0 && len(f.Relays) == 0
 }
 
 // factSet looks up the facts of functions, of this package and of those it
@@ -215,6 +222,7 @@ func runFacts(pass *analysis.Pass) (any, error) {
 	for _, fd := range decls {
 		fn := info.Defs[fd.Name].(*types.Func)
 		s.local[fn].Spawns = spawnedResults(pass, p, s, fd)
+		s.local[fn].Relays = relayedParams(info, fd)
 	}
 	joinedBy(info, s, decls)
 	for _, fd := range decls {
@@ -802,4 +810,186 @@ func polledFlags(info *types.Info, loop *ast.ForStmt, pick func(ast.Expr) *types
 		}
 	}
 	return flags
+}
+
+// relayedParams returns the pairs of channel parameters (i, j) of fd, as
+// funcFact.Relays has them: every close(j) in fd, its function literals
+// included, follows, in the statements before it in its block or in the
+// body of the function or literal that defers it, a loop that reads i to
+// its end, or a Wait on a group whose goroutines read i to their end.
+func relayedParams(info *types.Info, fd *ast.FuncDecl) []int {
+	ps := params(info, fd)
+	var out []int
+	for j, pj := range ps {
+		if !isChan(pj.Type()) {
+			continue
+		}
+		for i, pi := range ps {
+			if i == j || !isChan(pi.Type()) {
+				continue
+			}
+			if relays(info, fd.Body, pi, pj) {
+				out = append(out, i, j)
+			}
+		}
+	}
+	return out
+}
+
+// relays reports whether every close of to in body follows the end of
+// from (see relayedParams), and there is one.
+func relays(info *types.Info, body *ast.BlockStmt, from, to *types.Var) bool {
+	// The groups whose goroutines read from to its end.
+	drainers := make(map[*types.Var]bool)
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.CallExpr: // g.Go(func() { for range from {} })
+			if v, name, ok := methodCall(info, n); ok && v != nil && name == "Go" && len(n.Args) == 1 {
+				if lit, ok := ast.Unparen(n.Args[0]).(*ast.FuncLit); ok && readsToEnd(info, lit.Body, from) {
+					drainers[v] = true
+				}
+			}
+		case *ast.GoStmt: // go func() { defer g.Done(); for range from {} }()
+			if lit, ok := ast.Unparen(n.Call.Fun).(*ast.FuncLit); ok && readsToEnd(info, lit.Body, from) {
+				for _, sg := range signalsDone(info, lit.Body) {
+					drainers[sg] = true
+				}
+			}
+		}
+		return true
+	})
+	ended := func(list []ast.Stmt) bool {
+		for _, st := range list {
+			switch st := st.(type) {
+			case *ast.RangeStmt:
+				if varOf(info, st.X) == from && drainsAll(st) {
+					return true
+				}
+			case *ast.ExprStmt:
+				if call, ok := ast.Unparen(st.X).(*ast.CallExpr); ok {
+					if v, name, ok := methodCall(info, call); ok && v != nil && name == "Wait" && drainers[v] {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	closes, ok := 0, true
+	var stack []ast.Node
+	ast.Inspect(body, func(n ast.Node) bool {
+		if n == nil {
+			stack = stack[:len(stack)-1]
+			return true
+		}
+		stack = append(stack, n)
+		call, isCall := n.(*ast.CallExpr)
+		if !isCall || !isBuiltin(info, call, "close") || len(call.Args) != 1 || varOf(info, call.Args[0]) != to {
+			return true
+		}
+		closes++
+		// The statement that holds the close, and its block.
+		for k := len(stack) - 2; k >= 0; k-- {
+			switch b := stack[k].(type) {
+			case *ast.DeferStmt:
+				// Deferred: it runs at the end of its function's body.
+				for m := k - 1; m >= 0; m-- {
+					var fb *ast.BlockStmt
+					switch f := stack[m].(type) {
+					case *ast.FuncLit:
+						fb = f.Body
+					case *ast.BlockStmt:
+						if m == 0 {
+							fb = f
+						}
+					}
+					if fb != nil {
+						ok = ok && ended(fb.List)
+						return true
+					}
+				}
+			case *ast.BlockStmt:
+				st := stack[k+1]
+				i := slices.IndexFunc(b.List, func(s ast.Stmt) bool { return s == st })
+				ok = ok && i >= 0 && ended(b.List[:i])
+				return true
+			}
+		}
+		ok = false
+		return true
+	})
+	return ok && closes > 0
+}
+
+// readsToEnd reports whether body, a goroutine's, has among its statements
+// a loop that reads ch to its end, with no return before it.
+func readsToEnd(info *types.Info, body *ast.BlockStmt, ch *types.Var) bool {
+	for _, st := range body.List {
+		if rs, ok := st.(*ast.RangeStmt); ok && varOf(info, rs.X) == ch && drainsAll(rs) {
+			return true
+		}
+		if hasReturn(st) {
+			return false
+		}
+	}
+	return false
+}
+
+// drainsAll reports whether the range loop rs can only end when its
+// channel is closed: nothing in its body returns or breaks out of it.
+func drainsAll(rs *ast.RangeStmt) bool {
+	out := false
+	var walk func(n ast.Node, inner bool)
+	walk = func(n ast.Node, inner bool) {
+		ast.Inspect(n, func(m ast.Node) bool {
+			switch m := m.(type) {
+			case *ast.FuncLit:
+				return false
+			case *ast.ReturnStmt:
+				out = true
+			case *ast.BranchStmt:
+				if m.Tok == token.GOTO || m.Label != nil || m.Tok == token.BREAK && !inner {
+					out = true
+				}
+			case *ast.ForStmt, *ast.RangeStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt:
+				if m != n {
+					walk(m, true)
+					return false
+				}
+			}
+			return !out
+		})
+	}
+	walk(rs.Body, false)
+	return !out
+}
+
+// hasReturn reports whether n holds a return statement, function literals
+// aside.
+func hasReturn(n ast.Node) bool {
+	found := false
+	ast.Inspect(n, func(m ast.Node) bool {
+		switch m.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.ReturnStmt:
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// signalsDone returns the wait groups on which body calls Done.
+func signalsDone(info *types.Info, body *ast.BlockStmt) []*types.Var {
+	var out []*types.Var
+	ast.Inspect(body, func(n ast.Node) bool {
+		if call, ok := n.(*ast.CallExpr); ok {
+			if v, name, ok := methodCall(info, call); ok && v != nil && name == "Done" && groupOf(v.Type()) != notGroup {
+				out = append(out, v)
+			}
+		}
+		return true
+	})
+	return out
 }

@@ -3,6 +3,7 @@ package structvet
 import (
 	"cmp"
 	"go/ast"
+	"go/constant"
 	"go/token"
 	"go/types"
 	"slices"
@@ -53,8 +54,12 @@ func (f *flow) events(n ast.Node) []event {
 		ast.Inspect(n, func(m ast.Node) bool {
 			switch m := m.(type) {
 			case *ast.GoStmt:
-				if !deferred && f.start(m) {
+				switch {
+				case deferred:
+				case f.start(m):
 					evs = append(evs, evStart)
+				case f.wait(m):
+					evs = append(evs, evWait) // a goroutine that is waited for, and waits itself
 				}
 				return false
 			case *ast.DeferStmt:
@@ -104,6 +109,20 @@ func (f *flow) leak(g *cfg.CFG, body *ast.BlockStmt, comms map[ast.Node]bool) (a
 		return nil, nil
 	}
 	conds := newCondInfo(f.info, body)
+	// The conditions of if and for statements (not a switch's cases,
+	// which are compared with its tag).
+	loopConds := make(map[ast.Expr]bool)
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.IfStmt:
+			loopConds[n.Cond] = true
+		case *ast.ForStmt:
+			if n.Cond != nil {
+				loopConds[n.Cond] = true
+			}
+		}
+		return true
+	})
 	type state struct {
 		b                 *cfg.Block
 		started, deferred bool
@@ -162,6 +181,19 @@ func (f *flow) leak(g *cfg.CFG, body *ast.BlockStmt, comms map[ast.Node]bool) (a
 			return // every return from here on waits
 		}
 		succs := b.Succs
+		if len(succs) == 2 && len(b.Nodes) > 0 {
+			// A constant condition takes one branch: for ; true; <-tick.C
+			// never ends but by a return inside it.
+			if e, ok := b.Nodes[len(b.Nodes)-1].(ast.Expr); ok && f.info != nil && loopConds[e] {
+				if tv, ok := f.info.Types[e]; ok && tv.Value != nil && tv.Value.Kind() == constant.Bool {
+					if constant.BoolVal(tv.Value) {
+						succs = succs[:1]
+					} else {
+						succs = succs[1:]
+					}
+				}
+			}
+		}
 		if st.started && len(succs) == 2 && len(b.Nodes) > 0 {
 			if branch, ok := conds.taken(st.start, b.Nodes[len(b.Nodes)-1]); ok {
 				succs = succs[branch : branch+1]

@@ -2,6 +2,7 @@ package structvet
 
 import (
 	"go/ast"
+	"go/constant"
 	"go/token"
 	"go/types"
 	"slices"
@@ -123,6 +124,7 @@ const (
 	sigGroup  signalKind = iota // wg.Done()
 	sigChan                     // close(ch), ch <- v, ch passed on
 	sigMethod                   // ev.Fire(), pw.Close(): a method of some other value
+	sigCancel                   // cancel() of ctx, cancel := context.WithCancel(...): v is ctx
 )
 
 // finalMethods are the names of methods that end something: a goroutine
@@ -146,6 +148,9 @@ func (p *pkgInfo) signalsOf(body ast.Node) []signal {
 	add := func(v *types.Var, kind signalKind, final bool, at ast.Node, waits ...bool) {
 		if v == nil {
 			return
+		}
+		if a := p.alias[v]; a != nil && kind != sigMethod && depth0 {
+			v = a // closing a local copy of x.done closes x.done
 		}
 		hs := depth0 && top != nil && p.isHandshake(top, at)
 		if i, ok := index[v]; ok {
@@ -177,6 +182,14 @@ func (p *pkgInfo) signalsOf(body ast.Node) []signal {
 				if isBuiltin(p.info, m, "close") && len(m.Args) == 1 {
 					add(chanVarOf(p.info, m.Args[0]), sigChan, true, m)
 					return true
+				}
+				if id, ok := ast.Unparen(m.Fun).(*ast.Ident); ok && len(m.Args) <= 1 {
+					if v, _ := p.info.Uses[id].(*types.Var); v != nil && p.cancelOf[v] != nil {
+						if depth == 0 && top != nil && callEnds(top, m) {
+							add(p.cancelOf[v], sigCancel, true, m) // closes ctx.Done() as it ends
+						}
+						return true
+					}
 				}
 				if v := doneFlag(p.info, m); v != nil {
 					if depth == 0 && top != nil && atEnd(top, m) {
@@ -413,6 +426,9 @@ type pkgInfo struct {
 	pkg      *types.Package
 	decls    map[*types.Func]*ast.FuncDecl
 	visiting map[*types.Func]bool
+	// visitingGo holds the go statements whose ownership is being worked
+	// out, for the goroutines that wait on them.
+	visitingGo map[*ast.GoStmt]bool
 	// waited holds the fields and package variables that some code of
 	// the package waits on: x.f.Wait(), <-x.f, range x.f, a loop that
 	// polls x.f.
@@ -420,15 +436,28 @@ type pkgInfo struct {
 	// fromParam holds the fields set from a parameter (T{done: done},
 	// x.done = done): the channel or group is the caller's, who waits on it.
 	fromParam map[*types.Var]bool
+	// alias maps a local copy of a shared channel or group (done :=
+	// x.done) to the shared one.
+	alias map[*types.Var]*types.Var
+	// cancelOf maps the cancel function of ctx, cancel :=
+	// context.WithCancel(context.Background()) (or WithCancelCause, or
+	// TODO: a context that only its cancel ends) to ctx.
+	// sentOn holds the shared channels that some code of the package sends
+	// on, and unbuffered those for which every channel made is
+	// unbuffered: a send there completes only once a receiver took it.
+	sentOn, unbuffered map[*types.Var]bool
+	cancelOf           map[*types.Var]*types.Var
+	cancelFor          map[*types.Var]*types.Var // the other way
 }
 
 func newPkgInfo(info *types.Info, pkg *types.Package, files []*ast.File) *pkgInfo {
 	p := &pkgInfo{
-		info:     info,
-		pkg:      pkg,
-		decls:    make(map[*types.Func]*ast.FuncDecl),
-		visiting: make(map[*types.Func]bool),
-		waited:   make(map[*types.Var]bool),
+		info:       info,
+		pkg:        pkg,
+		decls:      make(map[*types.Func]*ast.FuncDecl),
+		visiting:   make(map[*types.Func]bool),
+		visitingGo: make(map[*ast.GoStmt]bool),
+		waited:     make(map[*types.Var]bool),
 
 		fromParam: make(map[*types.Var]bool),
 	}
@@ -439,9 +468,28 @@ func newPkgInfo(info *types.Info, pkg *types.Package, files []*ast.File) *pkgInf
 		return v != nil && (isChan(v.Type()) || groupOf(v.Type()) != notGroup)
 	}
 	params := make(map[*types.Var]bool)
+	// Whether every channel made for a shared variable is unbuffered.
+	p.sentOn = make(map[*types.Var]bool)
+	p.unbuffered = make(map[*types.Var]bool)
+	buffered := make(map[*types.Var]bool)
+	makes := func(v *types.Var, e ast.Expr) {
+		call, ok := ast.Unparen(e).(*ast.CallExpr)
+		if !ok || !isBuiltin(info, call, "make") || !isChan(info.TypeOf(call)) {
+			return
+		}
+		if len(call.Args) > 1 {
+			if tv, ok := info.Types[call.Args[1]]; !ok || tv.Value == nil || constant.Sign(tv.Value) != 0 {
+				buffered[v] = true
+			}
+		}
+		p.unbuffered[v] = !buffered[v]
+	}
 	// A local copy of a shared channel or group (done := x.done; <-done)
 	// waits on the shared one.
 	alias := make(map[*types.Var]*types.Var)
+	p.alias = alias
+	p.cancelOf = make(map[*types.Var]*types.Var)
+	p.cancelFor = make(map[*types.Var]*types.Var)
 	for _, f := range files {
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
@@ -454,6 +502,19 @@ func newPkgInfo(info *types.Info, pkg *types.Package, files []*ast.File) *pkgInf
 					}
 				}
 			case *ast.AssignStmt:
+				if len(n.Lhs) == 2 && len(n.Rhs) == 1 {
+					if call, ok := ast.Unparen(n.Rhs[0]).(*ast.CallExpr); ok {
+						// Only a context nothing else cancels: its Done says
+						// cancel was called, not that a parent gave up.
+						if fn := callee(info, call); (isFunc(fn, "context", "WithCancel") || isFunc(fn, "context", "WithCancelCause")) && len(call.Args) == 1 && isFreshContext(info, call.Args[0]) {
+							ctx, cancel := varOf(info, n.Lhs[0]), varOf(info, n.Lhs[1])
+							if ctx != nil && cancel != nil && !ctx.IsField() && !cancel.IsField() {
+								p.cancelOf[cancel] = ctx
+								p.cancelFor[ctx] = cancel
+							}
+						}
+					}
+				}
 				if len(n.Lhs) != len(n.Rhs) {
 					return true
 				}
@@ -470,6 +531,20 @@ func newPkgInfo(info *types.Info, pkg *types.Package, files []*ast.File) *pkgInf
 				if key, ok := n.Key.(*ast.Ident); ok {
 					if fv := usedVar(info, key); fv != nil && fv.IsField() && syncish(fv) && params[varOf(info, n.Value)] {
 						p.fromParam[fv] = true
+					}
+					if fv := usedVar(info, key); shared(fv) {
+						makes(fv, n.Value)
+					}
+				}
+			case *ast.SendStmt:
+				if v := varOf(info, n.Chan); shared(v) {
+					p.sentOn[v] = true
+				}
+			}
+			if as, ok := n.(*ast.AssignStmt); ok && len(as.Lhs) == len(as.Rhs) {
+				for i, l := range as.Lhs {
+					if v := varOf(info, l); shared(v) {
+						makes(v, as.Rhs[i])
 					}
 				}
 			}
@@ -558,4 +633,61 @@ func newPkgInfo(info *types.Info, pkg *types.Package, files []*ast.File) *pkgInf
 		}
 	}
 	return p
+}
+
+// ctxDoneRecv returns ctx, if n is <-ctx.Done() with ctx one of vs.
+func ctxDoneRecv(info *types.Info, n ast.Node, vs map[*types.Var]bool) bool {
+	u, ok := n.(*ast.UnaryExpr)
+	if !ok || u.Op != token.ARROW {
+		return false
+	}
+	call, ok := ast.Unparen(u.X).(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	v, name, ok := methodCall(info, call)
+	return ok && v != nil && name == "Done" && vs[v]
+}
+
+// blockRecvsDone reports whether entering b is a select case on
+// <-ctx.Done() with ctx one of vs.
+func blockRecvsDone(info *types.Info, b *cfg.Block, vs map[*types.Var]bool) bool {
+	if b.Kind != cfg.KindSelectCaseBody {
+		return false
+	}
+	cc, _ := b.Stmt.(*ast.CommClause)
+	if cc == nil || cc.Comm == nil {
+		return false
+	}
+	found := false
+	ast.Inspect(cc.Comm, func(n ast.Node) bool {
+		found = found || ctxDoneRecv(info, n, vs)
+		return !found
+	})
+	return found
+}
+
+// isFreshContext reports whether e is context.Background() or
+// context.TODO().
+func isFreshContext(info *types.Info, e ast.Expr) bool {
+	call, ok := ast.Unparen(e).(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	fn := callee(info, call)
+	return isFunc(fn, "context", "Background") || isFunc(fn, "context", "TODO")
+}
+
+// callEnds reports whether call is the last thing body does on its path:
+// deferred, body's last statement, or a statement followed by a return.
+func callEnds(body *ast.BlockStmt, call *ast.CallExpr) bool {
+	if atEnd(body, call) {
+		return true
+	}
+	path := pathTo(body, call)
+	if len(path) < 2 {
+		return false
+	}
+	es, ok := path[len(path)-2].(*ast.ExprStmt)
+	return ok && lastAct(body, es)
 }
