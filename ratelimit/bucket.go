@@ -48,7 +48,7 @@ func earnedUp(limit Limit, d int64) int64 {
 }
 
 // capOf returns the most a bucket of burst b holds, in nanotokens.
-func capOf(b int) int64 { return int64(min(b, maxBurst)) * nano }
+func capOf(b int) int64 { return min(int64(b), maxBurst) * nano }
 
 // A level is a bucket's content in time: it held t0 nanotokens at time a0,
 // and since then has earned at its limit, up to its cap. It is anchored

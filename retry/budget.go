@@ -47,7 +47,7 @@ const (
 // earns tokenRatio tokens (kept to three decimals, as in A6). It panics if
 // maxTokens < 1 or tokenRatio is not in [0.001, maxTokens].
 func NewBudget(maxTokens int, tokenRatio float64) *Budget {
-	if maxTokens < 1 || maxTokens > math.MaxInt64/2000 {
+	if maxTokens < 1 || int64(maxTokens) > math.MaxInt64/2000 {
 		panic(fmt.Sprintf("retry: NewBudget(%d, %v): maxTokens must be at least 1", maxTokens, tokenRatio))
 	}
 	if !(tokenRatio >= 0.001 && tokenRatio <= float64(maxTokens)) {

@@ -5,6 +5,7 @@ package retry_test
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -82,7 +83,7 @@ func TestCapHoldsAfterEveryJitter(t *testing.T) {
 			retry.Linear{Initial: time.Second, Step: time.Second, Max: 7 * time.Second, Jitter: j},
 		} {
 			prev := time.Duration(0)
-			for _, n := range []int{1, 2, 3, 10, 100, 1 << 30, 1<<62 + 7} {
+			for _, n := range []int{1, 2, 3, 10, 100, 1 << 30, math.MaxInt - 1, math.MaxInt} {
 				for range 100 {
 					got := b.Delay(n, prev)
 					if got < 0 || got > 7*time.Second {

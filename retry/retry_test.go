@@ -334,7 +334,7 @@ func TestBackoffsNeverOverflow(t *testing.T) {
 	}
 	for _, b := range policies {
 		prev := time.Duration(0)
-		for _, n := range []int{1, 2, 30, 62, 63, 64, 100, 1000, 1 << 20, 1<<31 - 1, 1<<62 + 1} {
+		for _, n := range []int{1, 2, 30, 62, 63, 64, 100, 1000, 1 << 20, 1<<31 - 1, math.MaxInt} {
 			d := b.Delay(n, prev)
 			if d < 0 {
 				t.Fatalf("%+v.Delay(%d) = %v: overflowed", b, n, d)
@@ -345,8 +345,8 @@ func TestBackoffsNeverOverflow(t *testing.T) {
 			prev = d
 		}
 	}
-	if d := (retry.Exponential{Initial: time.Second, Multiplier: 2, Max: time.Minute}).Delay(1<<62, 0); d != time.Minute {
-		t.Fatalf("Delay(2^62) = %v, want the cap 1m", d)
+	if d := (retry.Exponential{Initial: time.Second, Multiplier: 2, Max: time.Minute}).Delay(math.MaxInt, 0); d != time.Minute {
+		t.Fatalf("Delay(MaxInt) = %v, want the cap 1m", d)
 	}
 }
 

@@ -1,6 +1,7 @@
 package redislimit_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -129,7 +130,7 @@ func (f *fallbackHarness) run(steps int) {
 			f.grants = append(f.grants, fallbackGrant{p.m.Act, p.m.N})
 		}
 	}
-	slices.SortFunc(f.grants, func(a, b fallbackGrant) int { return int(a.at - b.at) })
+	slices.SortFunc(f.grants, func(a, b fallbackGrant) int { return cmp.Compare(a.at, b.at) })
 	for i := range f.grants {
 		sum := 0
 		for j := i; j < len(f.grants); j++ {
