@@ -126,6 +126,7 @@ func Example_iterTrapUpstreamIgnoresCtx() {
 // and the loop statement finishes after the producer has.
 func Example_iterDrainUpstream() {
 	ctx := context.Background()
+	//structvet:ignore SV002 FromChan with DrainOnStop reads ch until the producer closes it, before the loop statement ends
 	ch, finished := lines(1000)
 	parse := func(ctx context.Context, l string) (int, error) {
 		if l == "line 3" {

@@ -15,8 +15,9 @@ import (
 // BareGo is rule SV002: a go statement whose goroutine nothing waits for
 // before the function that started it returns; also a call of a function
 // that starts a goroutine and returns the channel it signals (a fact),
-// whose caller does not wait on that channel on every path. It is
-// experimental: off by default.
+// whose caller does not wait on that channel on every path. It is on by
+// default: on modules it was not tuned on (round 4 of the README), 91% of
+// its findings were true, 97% in shipping code.
 //
 // A goroutine is owned, and not reported, when
 //   - it signals the function (wg.Done, close(ch), ch <- v on a local group

@@ -4,10 +4,11 @@
 // [golang.org/x/tools/go/analysis.Analyzer] with a stable ID; cmd/structvet
 // runs them, alone or under go vet.
 //
-// Five rules are experimental, off unless named or asked for with
+// Four rules are experimental, off unless named or asked for with
 // -experimental (Experimental returns them): measured on public modules
 // they were not tuned on, their findings were true less than 90% of the
-// time, or too few to show they are. The module's README has the figures.
+// time, or too few to show they are. SV002, SV005 and SV006 are on by
+// default. The module's README has the figures.
 //
 //	ID     analyzer       reports
 //	SV001  waitskip       a group's Wait skipped on a path after Add or Go
