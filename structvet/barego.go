@@ -133,7 +133,11 @@ func runBareGo(pass *analysis.Pass) (any, error) {
 						continue
 					}
 					name := callee(info, st.node.(*ast.CallExpr)).Name()
-					ch := st.sigs[0].v.Name()
+					var names []string
+					for _, sg := range st.sigs {
+						names = append(names, sg.v.Name())
+					}
+					ch := strings.Join(names, " or ")
 					if v.rets == nil {
 						r.reportNode(st.node, fmt.Sprintf("nothing waits for the goroutine that %s starts before %s returns: receive from %s on every path, or start the work in nursery.Run",
 							name, funcName(fn.node), ch))
@@ -206,7 +210,9 @@ func helperStarts(info *types.Info, facts *factSet, as *ast.AssignStmt) []goStar
 	if fn == nil || len(f.Spawns) == 0 {
 		return nil
 	}
-	var out []goStart
+	// The channels it returns are one goroutine's (events, errs :=
+	// stream()): waiting on any of them waits for it.
+	var sigs []signal
 	for _, i := range f.Spawns {
 		if i >= len(as.Lhs) {
 			continue
@@ -215,9 +221,12 @@ func helperStarts(info *types.Info, facts *factSet, as *ast.AssignStmt) []goStar
 		if v == nil || v.IsField() {
 			continue
 		}
-		out = append(out, goStart{node: call, sigs: []signal{{v: v, kind: sigChan, final: true}}})
+		sigs = append(sigs, signal{v: v, kind: sigChan, final: true})
 	}
-	return out
+	if len(sigs) == 0 {
+		return nil
+	}
+	return []goStart{{node: call, sigs: sigs}}
 }
 
 // goJoins returns the calls x.M() that make the work of the goroutine of

@@ -374,6 +374,16 @@ func lastAct(body *ast.BlockStmt, st ast.Stmt) bool {
 					_, ret := list[j+1].(*ast.ReturnStmt)
 					return ret
 				}
+				if x == st && i >= 2 {
+					// The last statement of a case: the last act if the
+					// select or switch is.
+					if sw, ok := path[i-2].(ast.Stmt); ok {
+						switch sw.(type) {
+						case *ast.SelectStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt:
+							return lastAct(body, sw)
+						}
+					}
+				}
 			}
 		}
 	}

@@ -426,3 +426,71 @@ func cancelsOnTheWay(tick <-chan time.Time, stop chan struct{}, seen func() bool
 	}()
 	<-ctx.Done()
 }
+
+// numbers' goroutine signals both channels it returns: receiving from
+// either waits for it.
+func numbers(n int) (<-chan int, <-chan error) {
+	out, errs := make(chan int), make(chan error)
+	go func() {
+		for i := range n {
+			out <- i
+		}
+		errs <- nil
+	}()
+	return out, errs
+}
+
+func readStream(n int) (int, error) {
+	events, errs := numbers(n)
+	total := 0
+	for {
+		select {
+		case err := <-errs:
+			return total, err
+		case v := <-events:
+			total += v
+		}
+	}
+}
+
+func readStreamGivingUp(n int, stop <-chan struct{}) int {
+	events, errs := numbers(n) // want `SV002: the goroutine that numbers starts outlives readStreamGivingUp: the return on line \d+ is reached without waiting for it; receive from events or errs on every path`
+	total := 0
+	for {
+		select {
+		case <-errs:
+			return total
+		case v := <-events:
+			total += v
+		case <-stop:
+			return total
+		}
+	}
+}
+
+// The goroutine's last act is a send in each case of the select that ends
+// it; the owner's method receives it. (The copier it leaves behind on a
+// bailout is reported.)
+type interceptor struct {
+	content chan string
+	bailout chan struct{}
+}
+
+func (c *interceptor) start(copyAll func(), sink *string) {
+	c.content = make(chan string)
+	go func() {
+		done := make(chan struct{})
+		go func() { // want `SV002: this goroutine outlives the function literal`
+			copyAll()
+			close(done)
+		}()
+		select {
+		case <-done:
+			c.content <- *sink
+		case <-c.bailout:
+			c.content <- ""
+		}
+	}()
+}
+
+func (c *interceptor) stop() string { return <-c.content }
