@@ -524,11 +524,11 @@ type AdaptiveStats struct {
 	// downstream during the last window.
 	Queued float64
 
-	// Admitted, Rejected and Dropped count calls since NewAdaptive,
+	// Admitted, Refused and Dropped count calls since NewAdaptive,
 	// whatever units each takes: the calls admitted (Acquire, TryAcquire
 	// or Do), the calls turned away (by Do and TryAcquire), and the calls
 	// Do saw end by their deadline.
-	Admitted, Rejected, Dropped uint64
+	Admitted, Refused, Dropped uint64
 	// Windows counts the windows measured so far; the limit can change at
 	// the end of each.
 	Windows uint64
@@ -549,7 +549,7 @@ func (a *Adaptive) Stats() AdaptiveStats {
 		Latency:     time.Duration(c.lastR * float64(time.Second)),
 		Queued:      c.lastQ,
 		Admitted:    a.admitted,
-		Rejected:    a.rejected,
+		Refused:     a.rejected,
 		Dropped:     a.dropped,
 		Windows:     c.windows,
 	}

@@ -207,7 +207,7 @@ func TestAdaptiveDoRefusesAtOnceAtTheLimit(t *testing.T) {
 		if d := time.Since(start); d != 0 {
 			t.Errorf("Do at the limit returned after %v, want at once", d)
 		}
-		if s := a.Stats(); s.Rejected != 1 || s.Admitted != 2 || s.Inflight != 2 {
+		if s := a.Stats(); s.Refused != 1 || s.Admitted != 2 || s.Inflight != 2 {
 			t.Errorf("Stats() = %+v, want 1 rejected, 2 admitted, 2 in flight", s)
 		}
 		r1()

@@ -342,7 +342,7 @@ func TestBreakerPanickingOnStateChangeGivesTheProbeBack(t *testing.T) {
 		if called {
 			t.Error("fn was called although OnStateChange panicked before it")
 		}
-		if p := th.RejectProbability(); p != 0 {
+		if p := th.RefuseProbability(); p != 0 {
 			t.Errorf("the throttle's reject probability = %v, want 0: the call was not made", p)
 		}
 		if err := b.Do(bg, up); err != nil {

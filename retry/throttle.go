@@ -102,9 +102,9 @@ func (t *Throttle) Do(ctx context.Context, fn func(ctx context.Context) error) e
 	return guardDo(ctx, "Throttle", nil, t, fn)
 }
 
-// RejectProbability returns the probability that the throttle refuses the
+// RefuseProbability returns the probability that the throttle refuses the
 // next call.
-func (t *Throttle) RejectProbability() float64 {
+func (t *Throttle) RefuseProbability() float64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	requests, accepts := t.tally.sums(time.Since(t.epoch))

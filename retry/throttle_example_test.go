@@ -23,7 +23,7 @@ func ExampleNewThrottle() {
 		})
 	}
 	fmt.Println("of 1000 calls, fewer than 30 reached the downstream:", reached < 30)
-	fmt.Printf("refusing %.3f of the calls now\n", th.RejectProbability())
+	fmt.Printf("refusing %.3f of the calls now\n", th.RefuseProbability())
 	// Output:
 	// of 1000 calls, fewer than 30 reached the downstream: true
 	// refusing 0.999 of the calls now

@@ -32,8 +32,8 @@ func TestThrottleRefusesNothingWhileTheDownstreamAcceptsEnough(t *testing.T) {
 			}
 			time.Sleep(time.Millisecond)
 		}
-		if p := th.RejectProbability(); p != 0 {
-			t.Errorf("RejectProbability() = %v, want 0", p)
+		if p := th.RefuseProbability(); p != 0 {
+			t.Errorf("RefuseProbability() = %v, want 0", p)
 		}
 	})
 }
@@ -63,8 +63,8 @@ func TestThrottleSparesADownstreamThatIsDown(t *testing.T) {
 		if reached > 30 {
 			t.Errorf("%d of 10000 requests reached a downstream that is down, want about ln(10000) (9)", reached)
 		}
-		if p := th.RejectProbability(); math.Abs(p-10000.0/10001) > 0.001 {
-			t.Errorf("RejectProbability() = %v, want 10000/10001 (the requests of the window, none accepted)", p)
+		if p := th.RefuseProbability(); math.Abs(p-10000.0/10001) > 0.001 {
+			t.Errorf("RefuseProbability() = %v, want 10000/10001 (the requests of the window, none accepted)", p)
 		}
 	})
 }
@@ -87,7 +87,7 @@ func TestThrottleNoticesTheRecovery(t *testing.T) {
 		}
 		isDown = false
 		start := time.Now()
-		for th.RejectProbability() > 0 && time.Since(start) < 2*time.Minute {
+		for th.RefuseProbability() > 0 && time.Since(start) < 2*time.Minute {
 			_ = th.Do(bg, call)
 			time.Sleep(time.Millisecond)
 		}
@@ -114,23 +114,23 @@ func TestThrottleCountsOnlyTheDownstreamsRefusals(t *testing.T) {
 			}
 			_ = th.Do(bg, func(context.Context) error { return notFound })
 		}
-		if p := th.RejectProbability(); p != 0 {
-			t.Errorf("after cancellations, panics and 404s: RejectProbability() = %v, want 0", p)
+		if p := th.RefuseProbability(); p != 0 {
+			t.Errorf("after cancellations, panics and 404s: RefuseProbability() = %v, want 0", p)
 		}
 		open := retry.NewBreaker(retry.ConsecutiveFailures(1))
 		_ = open.Do(bg, down)
 		for range 100 {
 			_ = th.Do(bg, func(ctx context.Context) error { return open.Do(ctx, up) })
 		}
-		if p := th.RejectProbability(); p != 0 {
-			t.Errorf("after 100 refusals of an open breaker further in: RejectProbability() = %v, want 0", p)
+		if p := th.RefuseProbability(); p != 0 {
+			t.Errorf("after 100 refusals of an open breaker further in: RefuseProbability() = %v, want 0", p)
 		}
 		for range 100 {
 			_ = th.Do(bg, down)
 		}
 		// 200 requests, 100 accepts, k=1: (200-100)/201.
-		if p := th.RejectProbability(); math.Abs(p-100.0/201) > 0.05 {
-			t.Errorf("RejectProbability() = %v, want about 100/201", p)
+		if p := th.RefuseProbability(); math.Abs(p-100.0/201) > 0.05 {
+			t.Errorf("RefuseProbability() = %v, want about 100/201", p)
 		}
 	})
 }
@@ -227,7 +227,7 @@ func TestThrottleSmallerKOrLongerWindowSparesMoreAndRecoversLater(t *testing.T) 
 				}
 				isDown = false
 				start := time.Now()
-				for th.RejectProbability() > 0 && time.Since(start) < 5*time.Minute {
+				for th.RefuseProbability() > 0 && time.Since(start) < 5*time.Minute {
 					_ = th.Do(bg, call)
 					time.Sleep(time.Millisecond)
 				}

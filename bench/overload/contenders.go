@@ -176,7 +176,7 @@ func (o *ours) do(ctx context.Context, call func(context.Context) error) error {
 func (o *ours) limit() float64 { return float64(o.a.Limit()) }
 func (o *ours) finish(r *run) {
 	s := o.a.Stats()
-	r.extra["rejected"] = float64(s.Rejected)
+	r.extra["rejected"] = float64(s.Refused)
 }
 
 // A port is one of the reference algorithms of Netflix's concurrency-limits

@@ -137,7 +137,7 @@ func overloadChapter(ctx context.Context, server string) error {
 			return get(ctx, server, "/fail/0")
 		})
 	}
-	fmt.Printf("  %d of them reached the downstream; the throttle now refuses %.0f%% of the calls\n", reached, 100*th.RejectProbability())
+	fmt.Printf("  %d of them reached the downstream; the throttle now refuses %.0f%% of the calls\n", reached, 100*th.RefuseProbability())
 	if reached > 60 {
 		return fmt.Errorf("%d calls reached a downstream that refuses them all, want a few", reached)
 	}
