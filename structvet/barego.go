@@ -38,21 +38,22 @@ import (
 //     call): whoever gets it owns the goroutine;
 //   - it signals a wait group on which this function calls Add: rule SV001
 //     checks that one;
-//   - its last act closes a channel that another goroutine of the function,
-//     itself waited for, reads to its end (a stage of a pipeline, also
-//     through a function whose Relays fact says it closes its output only
-//     after reading its input to the end);
-//   - its last act is Close on a value of the function's, and the
-//     function returns only in the branch of a test that the value was
-//     closed (errors.Is(err, ErrClosed), err == ErrClosed);
-//   - its last act cancels a context that nothing else cancels
-//     (context.WithCancel(context.Background())), and the function waits on
-//     that context's Done;
-//   - it returns on a receive from an unbuffered channel of a struct or the
-//     package that some code sends on (a stop method's x.stop <- v meets it
-//     at its end);
-//   - a test waits for a flag it sets as it ends with testify's
-//     Eventually.
+//   - its last act closes a channel that another goroutine of the function
+//     reads to its end, a goroutine the function itself waits for (a stage
+//     of a pipeline, also through a function whose Relays fact says it
+//     closes its output only after reading its input to the end);
+//   - its last act is Close on a value of the function's, and the function
+//     returns only in the branch of a test that an error from that value
+//     says it was closed (errors.Is(err, ErrClosed), err == ErrClosed);
+//   - it cancels, as its last act and nowhere else, a context that nothing
+//     else cancels (context.WithCancel(context.Background())), and the
+//     function waits on that context's Done;
+//   - it returns at once on a receive from an unbuffered channel of a
+//     struct or the package that some code sends on outside a select (a
+//     stop method's x.stop <- v meets it at its end), and is not started
+//     in a loop;
+//   - a test polls with testify's Eventually exactly the atomic flag it
+//     sets, as its last act and nowhere else.
 //
 // A function that never returns (for {}, for ; true; {}, select {}) leaves
 // nothing behind.
@@ -187,6 +188,11 @@ type goStart struct {
 // ownership is what goOwned finds out about a goroutine.
 type ownership struct {
 	owned bool
+	// ended says that the function itself has seen it end, or handed what
+	// it signals to code that waits for it, before it returns: its waits
+	// were on every path, or what it signals was handed on. (An owner of
+	// another kind, a caller or a struct, may wait for it later.)
+	ended bool
 	// rets are the returns reached without waiting for it; nil if nothing
 	// ever waits for it.
 	rets []*ast.ReturnStmt
@@ -210,23 +216,35 @@ func helperStarts(info *types.Info, facts *factSet, as *ast.AssignStmt) []goStar
 	if fn == nil || len(f.Spawns) == 0 {
 		return nil
 	}
-	// The channels it returns are one goroutine's (events, errs :=
-	// stream()): waiting on any of them waits for it.
-	var sigs []signal
-	for _, i := range f.Spawns {
-		if i >= len(as.Lhs) {
-			continue
+	// Of several channels it returns (events, errs := stream()), a
+	// receive from one its goroutine signals as it ends (errs) waits for
+	// it; one from another (events) may leave it behind.
+	sigsOf := func(idx []int) []signal {
+		var sigs []signal
+		for _, i := range idx {
+			if i >= len(as.Lhs) {
+				continue
+			}
+			v := varOf(info, as.Lhs[i])
+			if v == nil || v.IsField() {
+				continue
+			}
+			sigs = append(sigs, signal{v: v, kind: sigChan, final: true})
 		}
-		v := varOf(info, as.Lhs[i])
-		if v == nil || v.IsField() {
-			continue
+		return sigs
+	}
+	if len(f.Spawns) > 1 {
+		if ends := sigsOf(f.SpawnEnds); len(ends) > 0 {
+			return []goStart{{node: call, sigs: ends}}
 		}
-		sigs = append(sigs, signal{v: v, kind: sigChan, final: true})
 	}
-	if len(sigs) == 0 {
-		return nil
+	// One channel, or none of those kept ends it: each is a start of its
+	// own, waited for by a receive from it.
+	var out []goStart
+	for _, sg := range sigsOf(f.Spawns) {
+		out = append(out, goStart{node: call, sigs: []signal{sg}})
 	}
-	return []goStart{{node: call, sigs: sigs}}
+	return out
 }
 
 // goJoins returns the calls x.M() that make the work of the goroutine of
@@ -267,7 +285,7 @@ func goOwned(pass *analysis.Pass, p *pkgInfo, facts *factSet, fn *function, st g
 	if addsToOthersGroup(info, fn) {
 		return ownership{owned: true} // counted in a group the caller waits on
 	}
-	if body := goBody(info, p, fn, st.node); body != nil && endsOnRendezvous(info, p, body) {
+	if body := goBody(info, p, fn, st.node); body != nil && !inLoop(fn.body, st.node) && endsOnRendezvous(info, p, body) {
 		return ownership{owned: true} // the sender on the unbuffered channel meets it at its end
 	}
 	locals := make(map[*types.Var]bool)
@@ -319,7 +337,7 @@ func goOwned(pass *analysis.Pass, p *pkgInfo, facts *factSet, fn *function, st g
 			}
 			locals[v] = true // an event the function may wait on
 		case s.kind == sigCancel:
-			if local && !cancelledElsewhere(info, fn.body, p.cancelFor[v], st.node) {
+			if local && !cancelledElsewhere(info, fn.body, p.cancelFor[v], st.node, goBody(info, p, fn, st.node)) {
 				cancels[v] = true // the function may wait on <-ctx.Done()
 			}
 		case !local:
@@ -327,7 +345,7 @@ func goOwned(pass *analysis.Pass, p *pkgInfo, facts *factSet, fn *function, st g
 		case s.kind == sigGroup && hasStart(info, fn, v):
 			return ownership{owned: true} // rule SV001's
 		case localEscapes(info, fn.body, v, facts):
-			return ownership{owned: true} // handed on
+			return ownership{owned: true, ended: true} // handed on
 		default:
 			locals[v] = true
 		}
@@ -386,12 +404,34 @@ func goOwned(pass *analysis.Pass, p *pkgInfo, facts *factSet, fn *function, st g
 			return true
 		})
 	}
-	closes := false // the goroutine ends by closing a value of the function's
-	for _, s := range st.sigs {
-		if s.kind == sigMethod && s.final && locals[s.v] && isMethodNamed(info, s.at, "Close") {
-			closes = true
+	// The values of the function's that the goroutine closes as its last
+	// act, and the errors the function gets from them.
+	closed := make(map[*types.Var]bool)
+	if body := goBody(info, p, fn, st.node); body != nil {
+		ast.Inspect(body, func(n ast.Node) bool {
+			if _, ok := n.(*ast.FuncLit); ok {
+				return false
+			}
+			if call, ok := n.(*ast.CallExpr); ok {
+				if v, name, ok := methodCall(info, call); ok && v != nil && locals[v] && (name == "Close" || name == "CloseWithError") && callEnds(body, call) {
+					closed[v] = true
+				}
+			}
+			return true
+		})
+	}
+	closedErrs := errorsFrom(info, fn.body, closed)
+	// The flags it sets as its last act (done.Store(true)), and sets to
+	// nothing else.
+	flagsSetLast := make(map[*types.Var]bool)
+	if body := goBody(info, p, fn, st.node); body != nil {
+		for v := range locals {
+			if setsFlagLast(info, body, v) {
+				flagsSetLast[v] = true
+			}
 		}
 	}
+	closes := len(closedErrs) > 0 // the goroutine ends by closing a value the function reads
 	waits := func(n ast.Node) bool {
 		if len(locals) > 0 && waitsOn(info, n, locals) {
 			return true
@@ -399,7 +439,7 @@ func goOwned(pass *analysis.Pass, p *pkgInfo, facts *factSet, fn *function, st g
 		if len(cancels) > 0 && ctxDoneRecv(info, n, cancels) {
 			return true // the goroutine cancels ctx as it ends
 		}
-		if call, ok := n.(*ast.CallExpr); ok && len(locals) > 0 && eventuallyLoads(info, call, locals) {
+		if call, ok := n.(*ast.CallExpr); ok && len(flagsSetLast) > 0 && eventuallyLoads(info, call, flagsSetLast) {
 			return true // a test polling the flag the goroutine sets as it ends
 		}
 		if g, ok := n.(*ast.GoStmt); ok && g != st.node && len(endCloses) > 0 && readsOnToEnd(info, facts, g, endCloses) && goOwnedOnce(pass, p, facts, fn, g) {
@@ -419,14 +459,14 @@ func goOwned(pass *analysis.Pass, p *pkgInfo, facts *factSet, fn *function, st g
 		start: func(n ast.Node) bool { return n == st.node },
 		wait:  waits,
 		blockWait: func(b *cfg.Block) bool {
-			return len(locals) > 0 && (blockWaitsOn(info, b, locals) || loopWaits(info, b, locals)) || closes && seesClosed(info, b) ||
+			return len(locals) > 0 && (blockWaitsOn(info, b, locals) || loopWaits(info, b, locals)) || closes && seesClosed(info, b, closedErrs) ||
 				len(cancels) > 0 && blockRecvsDone(info, b, cancels)
 		},
 		info: info,
 	}
 	_, rets := f.leak(fn.g, fn.body, selectComms(fn.body))
 	if rets == nil {
-		return ownership{owned: true} // waited for on every path, or never returns
+		return ownership{owned: true, ended: true} // waited for on every path, or never returns
 	}
 	found := false
 	ast.Inspect(fn.body, func(n ast.Node) bool {
@@ -434,7 +474,7 @@ func goOwned(pass *analysis.Pass, p *pkgInfo, facts *factSet, fn *function, st g
 			return false // the goroutine's own code waits for nothing of the function's
 		}
 		found = found || waits(n)
-		if ifs, ok := n.(*ast.IfStmt); ok && closes && testsClosed(info, ifs.Cond) {
+		if ifs, ok := n.(*ast.IfStmt); ok && closes && testsClosed(info, ifs.Cond, closedErrs) {
 			found = true
 		}
 		return !found
@@ -786,16 +826,23 @@ func isAfterFuncMethod(info *types.Info, n ast.Node) bool {
 		res.Params().Len() == 0 && res.Results().Len() == 1 && types.Identical(res.Results().At(0).Type(), types.Typ[types.Bool])
 }
 
-// goOwnedOnce is goOwned for the go statement g of fn, as a wait of another
-// goroutine's: false while g is being looked at already (a cycle).
+// goOwnedOnce reports whether the function waits for the go statement g of
+// fn to end before it returns, as a wait of another goroutine's: false
+// while g is being looked at already (a cycle). The answer is kept: a
+// chain of stages asks about each once.
 func goOwnedOnce(pass *analysis.Pass, p *pkgInfo, facts *factSet, fn *function, g *ast.GoStmt) bool {
+	if v, ok := p.endedGo[g]; ok {
+		return v
+	}
 	if p.visitingGo[g] {
 		return false
 	}
 	p.visitingGo[g] = true
 	defer delete(p.visitingGo, g)
 	info := pass.TypesInfo
-	return goOwned(pass, p, facts, fn, goStart{node: g, sigs: goSignals(info, p, fn, g), joins: goJoins(info, facts, g)}).owned
+	v := goOwned(pass, p, facts, fn, goStart{node: g, sigs: goSignals(info, p, fn, g), joins: goJoins(info, facts, g)})
+	p.endedGo[g] = v.owned && v.ended
+	return p.endedGo[g]
 }
 
 // readsOnToEnd reports whether the goroutine of g reads one of the
@@ -829,17 +876,17 @@ func readsOnToEnd(info *types.Info, facts *factSet, g *ast.GoStmt, vs map[*types
 // that a value was closed: if errors.Is(err, X.ErrClosed), or err ==
 // ErrClosed. Such an error only comes once Close was called: when a
 // goroutine's last act is that Close, the branch has waited for it.
-func seesClosed(info *types.Info, b *cfg.Block) bool {
+func seesClosed(info *types.Info, b *cfg.Block, errs map[*types.Var]bool) bool {
 	if b.Kind != cfg.KindIfThen {
 		return false
 	}
 	ifs, ok := b.Stmt.(*ast.IfStmt)
-	return ok && testsClosed(info, ifs.Cond)
+	return ok && testsClosed(info, ifs.Cond, errs)
 }
 
 // testsClosed reports whether cond is errors.Is(err, X.ErrClosed) or err
-// == ErrClosed.
-func testsClosed(info *types.Info, cond ast.Expr) bool {
+// == ErrClosed, with err one of errs.
+func testsClosed(info *types.Info, cond ast.Expr, errs map[*types.Var]bool) bool {
 	isErrClosed := func(e ast.Expr) bool {
 		var id *ast.Ident
 		switch e := ast.Unparen(e).(type) {
@@ -852,27 +899,71 @@ func testsClosed(info *types.Info, cond ast.Expr) bool {
 	}
 	switch c := ast.Unparen(cond).(type) {
 	case *ast.CallExpr:
-		return isFunc(callee(info, c), "errors", "Is") && len(c.Args) == 2 && isErrClosed(c.Args[1])
+		return isFunc(callee(info, c), "errors", "Is") && len(c.Args) == 2 && isErrClosed(c.Args[1]) && errs[varOf(info, c.Args[0])]
 	case *ast.BinaryExpr:
-		return c.Op == token.EQL && (isErrClosed(c.X) || isErrClosed(c.Y))
+		return c.Op == token.EQL && (isErrClosed(c.X) && errs[varOf(info, c.Y)] || isErrClosed(c.Y) && errs[varOf(info, c.X)])
 	}
 	return false
 }
 
-// isMethodNamed reports whether n is a call of a method called name.
-func isMethodNamed(info *types.Info, n ast.Node, name string) bool {
-	call, ok := n.(*ast.CallExpr)
-	if !ok {
-		return false
+// errorsFrom returns the variables of body assigned the results of a
+// method call on one of vs (n, err := rd.Read()): the errors that can say
+// one of vs was closed.
+func errorsFrom(info *types.Info, body *ast.BlockStmt, vs map[*types.Var]bool) map[*types.Var]bool {
+	out := make(map[*types.Var]bool)
+	if len(vs) == 0 {
+		return out
 	}
-	_, m, ok := methodCall(info, call)
-	return ok && m == name
+	ast.Inspect(body, func(n ast.Node) bool {
+		as, ok := n.(*ast.AssignStmt)
+		if !ok || len(as.Rhs) != 1 {
+			return true
+		}
+		call, ok := ast.Unparen(as.Rhs[0]).(*ast.CallExpr)
+		if !ok {
+			return true
+		}
+		if v, _, ok := methodCall(info, call); ok && vs[v] {
+			for _, l := range as.Lhs {
+				if e := varOf(info, l); e != nil && isErrorType(e.Type()) {
+					out[e] = true
+				}
+			}
+		}
+		return true
+	})
+	return out
+}
+
+// isErrorType reports whether t is the error interface.
+func isErrorType(t types.Type) bool {
+	return types.Identical(t, types.Universe.Lookup("error").Type())
+}
+
+// setsFlagLast reports whether every atomic store to v in body sets it
+// (to true, or a number other than 0) as body's last act, and there is
+// one.
+func setsFlagLast(info *types.Info, body *ast.BlockStmt, v *types.Var) bool {
+	sets, others := 0, 0
+	ast.Inspect(body, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok || atomicStore(info, call) != v {
+			return true
+		}
+		if doneFlag(info, call) == v && callEnds(body, call) {
+			sets++
+		} else {
+			others++
+		}
+		return true
+	})
+	return sets > 0 && others == 0
 }
 
 // eventuallyLoads reports whether call is testify's Eventually (assert or
-// require, function or method) polling a condition that loads one of the
-// flags vs atomically: on the paths where the test goes on, the flag was
-// set.
+// require, function or method) polling a condition that is exactly one of
+// the flags vs, loaded atomically (func() bool { return done.Load() }): on
+// the paths where the test goes on, the flag was set.
 func eventuallyLoads(info *types.Info, call *ast.CallExpr, vs map[*types.Var]bool) bool {
 	fn := callee(info, call)
 	if fn == nil || fn.Pkg() == nil || fn.Name() != "Eventually" {
@@ -886,29 +977,55 @@ func eventuallyLoads(info *types.Info, call *ast.CallExpr, vs map[*types.Var]boo
 		if !ok {
 			continue
 		}
-		found := false
-		ast.Inspect(lit.Body, func(n ast.Node) bool {
-			if c, ok := n.(*ast.CallExpr); ok {
-				if f := callee(info, c); f != nil && f.Pkg() != nil && f.Pkg().Path() == "sync/atomic" && strings.HasPrefix(f.Name(), "Load") {
-					if sel, ok := ast.Unparen(c.Fun).(*ast.SelectorExpr); ok && vs[varOf(info, sel.X)] {
-						found = true
-					}
-				}
+		if len(lit.Body.List) != 1 {
+			continue
+		}
+		ret, ok := lit.Body.List[0].(*ast.ReturnStmt)
+		if !ok || len(ret.Results) != 1 {
+			continue
+		}
+		c, ok := ast.Unparen(ret.Results[0]).(*ast.CallExpr)
+		if !ok {
+			continue
+		}
+		if f := callee(info, c); f != nil && f.Pkg() != nil && f.Pkg().Path() == "sync/atomic" && strings.HasPrefix(f.Name(), "Load") {
+			if sel, ok := ast.Unparen(c.Fun).(*ast.SelectorExpr); ok && vs[varOf(info, sel.X)] {
+				return true
 			}
-			return !found
-		})
-		if found {
-			return true
 		}
 	}
 	return false
 }
 
 // cancelledElsewhere reports whether the cancel function is used in body
-// other than by the goroutine start and by defer cancel(): then ctx.Done()
-// does not say that the goroutine called it.
-func cancelledElsewhere(info *types.Info, body *ast.BlockStmt, cancel *types.Var, start ast.Node) bool {
-	return cancel == nil || anyUse(info, body, cancel, func(stack []ast.Node) bool {
+// other than by defer cancel() and, in the goroutine's own body (goBody),
+// by calls that end it: then ctx.Done() does not say that the goroutine
+// has ended.
+func cancelledElsewhere(info *types.Info, body *ast.BlockStmt, cancel *types.Var, start ast.Node, goBody *ast.BlockStmt) bool {
+	if cancel == nil || goBody == nil {
+		return true
+	}
+	inGoroutine := func(stack []ast.Node) bool {
+		n := len(stack)
+		call, ok := stack[n-2].(*ast.CallExpr)
+		if !ok || ast.Unparen(call.Fun) != stack[n-1] {
+			return true // handed on: AfterFunc(d, cancel)
+		}
+		lits := 0
+		for _, m := range stack {
+			if _, ok := m.(*ast.FuncLit); ok {
+				lits++
+			}
+		}
+		if lits > 0 {
+			return true // in a callback the goroutine hands on
+		}
+		return !callEnds(goBody, call)
+	}
+	if anyUse(info, goBody, cancel, inGoroutine) {
+		return true
+	}
+	return anyUse(info, body, cancel, func(stack []ast.Node) bool {
 		if slices.Contains(stack, start) {
 			return false
 		}
@@ -948,6 +1065,40 @@ func goBody(info *types.Info, p *pkgInfo, fn *function, n ast.Node) *ast.BlockSt
 	return nil
 }
 
+// inLoop reports whether n is inside a loop of body (function literals
+// aside): started more than once, its goroutines are more than one
+// sender's rendezvous meets.
+func inLoop(body *ast.BlockStmt, n ast.Node) bool {
+	for _, m := range pathTo(body, n) {
+		switch m.(type) {
+		case *ast.ForStmt, *ast.RangeStmt:
+			return true
+		case *ast.FuncLit:
+			return false
+		}
+	}
+	return false
+}
+
+// stopsTimer reports whether st is t.Stop() on a *time.Ticker or
+// *time.Timer.
+func stopsTimer(info *types.Info, st ast.Stmt) bool {
+	es, ok := st.(*ast.ExprStmt)
+	if !ok {
+		return false
+	}
+	call, ok := ast.Unparen(es.X).(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	fn := callee(info, call)
+	if fn == nil || fn.Name() != "Stop" || fn.Pkg() == nil || fn.Pkg().Path() != "time" {
+		return false
+	}
+	recv := fn.Type().(*types.Signature).Recv()
+	return recv != nil && (isNamed(deref(recv.Type()), "time", "Ticker") || isNamed(deref(recv.Type()), "time", "Timer"))
+}
+
 // endsOnRendezvous reports whether the goroutine's body returns on a
 // receive from a shared channel that is unbuffered and that some code of
 // the package sends on: select { case <-x.stop: return }, as a stop
@@ -962,12 +1113,56 @@ func endsOnRendezvous(info *types.Info, p *pkgInfo, body *ast.BlockStmt) bool {
 		v := varOf(info, u.X)
 		return v != nil && p.sentOn[v] && p.unbuffered[v]
 	}
+	// The case must end the goroutine at once: return, after no more than
+	// stopping a ticker or a timer, or closing a channel (the reply the
+	// stop method waits on).
 	endsThen := func(list []ast.Stmt) bool {
 		if len(list) == 0 {
 			return false
 		}
-		_, ok := list[len(list)-1].(*ast.ReturnStmt)
-		return ok
+		if _, ok := list[len(list)-1].(*ast.ReturnStmt); !ok {
+			return false
+		}
+		for _, st := range list[:len(list)-1] {
+			if stopsTimer(info, st) {
+				continue
+			}
+			if es, ok := st.(*ast.ExprStmt); ok {
+				if call, ok := ast.Unparen(es.X).(*ast.CallExpr); ok && isBuiltin(info, call, "close") {
+					continue
+				}
+			}
+			return false
+		}
+		return true
+	}
+	// Or it takes a reply channel (case q := <-x.quit) and closes it just
+	// before it returns: whatever it does first, the stop method that sent
+	// it waits on the reply.
+	repliesThen := func(cc *ast.CommClause) bool {
+		as, ok := cc.Comm.(*ast.AssignStmt)
+		if !ok || len(as.Lhs) != 1 || len(cc.Body) < 2 {
+			return false
+		}
+		q := varOf(info, as.Lhs[0])
+		if _, ok := cc.Body[len(cc.Body)-1].(*ast.ReturnStmt); !ok || q == nil {
+			return false
+		}
+		es, ok := cc.Body[len(cc.Body)-2].(*ast.ExprStmt)
+		if !ok {
+			return false
+		}
+		call, ok := ast.Unparen(es.X).(*ast.CallExpr)
+		return ok && isBuiltin(info, call, "close") && len(call.Args) == 1 && varOf(info, call.Args[0]) == q
+	}
+	// Nor may a deferred call do more than that, mark a group done or close
+	// a channel.
+	for _, st := range body.List {
+		if d, ok := st.(*ast.DeferStmt); ok && !stopsTimer(info, &ast.ExprStmt{X: d.Call}) && !isBuiltin(info, d.Call, "close") {
+			if v, name, ok := methodCall(info, d.Call); !ok || v == nil || name != "Done" || groupOf(v.Type()) == notGroup {
+				return false
+			}
+		}
 	}
 	found := false
 	ast.Inspect(body, func(n ast.Node) bool {
@@ -984,7 +1179,7 @@ func endsOnRendezvous(info *types.Info, p *pkgInfo, body *ast.BlockStmt) bool {
 					e = c.Rhs[0]
 				}
 			}
-			if e != nil && met(e) && endsThen(n.Body) {
+			if e != nil && met(e) && (endsThen(n.Body) || repliesThen(n)) {
 				found = true
 			}
 		}

@@ -33,6 +33,10 @@ type funcFact struct {
 	// the function signals (sends on, closes), which the function does not
 	// wait on: the caller receives the goroutine with the channel.
 	Spawns []int
+	// SpawnEnds holds the results of Spawns that the goroutine signals as
+	// its last act (a close, or a send that ends it): a receive from one
+	// of them waits for its end; a receive from another may not.
+	SpawnEnds []int
 	// IgnoresCtx holds the context parameters whose cancellation the
 	// function never uses: it does not use them, or only reads their
 	// values (ctx.Value), or passes them to functions that ignore them.
@@ -64,6 +68,7 @@ func (f *funcFact) String() string {
 	add("starts", f.Starts)
 	add("waits", f.Waits)
 	add("spawns", f.Spawns)
+	add("spawnEnds", f.SpawnEnds)
 	add("ignoresCtx", f.IgnoresCtx)
 	if len(f.JoinedBy) > 0 {
 		parts = append(parts, "joinedBy("+strings.Join(f.JoinedBy, ",")+")")
@@ -221,7 +226,7 @@ func runFacts(pass *analysis.Pass) (any, error) {
 	}
 	for _, fd := range decls {
 		fn := info.Defs[fd.Name].(*types.Func)
-		s.local[fn].Spawns = spawnedResults(pass, p, s, fd)
+		s.local[fn].Spawns, s.local[fn].SpawnEnds = spawnedResults(pass, p, s, fd)
 		s.local[fn].Relays = relayedParams(info, fd)
 	}
 	joinedBy(info, s, decls)
@@ -325,10 +330,11 @@ func ignoredCtxParams(info *types.Info, s *factSet, fd *ast.FuncDecl) []int {
 
 // spawnedResults returns the results of fd that are channels a goroutine
 // it starts signals and that fd itself does not wait on.
-func spawnedResults(pass *analysis.Pass, p *pkgInfo, s *factSet, fd *ast.FuncDecl) []int {
+func spawnedResults(pass *analysis.Pass, p *pkgInfo, s *factSet, fd *ast.FuncDecl) (spawns, ends []int) {
 	info := pass.TypesInfo
 	fn := &function{node: fd, body: fd.Body, typ: fd.Type}
 	signalled := make(map[*types.Var]bool)
+	final := make(map[*types.Var]bool)
 	ast.Inspect(fd.Body, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.FuncLit:
@@ -337,13 +343,14 @@ func spawnedResults(pass *analysis.Pass, p *pkgInfo, s *factSet, fd *ast.FuncDec
 			for _, sg := range goSignals(info, p, fn, n) {
 				if sg.kind == sigChan && !sg.handshake && isLocal(sg.v, fd.Body) {
 					signalled[sg.v] = true
+					final[sg.v] = final[sg.v] || sg.final
 				}
 			}
 		}
 		return true
 	})
 	if len(signalled) == 0 {
-		return nil
+		return nil, nil
 	}
 	var out []int
 	ast.Inspect(fd.Body, func(n ast.Node) bool {
@@ -363,6 +370,31 @@ func spawnedResults(pass *analysis.Pass, p *pkgInfo, s *factSet, fd *ast.FuncDec
 		return true
 	})
 	sort.Ints(out)
+	for _, i := range out {
+		for _, ret := range returnsOf(fd.Body) {
+			if i < len(ret.Results) {
+				if v := varOf(info, ret.Results[i]); v != nil && final[v] && !slices.Contains(ends, i) {
+					ends = append(ends, i)
+				}
+			}
+		}
+	}
+	return out, ends
+}
+
+// returnsOf returns the return statements of body, function literals
+// aside.
+func returnsOf(body *ast.BlockStmt) []*ast.ReturnStmt {
+	var out []*ast.ReturnStmt
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.ReturnStmt:
+			out = append(out, n)
+		}
+		return true
+	})
 	return out
 }
 
@@ -858,8 +890,13 @@ func relays(info *types.Info, body *ast.BlockStmt, from, to *types.Var) bool {
 		}
 		return true
 	})
+	// ended reports whether the statements list end from, before any of
+	// them may return (a deferred close runs on that return too).
 	ended := func(list []ast.Stmt) bool {
 		for _, st := range list {
+			if hasReturn(st) {
+				return false
+			}
 			switch st := st.(type) {
 			case *ast.RangeStmt:
 				if varOf(info, st.X) == from && drainsAll(st) {

@@ -439,6 +439,7 @@ type pkgInfo struct {
 	// visitingGo holds the go statements whose ownership is being worked
 	// out, for the goroutines that wait on them.
 	visitingGo map[*ast.GoStmt]bool
+	endedGo    map[*ast.GoStmt]bool // goOwnedOnce's answers
 	// waited holds the fields and package variables that some code of
 	// the package waits on: x.f.Wait(), <-x.f, range x.f, a loop that
 	// polls x.f.
@@ -467,6 +468,7 @@ func newPkgInfo(info *types.Info, pkg *types.Package, files []*ast.File) *pkgInf
 		decls:      make(map[*types.Func]*ast.FuncDecl),
 		visiting:   make(map[*types.Func]bool),
 		visitingGo: make(map[*ast.GoStmt]bool),
+		endedGo:    make(map[*ast.GoStmt]bool),
 		waited:     make(map[*types.Var]bool),
 
 		fromParam: make(map[*types.Var]bool),
@@ -500,9 +502,15 @@ func newPkgInfo(info *types.Info, pkg *types.Package, files []*ast.File) *pkgInf
 	p.alias = alias
 	p.cancelOf = make(map[*types.Var]*types.Var)
 	p.cancelFor = make(map[*types.Var]*types.Var)
+	selectSends := make(map[*ast.SendStmt]bool) // sends that a select may give up
+	assigned := make(map[*types.Var]int)        // how often each local is assigned
 	for _, f := range files {
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
+			case *ast.CommClause:
+				if s, ok := n.Comm.(*ast.SendStmt); ok {
+					selectSends[s] = true
+				}
 			case *ast.FuncType:
 				for _, fld := range n.Params.List {
 					for _, id := range fld.Names {
@@ -547,8 +555,22 @@ func newPkgInfo(info *types.Info, pkg *types.Package, files []*ast.File) *pkgInf
 					}
 				}
 			case *ast.SendStmt:
-				if v := varOf(info, n.Chan); shared(v) {
-					p.sentOn[v] = true
+				if v := varOf(info, n.Chan); shared(v) && !selectSends[n] {
+					p.sentOn[v] = true // a plain send: it waits for its receiver
+				}
+			}
+			if as, ok := n.(*ast.AssignStmt); ok {
+				for _, l := range as.Lhs {
+					if v := varOf(info, l); v != nil && !shared(v) {
+						assigned[v]++
+					}
+				}
+			}
+			if vs, ok := n.(*ast.ValueSpec); ok && len(vs.Values) > 0 {
+				for _, id := range vs.Names {
+					if v, _ := info.Defs[id].(*types.Var); v != nil {
+						assigned[v]++
+					}
 				}
 			}
 			if as, ok := n.(*ast.AssignStmt); ok && len(as.Lhs) == len(as.Rhs) {
@@ -560,6 +582,11 @@ func newPkgInfo(info *types.Info, pkg *types.Package, files []*ast.File) *pkgInf
 			}
 			return true
 		})
+	}
+	for v := range alias {
+		if assigned[v] > 1 {
+			delete(alias, v) // done := x.done, then done = make(...): not only x.done
+		}
 	}
 	wait := func(v *types.Var) {
 		if a := alias[v]; a != nil {
@@ -698,6 +725,17 @@ func callEnds(body *ast.BlockStmt, call *ast.CallExpr) bool {
 	if len(path) < 2 {
 		return false
 	}
-	es, ok := path[len(path)-2].(*ast.ExprStmt)
-	return ok && lastAct(body, es)
+	switch st := path[len(path)-2].(type) {
+	case *ast.ExprStmt:
+		return lastAct(body, st)
+	case *ast.AssignStmt:
+		// if err := x.Close(); err != nil { log.Fatal(err) }: what follows
+		// only reports the call's error.
+		if len(path) >= 3 {
+			if ifs, ok := path[len(path)-3].(*ast.IfStmt); ok && ifs.Init == st && ifs.Else == nil && !hasReturn(ifs.Body) && lastAct(body, ifs) {
+				return true
+			}
+		}
+	}
+	return false
 }

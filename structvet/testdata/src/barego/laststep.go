@@ -454,7 +454,7 @@ func readStream(n int) (int, error) {
 }
 
 func readStreamGivingUp(n int, stop <-chan struct{}) int {
-	events, errs := numbers(n) // want `SV002: the goroutine that numbers starts outlives readStreamGivingUp: the return on line \d+ is reached without waiting for it; receive from events or errs on every path`
+	events, errs := numbers(n) // want `SV002: the goroutine that numbers starts outlives readStreamGivingUp: the return on line \d+ is reached without waiting for it; receive from errs on every path`
 	total := 0
 	for {
 		select {
@@ -494,3 +494,307 @@ func (c *interceptor) start(copyAll func(), sink *string) {
 }
 
 func (c *interceptor) stop() string { return <-c.content }
+
+// What a review of the shapes above found them to let through, each
+// reported again.
+
+// A stage that closes its output on an early return, before it reads its
+// input: the feeder is left blocked.
+func stageSetup(in <-chan job, out chan<- job, setup func() error) {
+	defer close(out)
+	if err := setup(); err != nil {
+		return
+	}
+	for j := range in {
+		out <- j
+	}
+}
+
+func pipelineSetup(jobs []job, setup func() error) int {
+	in, out := make(chan job), make(chan job)
+	go func() { // want `SV002: nothing waits for this goroutine before pipelineSetup returns`
+		for _, j := range jobs {
+			in <- j
+		}
+		close(in)
+	}()
+	go stageSetup(in, out, setup)
+	return drain2(out)
+}
+
+func drain2(out chan job) int {
+	n := 0
+	for range out {
+		n++
+	}
+	return n
+}
+
+// Work after the stop is taken: it goes on after halt returns.
+type stopFlusher struct {
+	stop  chan struct{}
+	in    chan string
+	flush func()
+}
+
+func newStopFlusher() *stopFlusher {
+	return &stopFlusher{stop: make(chan struct{}), in: make(chan string)}
+}
+
+func (f *stopFlusher) start() {
+	go func() { // want `SV002: nothing waits for this goroutine before stopFlusher.start returns`
+		for {
+			select {
+			case <-f.in:
+			case <-f.stop:
+				f.flush()
+				return
+			}
+		}
+	}()
+}
+
+func (f *stopFlusher) halt() { f.stop <- struct{}{} }
+
+// A stop that gives up after a while, and one stop for many workers.
+type poller struct {
+	quit chan struct{}
+}
+
+func newPoller() *poller { return &poller{quit: make(chan struct{})} }
+
+func (p *poller) start(poll func(), tick <-chan time.Time) {
+	go func() { // want `SV002: nothing waits for this goroutine before poller.start returns`
+		for {
+			select {
+			case <-tick:
+				poll()
+			case <-p.quit:
+				return
+			}
+		}
+	}()
+}
+
+func (p *poller) halt(timeout <-chan time.Time) {
+	select {
+	case p.quit <- struct{}{}:
+	case <-timeout:
+	}
+}
+
+type quitPool struct {
+	quit  chan struct{}
+	tasks chan func()
+}
+
+func newQuitPool() *quitPool { return &quitPool{quit: make(chan struct{}), tasks: make(chan func())} }
+
+func (w *quitPool) start(n int) {
+	for range n {
+		go func() { // want `SV002: nothing waits for this goroutine before quitPool.start returns`
+			for {
+				select {
+				case t := <-w.tasks:
+					t()
+				case <-w.quit:
+					return
+				}
+			}
+		}()
+	}
+}
+
+func (w *quitPool) halt() { w.quit <- struct{}{} }
+
+// A cancel on the way as well as at the end, and one handed to a timer.
+func cancelsOnSignalToo(sigs <-chan int, reload func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { // want `SV002: nothing waits for this goroutine before cancelsOnSignalToo returns`
+		defer cancel()
+		for s := range sigs {
+			if s == 2 {
+				cancel()
+				continue
+			}
+			reload()
+		}
+	}()
+	<-ctx.Done()
+}
+
+func cancelHandedToTimer(d time.Duration, work func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { // want `SV002: nothing waits for this goroutine before cancelHandedToTimer returns`
+		defer cancel()
+		t := time.AfterFunc(d, cancel)
+		defer t.Stop()
+		work()
+	}()
+	<-ctx.Done()
+}
+
+// A Close followed by more work, and an ErrClosed from another value.
+func closeThenClean(rd *reader, stop chan struct{}, clean func()) int {
+	rd2 := &reader{}
+	go func() { // want `SV002: nothing waits for this goroutine before closeThenClean returns`
+		<-stop
+		rd2.Close()
+		clean()
+	}()
+	for {
+		if _, err := rd2.Read(); errors.Is(err, ErrClosed) {
+			return 0
+		}
+	}
+}
+
+func closedOtherValue(upstream *reader, stop chan struct{}) int {
+	down := &reader{}
+	go func() { // want `SV002: nothing waits for this goroutine before closedOtherValue returns`
+		<-stop
+		down.Close()
+	}()
+	for {
+		_, err := upstream.Read()
+		if errors.Is(err, ErrClosed) {
+			return 0
+		}
+	}
+}
+
+// A feeder whose reader sends on the caller's channel: the caller may
+// wait for the reader, not for the feeder.
+func fanIn(items []int, results chan<- int) {
+	in := make(chan int)
+	go func() { // want `SV002: this goroutine outlives fanIn`
+		for _, x := range items {
+			in <- x
+		}
+		close(in)
+	}()
+	go func() {
+		for x := range in {
+			results <- x * 2
+		}
+	}()
+}
+
+// The first event, not the end.
+func firstNumber(n int) (int, error) {
+	events, errs := numbers(n) // want `SV002: the goroutine that numbers starts outlives firstNumber: the return on line \d+ is reached without waiting for it; receive from errs on every path`
+	select {
+	case v := <-events:
+		return v, nil
+	case err := <-errs:
+		return 0, err
+	}
+}
+
+// A flag that says "running", and a condition that is not the flag.
+func pollsRunning(t assert.TestingT, work func()) {
+	var running atomic.Bool
+	go func() { // want `SV002: nothing waits for this goroutine before pollsRunning returns`
+		defer running.Store(false)
+		running.Store(true)
+		work()
+	}()
+	assert.Eventually(t, func() bool { return running.Load() }, time.Second, time.Millisecond)
+}
+
+func pollsNegated(t assert.TestingT, work func()) {
+	var done atomic.Bool
+	go func() { // want `SV002: nothing waits for this goroutine before pollsNegated returns`
+		work()
+		done.Store(true)
+	}()
+	assert.Eventually(t, func() bool { return !done.Load() }, time.Second, time.Millisecond)
+}
+
+// A copy of a field's channel that may be another channel.
+type runner struct{ done chan struct{} }
+
+func (r *runner) wait() { <-r.done }
+
+func (r *runner) start(work func()) {
+	done := r.done
+	if done == nil {
+		done = make(chan struct{})
+	}
+	go func() { // want `SV002: nothing waits for this goroutine before runner.start returns`
+		work()
+		close(done)
+	}()
+}
+
+// The Close's own error handled as the goroutine's last act.
+func readUntilClosedChecked(stop chan struct{}, fatal func(error)) int {
+	rd := &reader{}
+	go func() {
+		<-stop
+		if err := rd.Close(); err != nil {
+			fatal(err)
+		}
+	}()
+	for {
+		if _, err := rd.Read(); errors.Is(err, ErrClosed) {
+			return 0
+		}
+	}
+}
+
+// A loop that closes its stop channel as it returns: close sends on it and
+// then waits for that close.
+type sendLoop struct {
+	stop  chan struct{}
+	queue chan []byte
+}
+
+func newSendLoop() *sendLoop {
+	return &sendLoop{stop: make(chan struct{}), queue: make(chan []byte)}
+}
+
+func (s *sendLoop) start(write func([]byte)) {
+	go func() {
+		defer close(s.stop)
+		for {
+			select {
+			case b := <-s.queue:
+				write(b)
+			case <-s.stop:
+				return
+			}
+		}
+	}()
+}
+
+func (s *sendLoop) close() {
+	s.stop <- struct{}{}
+	<-s.stop
+}
+
+// The stop hands the loop a reply channel, which the loop closes as it
+// returns.
+type registrar struct{ quit chan chan struct{} }
+
+func (r *registrar) start(tick <-chan time.Time, heartbeat func()) {
+	r.quit = make(chan chan struct{})
+	go func() {
+		for {
+			select {
+			case <-tick:
+				heartbeat()
+			case q := <-r.quit:
+				heartbeat() // the last one: stop waits for its reply
+				close(q)
+				return
+			}
+		}
+	}()
+}
+
+func (r *registrar) stop() {
+	q := make(chan struct{})
+	r.quit <- q
+	<-q
+}
