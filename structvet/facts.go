@@ -366,36 +366,15 @@ func spawnedResults(pass *analysis.Pass, p *pkgInfo, s *factSet, fd *ast.FuncDec
 			if v != nil && signalled[v] && !slices.Contains(out, i) && !anyWait(info, fd.Body, map[*types.Var]bool{v: true}) {
 				out = append(out, i)
 			}
+			if v != nil && final[v] && slices.Contains(out, i) && !slices.Contains(ends, i) {
+				ends = append(ends, i)
+			}
 		}
 		return true
 	})
 	sort.Ints(out)
-	for _, i := range out {
-		for _, ret := range returnsOf(fd.Body) {
-			if i < len(ret.Results) {
-				if v := varOf(info, ret.Results[i]); v != nil && final[v] && !slices.Contains(ends, i) {
-					ends = append(ends, i)
-				}
-			}
-		}
-	}
+	sort.Ints(ends)
 	return out, ends
-}
-
-// returnsOf returns the return statements of body, function literals
-// aside.
-func returnsOf(body *ast.BlockStmt) []*ast.ReturnStmt {
-	var out []*ast.ReturnStmt
-	ast.Inspect(body, func(n ast.Node) bool {
-		switch n := n.(type) {
-		case *ast.FuncLit:
-			return false
-		case *ast.ReturnStmt:
-			out = append(out, n)
-		}
-		return true
-	})
-	return out
 }
 
 // joinedBy sets the JoinedBy fact of the methods of the package's types:

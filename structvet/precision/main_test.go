@@ -85,3 +85,39 @@ func TestScoreCountsVerdicts(t *testing.T) {
 		t.Errorf("score with an unread finding = %v, want an error saying it is not read yet", err)
 	}
 }
+
+// The README quotes round 4, the held-out round of the rules as they are:
+// its figures are what the committed verdicts count.
+func TestREADMEQuotesRoundFourAsScored(t *testing.T) {
+	var out bytes.Buffer
+	if err := score([]string{filepath.Join("verdicts", "round4")}, &out); err != nil {
+		t.Fatal(err)
+	}
+	// | **true / found, tests included** | SV001 | SV002 | SV003 | SV004 | SV005 | SV006 | SV007 |
+	row := func(label string) []string {
+		for _, line := range strings.Split(out.String(), "\n") {
+			if strings.HasPrefix(line, "| **"+label+"** |") {
+				cells := strings.Split(strings.Trim(line, "| "), " | ")
+				return cells[1:]
+			}
+		}
+		t.Fatalf("score output has no row %q:\n%s", label, out.String())
+		return nil
+	}
+	all, ship := row("true / found, tests included"), row("true / found, shipping code")
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| **true / found, tests included** | **" + all[1] + " (91%)** | **" + all[2] + "** | **" + all[3] + "** | **" + all[6] + "** |",
+		"| **shipping code only** | **" + ship[1] + " (97%)** |",
+	} {
+		if !strings.Contains(string(readme), want) {
+			t.Errorf("README.md does not quote round 4 as scored: no %q", want)
+		}
+	}
+	if all[1] != "85/93" || ship[1] != "65/67" {
+		t.Errorf("SV002 on round 4 scores %s, %s in shipping code; the README's 91%% and 97%% are for 85/93 and 65/67", all[1], ship[1])
+	}
+}
