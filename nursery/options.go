@@ -29,10 +29,14 @@ type TaskOption interface {
 // config is what the options of one Run say. It is apart from the Nursery
 // so that a Run without options pays nothing for them.
 type config struct {
-	slots          chan struct{} // one token per running task, for WithLimit
-	shared         Semaphore     // one unit per running task, for WithSemaphore
-	collectAll     bool
-	firstError     bool
+	slots      chan struct{} // one token per running task, for WithLimit
+	shared     Semaphore     // one unit per running task, for WithSemaphore
+	collectAll bool
+	firstError bool
+	// perTask says that Go must take goConfigured's path: a task needs a
+	// slot, a record in the tree, or an observation. Set before the body
+	// runs; without it Go starts a task as if there were no options.
+	perTask        bool
 	name           string
 	signals        []os.Signal
 	track          bool         // WithTracking

@@ -205,6 +205,9 @@ func (n *Nursery) runBody(ctx context.Context, body func(ctx context.Context, n 
 			stuck = n.watchStuck()
 		}
 	}
+	if n.cfg != nil {
+		n.cfg.perTask = n.cfg.tr != nil || n.cfg.limited() || n.observesTasks()
+	}
 
 	normal := false
 	defer func() {
@@ -392,8 +395,8 @@ func (n *Nursery) Go(fn func(ctx context.Context) error, opts ...TaskOption) {
 		return
 	}
 	n.enter("Go")
-	if n.cfg != nil {
-		n.goConfigured(fn) // out of line: limits and tracking
+	if n.cfg != nil && n.cfg.perTask {
+		n.goConfigured(fn) // out of line: limits, tracking, observers
 		return
 	}
 	go n.run(fn)
