@@ -332,23 +332,28 @@ func (o *observation) end(n *Nursery, err error) {
 // observeTask prepares the observation of s, a task of an observed
 // nursery, and returns the context to call it with.
 func (n *Nursery) observeTask(s *spec) context.Context {
-	o := n.cfg.obs
 	t := s.obs // made with s by goObserved
 	if t == nil {
 		t = &taskObservation{}
 	}
-	t.o, t.ctx = o, s.ctx
-	t.ev.Name, t.ev.Nursery, t.ev.fn = s.name, &o.ev, funcPC(s.user)
-	t.ev.UntilCancelled = s.untilCancelled || n.cfg.untilCancelled
-	if t.ev.fn == 0 {
-		t.ev.fn = funcPC(s.fn)
+	fn := funcPC(s.user)
+	if fn == 0 {
+		fn = funcPC(s.fn)
 	}
 	s.obs = t
+	t.startObservation(n.cfg.obs, s.ctx, s.name, fn, s.untilCancelled || n.cfg.untilCancelled)
+	return t.ctx
+}
+
+// startObservation fills t in for a task of the nursery observed by o, and
+// tells the Observer that the task starts, with ctx, the nursery's.
+func (t *taskObservation) startObservation(o *observation, ctx context.Context, name string, fn uintptr, untilCancelled bool) {
+	t.o, t.ctx = o, ctx
+	t.ev.Name, t.ev.Nursery, t.ev.fn, t.ev.UntilCancelled = name, &o.ev, fn, untilCancelled
 	if o.watching {
-		t.ctx = o.obs.TaskStarted(s.ctx, &t.ev)
+		t.ctx = o.obs.TaskStarted(ctx, &t.ev)
 	}
 	t.ev.ctx = t.ctx // before the task runs, so before it can cause anything
-	return t.ctx
 }
 
 // call calls the task function, in a region of the trace if the nursery is
@@ -376,6 +381,15 @@ func funcName(pc uintptr) string {
 // ended tells the observers how the task ended: err returned, or panicked
 // with p, or called runtime.Goexit (goexit); n is its nursery.
 func (t *taskObservation) ended(n *Nursery, err error, p *PanicError, goexit error) {
+	r := t.result(n, err, p, goexit)
+	if t.o.watching {
+		t.o.obs.TaskEnded(t.ctx, &t.ev, r)
+	}
+}
+
+// result is how the task ended, for the observers; it logs it to the
+// nursery's trace task if it is not ok.
+func (t *taskObservation) result(n *Nursery, err error, p *PanicError, goexit error) TaskResult {
 	r := TaskResult{Err: err}
 	switch {
 	case p != nil:
@@ -400,9 +414,7 @@ func (t *taskObservation) ended(n *Nursery, err error, p *PanicError, goexit err
 	if t.o.traced != nil && r.Outcome != TaskOK {
 		trace.Log(t.ctx, "nursery.task."+r.Outcome.String(), quote(t.ev.Name)+": "+r.Err.Error())
 	}
-	if t.o.watching {
-		t.o.obs.TaskEnded(t.ctx, &t.ev, r)
-	}
+	return r
 }
 
 // causeNow is the cause of the nursery's cancellation, or nil.
@@ -441,9 +453,15 @@ func (n *Nursery) observesTasks() bool {
 	return o != nil && (o.watching || o.traced != nil)
 }
 
-// goObserved is Go for an observed nursery: the task takes the general
-// path, where it is observed.
+// goObserved is Go for an observed nursery. A task that needs neither a
+// slot nor a record in the tree takes a path of its own (observedTask);
+// the others take the general one, where they are observed too.
 func (n *Nursery) goObserved(fn func(ctx context.Context) error) {
+	if n.cfg.tr == nil && !n.cfg.limited() {
+		t := &observedTask{fn: fn}
+		go n.runObserved(t)
+		return
+	}
 	st := &struct { // one allocation for both
 		spec
 		obs taskObservation
@@ -454,6 +472,71 @@ func (n *Nursery) goObserved(fn func(ctx context.Context) error) {
 		s.obs = &st.obs
 	}
 	n.launch(s)
+}
+
+// An observedTask is a task started by Go, without options, in an observed
+// nursery that has no limit and is not tracked: its function and its
+// observation, in half the room of a spec and its observation.
+type observedTask struct {
+	fn  func(context.Context) error
+	obs taskObservation
+}
+
+// runObserved is the goroutine of an observedTask: runSpec for a spec
+// with nothing but a function and an observation. The Observer's calls are
+// made from this frame, not from helpers: what they do runs on the task's
+// fresh goroutine, whose stack grows (and is copied) for every call deeper
+// than it has room for.
+func (n *Nursery) runObserved(t *observedTask) {
+	const (
+		running = iota // a panic or Goexit is the task's (or TaskStarted's)
+		ending         // the outcome is recorded; one now is TaskEnded's
+		ended
+	)
+	state := running
+	var cause error
+	defer func() {
+		switch state {
+		case running:
+			p, goexit := unwound(recover(), origin{})
+			n.cancelBy(n.recordUnwound(p, goexit, origin{}), &t.obs)
+			n.endObservation(&t.obs, origin{}, nil, p, goexit)
+		case ending: // as endObservation does
+			p, goexit := unwound(recover(), origin{})
+			n.cancel(n.recordUnwound(p, goexit, origin{}))
+			if cause != nil && goexit == nil {
+				n.cancelBy(cause, &t.obs)
+			}
+		}
+		n.leave()
+	}()
+	ctx := n.taskCtx()
+	o := n.cfg.obs
+	ob := &t.obs
+	ob.o, ob.ctx = o, ctx
+	ob.ev.Nursery, ob.ev.fn, ob.ev.UntilCancelled = &o.ev, funcPC(t.fn), n.cfg.untilCancelled
+	if o.watching {
+		ob.ctx = o.obs.TaskStarted(ctx, &ob.ev)
+	}
+	ob.ev.ctx = ob.ctx // before the task runs, so before it can cause anything
+	var err error
+	if o.traced == nil {
+		err = t.fn(ob.ctx)
+	} else {
+		err = ob.call(ob.ctx, t.fn)
+	}
+	if err != nil {
+		cause = n.fail(ctx, err, origin{}) // inside the recover: it may call the error's methods
+	}
+	state = ending // result may call the error's methods: as in endObservation
+	r := ob.result(n, err, nil, nil)
+	if o.watching {
+		o.obs.TaskEnded(ob.ctx, &ob.ev, r)
+	}
+	state = ended
+	if cause != nil {
+		n.cancelBy(cause, ob)
+	}
 }
 
 // invoke calls the task function with ctx: observed, if it is.
@@ -472,15 +555,20 @@ func (n *Nursery) observeEnd(s *spec, err error, p *PanicError, goexit error) {
 	if s.obs == nil {
 		return
 	}
+	n.endObservation(s.obs, s.origin(), err, p, goexit)
+}
+
+// endObservation is observeEnd for the task observed by t, whose origin is
+// o.
+func (n *Nursery) endObservation(t *taskObservation, o origin, err error, p *PanicError, goexit error) {
 	normal := false
 	defer func() {
 		if !normal {
-			o := s.origin()
 			op, ogoexit := unwound(recover(), o)
 			n.cancel(n.recordUnwound(op, ogoexit, o))
 		}
 	}()
-	s.obs.ended(n, err, p, goexit)
+	t.ended(n, err, p, goexit)
 	normal = true
 }
 

@@ -143,6 +143,9 @@ type nurseryKey struct{}
 type nurserySpan struct {
 	span trace.Span
 	ev   *nursery.NurseryEvent
+	// tasks says that its tasks get spans: by the policy, or because its
+	// span records (it does until NurseryEnded, which ends it).
+	tasks bool
 }
 
 func (o *observer) starts(ctx context.Context) bool {
@@ -176,7 +179,8 @@ func (o *observer) NurseryStarted(ctx context.Context, n *nursery.NurseryEvent) 
 		}
 		span.SetAttributes(attrs...)
 	}
-	return context.WithValue(ctx, nurseryKey{}, &nurserySpan{span: span, ev: n}), true
+	ns := &nurserySpan{span: span, ev: n, tasks: o.policy == AllSpans || span.IsRecording()}
+	return context.WithValue(ctx, nurseryKey{}, ns), true
 }
 
 func (o *observer) NurseryEnded(ctx context.Context, n *nursery.NurseryEvent, err error) {
@@ -191,7 +195,7 @@ func (o *observer) NurseryEnded(ctx context.Context, n *nursery.NurseryEvent, er
 }
 
 func (o *observer) TaskStarted(ctx context.Context, t *nursery.TaskEvent) context.Context {
-	if !o.starts(ctx) {
+	if ns := spanOf(ctx, t); ns == nil || !ns.tasks {
 		return ctx
 	}
 	name := t.Name
@@ -204,13 +208,34 @@ func (o *observer) TaskStarted(ctx context.Context, t *nursery.TaskEvent) contex
 }
 
 func (o *observer) TaskEnded(ctx context.Context, t *nursery.TaskEvent, r nursery.TaskResult) {
-	// The task's span is its context's, unless none was started for it:
-	// then the context's span is its nursery's.
-	ns, _ := ctx.Value(nurseryKey{}).(*nurserySpan)
-	span := trace.SpanFromContext(ctx)
-	if ns == nil || ns.ev != t.Nursery || sameSpan(span, ns.span) {
+	span := taskSpan(ctx, t)
+	if span == nil {
 		return // no span was started for it
 	}
+	if r.Outcome != nursery.TaskOK || o.taskAttrs || len(o.attrs) > 0 {
+		o.annotate(span, t, r)
+	}
+	// This frame is small on purpose: span.End runs deep, on the task's
+	// fresh goroutine, and every byte here is one its stack may have to
+	// grow for.
+	span.End()
+}
+
+// taskSpan is the span TaskStarted started for t, found in ctx, or nil.
+//
+//go:noinline
+func taskSpan(ctx context.Context, t *nursery.TaskEvent) trace.Span {
+	if ns := spanOf(ctx, t); ns == nil || !ns.tasks {
+		return nil
+	}
+	return trace.SpanFromContext(ctx)
+}
+
+// annotate gives a task's span its attributes, error and link, as the
+// task ended with r. It is kept out of TaskEnded's frame.
+//
+//go:noinline
+func (o *observer) annotate(span trace.Span, t *nursery.TaskEvent, r nursery.TaskResult) {
 	switch {
 	case !span.IsRecording():
 	case r.Outcome == nursery.TaskOK && !o.taskAttrs:
@@ -241,21 +266,22 @@ func (o *observer) TaskEnded(ctx context.Context, t *nursery.TaskEvent, r nurser
 		// The task that cancelled it (by failing, or by winning the
 		// race) ran with its own span in its context, if one was made.
 		if r.Cause != nil && r.Cause.Context() != nil {
-			if cause := trace.SpanFromContext(r.Cause.Context()); cause.SpanContext().IsValid() && !sameSpan(cause, ns.span) {
+			if cause := taskSpan(r.Cause.Context(), r.Cause); cause != nil && cause.SpanContext().IsValid() {
 				sc := cause.SpanContext()
 				span.AddLink(trace.Link{SpanContext: sc, Attributes: []attribute.KeyValue{attribute.String("nursery.link", "cancelled_by")}})
 			}
 		}
 	}
-	span.End()
 }
 
-// sameSpan reports whether a and b are one span. Spans are compared by
-// their span IDs, not with ==: a span that does not record is a value of a
-// type that == cannot compare (the SDK's holds a TraceState), and spans of
-// no SDK at all have the same, invalid, ID.
-func sameSpan(a, b trace.Span) bool {
-	return a.SpanContext().SpanID() == b.SpanContext().SpanID()
+// spanOf is the record of the span of t's nursery, found in ctx (the
+// nursery's, or the task's, made from it), or nil if none was started.
+func spanOf(ctx context.Context, t *nursery.TaskEvent) *nurserySpan {
+	ns, _ := ctx.Value(nurseryKey{}).(*nurserySpan)
+	if ns == nil || ns.ev != t.Nursery {
+		return nil
+	}
+	return ns
 }
 
 // recordError records err on span, once, with status Error.
