@@ -213,7 +213,7 @@ func (o *observer) TaskEnded(ctx context.Context, t *nursery.TaskEvent, r nurser
 		return // no span was started for it
 	}
 	if r.Outcome != nursery.TaskOK || o.taskAttrs || len(o.attrs) > 0 {
-		o.annotate(span, t, r)
+		o.annotate(span, t, &r)
 	}
 	// This frame is small on purpose: span.End runs deep, on the task's
 	// fresh goroutine, and every byte here is one its stack may have to
@@ -235,7 +235,7 @@ func taskSpan(ctx context.Context, t *nursery.TaskEvent) trace.Span {
 // task ended with r. It is kept out of TaskEnded's frame.
 //
 //go:noinline
-func (o *observer) annotate(span trace.Span, t *nursery.TaskEvent, r nursery.TaskResult) {
+func (o *observer) annotate(span trace.Span, t *nursery.TaskEvent, r *nursery.TaskResult) {
 	switch {
 	case !span.IsRecording():
 	case r.Outcome == nursery.TaskOK && !o.taskAttrs:
