@@ -97,9 +97,20 @@ func (e *TaskEvent) Location() (function, file string, line int) { return locati
 // Readers take no lock: the cache is a map that is replaced, never
 // changed, when a function is added.
 func location(pc uintptr) (function, file string, line int) {
+	slot := &locations.recent[(pc>>4)%uintptr(len(locations.recent))]
+	if e := slot.Load(); e != nil && e.pc == pc {
+		return e.function, e.file, e.line
+	}
+	l := lookupLocation(pc)
+	slot.Store(&locationEntry{pc: pc, funcLocation: l})
+	return l.function, l.file, l.line
+}
+
+// lookupLocation is location without its table of recent answers.
+func lookupLocation(pc uintptr) funcLocation {
 	if m := locations.m.Load(); m != nil {
 		if l, ok := (*m)[pc]; ok {
-			return l.function, l.file, l.line
+			return l
 		}
 	}
 	var l funcLocation
@@ -118,7 +129,7 @@ func location(pc uintptr) (function, file string, line int) {
 	m[pc] = l
 	locations.m.Store(&m)
 	locations.mu.Unlock()
-	return l.function, l.file, l.line
+	return l
 }
 
 func lenOf(m *map[uintptr]funcLocation) int {
@@ -133,10 +144,21 @@ type funcLocation struct {
 	line           int
 }
 
-// locations caches location's answers; mu orders the writers.
+// locations caches location's answers; mu orders the writers. recent
+// holds the latest answer for each of 256 slots a function's entry falls
+// in: one load finds a function that tasks start again and again, where
+// the map costs a hash and a probe (a tenth of a sampled span's cost).
 var locations struct {
-	mu sync.Mutex
-	m  atomic.Pointer[map[uintptr]funcLocation]
+	mu     sync.Mutex
+	m      atomic.Pointer[map[uintptr]funcLocation]
+	recent [256]atomic.Pointer[locationEntry]
+}
+
+// A locationEntry is one of locations.recent: where the function whose
+// entry is pc is.
+type locationEntry struct {
+	pc uintptr
+	funcLocation
 }
 
 // An Outcome says how a task ended.

@@ -198,13 +198,20 @@ func (o *observer) TaskStarted(ctx context.Context, t *nursery.TaskEvent) contex
 	if ns := spanOf(ctx, t); ns == nil || !ns.tasks {
 		return ctx
 	}
-	name := t.Name
-	if name == "" {
-		fn, _, _ := t.Location()
-		name = shortName(fn)
-	}
-	ctx, _ = o.tracer.Start(ctx, name) // Internal, the default kind
+	// As in TaskEnded, the frame under tracer.Start is kept small.
+	ctx, _ = o.tracer.Start(ctx, taskName(t)) // Internal, the default kind
 	return ctx
+}
+
+// taskName is the name of t's span: the task's name, or its function's.
+//
+//go:noinline
+func taskName(t *nursery.TaskEvent) string {
+	if t.Name != "" {
+		return t.Name
+	}
+	fn, _, _ := t.Location()
+	return shortName(fn)
 }
 
 func (o *observer) TaskEnded(ctx context.Context, t *nursery.TaskEvent, r nursery.TaskResult) {
