@@ -369,13 +369,15 @@ func (o *panickyObserver) TaskEnded(_ context.Context, t *nursery.TaskEvent, _ n
 // hand-over to the caller is not done a second time (which closed a closed
 // channel and crashed the process).
 func TestAPanickingObserverIsAPanicOfTheTask(t *testing.T) {
-	for _, how := range []string{"Go", "Spawn", "Start", "Race"} {
+	for _, how := range []string{"Go", "GoPlain", "Spawn", "Start", "Race"} {
 		o := &panickyObserver{ended: map[*nursery.TaskEvent]int{}}
 		p := recoverPanic(func() {
 			_ = nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
 				switch how {
 				case "Go":
 					n.Go(func(ctx context.Context) error { return nil }, nursery.WithName("x"))
+				case "GoPlain":
+					n.Go(func(ctx context.Context) error { return nil })
 				case "Spawn":
 					task := nursery.Spawn(n, func(ctx context.Context) (int, error) { return 1, nil })
 					_, _ = task.Wait(ctx)
@@ -397,5 +399,89 @@ func TestAPanickingObserverIsAPanicOfTheTask(t *testing.T) {
 			}
 		}
 		o.mu.Unlock()
+	}
+}
+
+// plainObserver records, by the task function's name, how the tasks
+// started by Go without options ended, and gives each a context that
+// names its event.
+type plainObserver struct {
+	mu      sync.Mutex
+	results map[string]nursery.TaskResult
+	events  map[string]*nursery.TaskEvent
+	ctxOK   map[string]bool // TaskEnded got the context TaskStarted returned
+}
+
+type plainKey struct{}
+
+func (o *plainObserver) NurseryStarted(ctx context.Context, _ *nursery.NurseryEvent) (context.Context, bool) {
+	return ctx, true
+}
+func (o *plainObserver) NurseryEnded(context.Context, *nursery.NurseryEvent, error) {}
+func (o *plainObserver) TaskStarted(ctx context.Context, t *nursery.TaskEvent) context.Context {
+	return context.WithValue(ctx, plainKey{}, t)
+}
+func (o *plainObserver) TaskEnded(ctx context.Context, t *nursery.TaskEvent, r nursery.TaskResult) {
+	fn, _, _ := t.Location()
+	name := fn[strings.LastIndexByte(fn, '.')+1:]
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.results[name], o.events[name] = r, t
+	o.ctxOK[name] = ctx.Value(plainKey{}) == t && t.Context() == ctx
+}
+
+func plainOK(context.Context) error    { return nil }
+func plainFails(context.Context) error { return errBroke }
+func plainEcho(ctx context.Context) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+func plainPanics(context.Context) error { panic("plain boom") }
+func plainExits(context.Context) error  { runtime.Goexit(); return nil }
+
+// Tasks started by Go without options (which take a path of their own
+// when the nursery has no limit and is not tracked) are observed as the
+// others are: each outcome, the cause of a cancellation with the context
+// TaskStarted gave it, and panics and Goexits.
+func TestObserverSeesPlainTasks(t *testing.T) {
+	o := &plainObserver{results: map[string]nursery.TaskResult{}, events: map[string]*nursery.TaskEvent{}, ctxOK: map[string]bool{}}
+	run := func(fns ...func(context.Context) error) (err error, p any) {
+		p = recoverPanic(func() {
+			err = nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
+				for _, fn := range fns {
+					n.Go(fn)
+				}
+				return nil
+			}, nursery.WithObserver(o))
+		})
+		return err, p
+	}
+	if err, _ := run(plainOK, plainEcho, plainFails); !errors.Is(err, errBroke) {
+		t.Fatalf("Run() = %v, want errBroke", err)
+	}
+	if _, p := run(plainPanics); p == nil {
+		t.Fatal("Run did not re-raise the task's panic")
+	}
+	if err, _ := run(plainExits); !errors.Is(err, nursery.ErrGoexit) {
+		t.Fatalf("Run() = %v, want the Goexit's error", err)
+	}
+	want := map[string]nursery.Outcome{"plainOK": nursery.TaskOK, "plainEcho": nursery.TaskCancelled,
+		"plainFails": nursery.TaskFailed, "plainPanics": nursery.TaskPanicked, "plainExits": nursery.TaskExited}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for name, out := range want {
+		if got := o.results[name].Outcome; got != out {
+			t.Errorf("%s ended %v, want %v", name, got, out)
+		}
+		if !o.ctxOK[name] {
+			t.Errorf("%s: TaskEnded's context, or the event's Context(), is not what TaskStarted returned", name)
+		}
+	}
+	cause := o.results["plainEcho"].Cause
+	if cause != o.events["plainFails"] {
+		t.Fatalf("the echo's Cause is %+v, want the failing task's event", cause)
+	}
+	if cause.Context().Value(plainKey{}) != cause {
+		t.Error("the Cause's Context() is not the one TaskStarted returned for it")
 	}
 }
