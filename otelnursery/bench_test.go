@@ -10,6 +10,7 @@ package otelnursery_test
 import (
 	"context"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -150,3 +151,62 @@ func (discard) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
 func (discard) OnEnd(sdktrace.ReadOnlySpan)                     {}
 func (discard) Shutdown(context.Context) error                  { return nil }
 func (discard) ForceFlush(context.Context) error                { return nil }
+
+// BenchmarkFrameUnderEnd: why the Observer keeps its frames small. An
+// Observer that only starts and ends each task's span, with PAD bytes of
+// frames more under span.End, beside the spans by hand: the span's End
+// runs on the task's fresh goroutine, whose stack grows (and is copied)
+// for every byte it has no room for.
+func BenchmarkFrameUnderEnd(b *testing.B) {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(discard{}), sdktrace.WithSampler(sdktrace.AlwaysSample()))
+	defer tp.Shutdown(context.Background())
+	tracer := tp.Tracer("bench")
+	ctx, root := tracer.Start(context.Background(), "root")
+	defer root.End()
+	for _, k := range []int{0, 1, 4, 8} {
+		b.Run("PAD="+strconv.Itoa(k*256), func(b *testing.B) {
+			ta, tc := pair(b, func() { observed(ctx, padObserver{tracer, k}) }, func() { byHand(ctx, tracer) })
+			report(b, [2]string{"padded", "byhand"}, ta, tc)
+		})
+	}
+}
+
+// padObserver starts a span for each task, and ends it under k frames of
+// 256 bytes.
+type padObserver struct {
+	tracer trace.Tracer
+	k      int
+}
+
+func (p padObserver) NurseryStarted(ctx context.Context, _ *nursery.NurseryEvent) (context.Context, bool) {
+	return ctx, true
+}
+func (p padObserver) NurseryEnded(context.Context, *nursery.NurseryEvent, error) {}
+func (p padObserver) TaskStarted(ctx context.Context, _ *nursery.TaskEvent) context.Context {
+	ctx, _ = p.tracer.Start(ctx, "task")
+	return ctx
+}
+func (p padObserver) TaskEnded(ctx context.Context, _ *nursery.TaskEvent, _ nursery.TaskResult) {
+	endUnder(trace.SpanFromContext(ctx), p.k)
+}
+
+var padSink byte
+
+// endUnder ends s under k frames of 256 bytes.
+//
+//go:noinline
+func endUnder(s trace.Span, k int) {
+	if k <= 0 {
+		s.End()
+		return
+	}
+	pad256(s, k)
+}
+
+//go:noinline
+func pad256(s trace.Span, k int) {
+	var a [256]byte
+	a[k%256] = 1
+	padSink += a[(k*7)%256]
+	endUnder(s, k-1)
+}

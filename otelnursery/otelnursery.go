@@ -34,9 +34,9 @@
 //
 // The cost is kept to the spans that are recorded: by default (Recording)
 // no span is started under a parent that is not recording (not sampled, or
-// no span at all), and a task under such a parent costs a context lookup,
-// nothing allocated. AllSpans starts them anyway, for a sampler that
-// decides on more than the parent.
+// no span at all): the Observer declines such a nursery, whose tasks then
+// start as if it had none, and the nursery costs a context lookup. AllSpans
+// starts them anyway, for a sampler that decides on more than the parent.
 package otelnursery
 
 import (
