@@ -8,7 +8,8 @@ package bench
 //	                           region) beside raw (go + WaitGroup, which the
 //	                           tracer costs too), interleaved; "nursery/raw"
 //	                           is to be read beside BenchmarkSpawnJoin's,
-//	                           where tracing is off
+//	                           where tracing is off; rawregion is raw with
+//	                           each task in a region (the floor of one)
 //	BenchmarkAllocs/traced-N=10000/nursery   allocations per task, tracer on
 //	BenchmarkTreeRender/FORMAT 10,000 open tasks of 1,000 tracked nurseries,
 //	                           rendered by TreeHandler: ms per page
@@ -18,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"net/http/httptest"
+	"reflect"
 	"runtime"
 	"runtime/trace"
 	"strconv"
@@ -39,14 +41,27 @@ func tracing(b *testing.B, f func()) {
 func BenchmarkTraced(b *testing.B) {
 	for _, n := range []int{1, 100} {
 		b.Run("N="+strconv.Itoa(n), func(b *testing.B) {
+			inRegion := regionTask(nopCtx)
 			ops := []op{
 				{"raw", func() error { return rawSpawn(n, 0, nopCtx) }},
+				{"rawregion", func() error { return rawSpawn(n, 0, inRegion) }},
 				{"nursery", func() error { return nurserySpawn(n, 0, nopCtx) }},
 			}
 			tracing(b, func() {
-				interleave(b, batchFor(n), timeSpawn(b, ops), [][2]string{{"nursery", "raw"}})
+				interleave(b, batchFor(n), timeSpawn(b, ops), [][2]string{{"nursery", "raw"}, {"rawregion", "raw"}, {"nursery", "rawregion"}})
 			})
 		})
+	}
+}
+
+// regionTask is task in a region of the trace named as the nursery names
+// a task's region (its function's name): raw with it is the floor of a
+// region per task.
+func regionTask(task func(context.Context) error) func(context.Context) error {
+	name := runtime.FuncForPC(reflect.ValueOf(task).Pointer()).Name()
+	return func(ctx context.Context) (err error) {
+		trace.WithRegion(ctx, name, func() { err = task(ctx) })
+		return err
 	}
 }
 
