@@ -54,6 +54,39 @@ func BenchmarkTraced(b *testing.B) {
 	}
 }
 
+// BenchmarkObserved: the Observer hook's own cost, an Observer that does
+// nothing beside no Observer at all, for tasks started by Go without
+// options (the path of their own) and with a name (the general path).
+func BenchmarkObserved(b *testing.B) {
+	const n = 100
+	obs := nursery.WithObserver(nopObserver{})
+	named := func(ctx context.Context, nu *nursery.Nursery) error {
+		for range n {
+			nu.Go(nopCtx, nursery.WithName("task"))
+		}
+		return nil
+	}
+	ops := []op{
+		{"nursery", func() error { return nurserySpawn(n, 0, nopCtx) }},
+		{"observed", func() error { return nurserySpawn(n, 0, nopCtx, obs) }},
+		{"named", func() error { return nursery.Run(bg, named) }},
+		{"namedobserved", func() error { return nursery.Run(bg, named, obs) }},
+	}
+	interleave(b, 1, timeSpawn(b, ops), [][2]string{{"observed", "nursery"}, {"namedobserved", "named"}})
+}
+
+// nopObserver watches every nursery and does nothing.
+type nopObserver struct{}
+
+func (nopObserver) NurseryStarted(ctx context.Context, _ *nursery.NurseryEvent) (context.Context, bool) {
+	return ctx, true
+}
+func (nopObserver) NurseryEnded(context.Context, *nursery.NurseryEvent, error) {}
+func (nopObserver) TaskStarted(ctx context.Context, _ *nursery.TaskEvent) context.Context {
+	return ctx
+}
+func (nopObserver) TaskEnded(context.Context, *nursery.TaskEvent, nursery.TaskResult) {}
+
 // regionTask is task in a region of the trace named as the nursery names
 // a task's region (its function's name): raw with it is the floor of a
 // region per task.
