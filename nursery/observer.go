@@ -354,28 +354,23 @@ func (o *observation) end(n *Nursery, err error) {
 // observeTask prepares the observation of s, a task of an observed
 // nursery, and returns the context to call it with.
 func (n *Nursery) observeTask(s *spec) context.Context {
+	o := n.cfg.obs
 	t := s.obs // made with s by goObserved
 	if t == nil {
 		t = &taskObservation{}
 	}
-	fn := funcPC(s.user)
-	if fn == 0 {
-		fn = funcPC(s.fn)
+	t.o, t.ctx = o, s.ctx
+	t.ev.Name, t.ev.Nursery, t.ev.fn = s.name, &o.ev, funcPC(s.user)
+	t.ev.UntilCancelled = s.untilCancelled || n.cfg.untilCancelled
+	if t.ev.fn == 0 {
+		t.ev.fn = funcPC(s.fn)
 	}
 	s.obs = t
-	t.startObservation(n.cfg.obs, s.ctx, s.name, fn, s.untilCancelled || n.cfg.untilCancelled)
-	return t.ctx
-}
-
-// startObservation fills t in for a task of the nursery observed by o, and
-// tells the Observer that the task starts, with ctx, the nursery's.
-func (t *taskObservation) startObservation(o *observation, ctx context.Context, name string, fn uintptr, untilCancelled bool) {
-	t.o, t.ctx = o, ctx
-	t.ev.Name, t.ev.Nursery, t.ev.fn, t.ev.UntilCancelled = name, &o.ev, fn, untilCancelled
 	if o.watching {
-		t.ctx = o.obs.TaskStarted(ctx, &t.ev)
+		t.ctx = o.obs.TaskStarted(s.ctx, &t.ev)
 	}
 	t.ev.ctx = t.ctx // before the task runs, so before it can cause anything
+	return t.ctx
 }
 
 // call calls the task function, in a region of the trace if the nursery is
@@ -577,7 +572,16 @@ func (n *Nursery) observeEnd(s *spec, err error, p *PanicError, goexit error) {
 	if s.obs == nil {
 		return
 	}
-	n.endObservation(s.obs, s.origin(), err, p, goexit)
+	normal := false
+	defer func() {
+		if !normal {
+			o := s.origin()
+			op, ogoexit := unwound(recover(), o)
+			n.cancel(n.recordUnwound(op, ogoexit, o))
+		}
+	}()
+	s.obs.ended(n, err, p, goexit) // not through endObservation: one frame less under TaskEnded
+	normal = true
 }
 
 // endObservation is observeEnd for the task observed by t, whose origin is
