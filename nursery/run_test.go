@@ -520,6 +520,12 @@ func TestParentCancellationCollapses(t *testing.T) {
 				for range 5 {
 					n.Go(func(ctx context.Context) error {
 						<-ctx.Done()
+						// Not before the parent is cancelled: a child that
+						// returned after n.Cancel only would echo the
+						// nursery's own cancellation, which is no error, and
+						// Run would rightly return the parent's bare error
+						// (under load, one run in about fifty did).
+						<-parent.Done()
 						return fmt.Errorf("child: %w", ctx.Err())
 					})
 				}
