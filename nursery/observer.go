@@ -512,6 +512,9 @@ func (n *Nursery) runObserved(t *observedTask) {
 	)
 	state := running
 	var cause error
+	// Last, whatever the deferred call below does: a Goexit of TaskEnded's,
+	// called from it after a panic or Goexit of the task's, ends it early.
+	defer n.leave()
 	defer func() {
 		switch state {
 		case running:
@@ -525,7 +528,6 @@ func (n *Nursery) runObserved(t *observedTask) {
 				n.cancelBy(cause, &t.obs)
 			}
 		}
-		n.leave()
 	}()
 	ctx := n.taskCtx()
 	o := n.cfg.obs

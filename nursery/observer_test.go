@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 
 	"github.com/structured-go/structured/nursery"
 )
@@ -484,4 +485,53 @@ func TestObserverSeesPlainTasks(t *testing.T) {
 	if cause.Context().Value(plainKey{}) != cause {
 		t.Error("the Cause's Context() is not the one TaskStarted returned for it")
 	}
+}
+
+// goexitingObserver's TaskEnded calls runtime.Goexit, as a t.FailNow in
+// it would.
+type goexitingObserver struct{}
+
+func (goexitingObserver) NurseryStarted(ctx context.Context, _ *nursery.NurseryEvent) (context.Context, bool) {
+	return ctx, true
+}
+func (goexitingObserver) NurseryEnded(context.Context, *nursery.NurseryEvent, error) {}
+func (goexitingObserver) TaskStarted(ctx context.Context, _ *nursery.TaskEvent) context.Context {
+	return ctx
+}
+func (goexitingObserver) TaskEnded(context.Context, *nursery.TaskEvent, nursery.TaskResult) {
+	runtime.Goexit()
+}
+
+// An Observer whose TaskEnded calls runtime.Goexit, told of a task that
+// returned, panicked or called Goexit itself: the task is still counted
+// out, and Run returns (or re-raises the panic), on both paths a task
+// takes (Go without options, and with a name). In a synctest bubble, a
+// Run that waited forever would be reported as a deadlock.
+func TestObserverGoexitInTaskEndedEndsTheRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		for _, task := range []struct {
+			name string
+			fn   func(context.Context) error
+		}{
+			{"returns", func(context.Context) error { return nil }},
+			{"panics", func(context.Context) error { panic("boom") }},
+			{"exits", func(context.Context) error { runtime.Goexit(); return nil }},
+		} {
+			for _, opts := range [][]nursery.TaskOption{nil, {nursery.WithName("named")}} {
+				done := make(chan struct{})
+				go func() {
+					defer close(done)
+					defer func() { _ = recover() }()
+					err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
+						n.Go(task.fn, opts...)
+						return nil
+					}, nursery.WithObserver(goexitingObserver{}))
+					if !errors.Is(err, nursery.ErrGoexit) {
+						t.Errorf("task that %s (options %d): Run() = %v, want the Goexit's error", task.name, len(opts), err)
+					}
+				}()
+				<-done
+			}
+		}
+	})
 }
