@@ -215,3 +215,38 @@ func TestRaceUnderACancelledCauseMatchesCanceled(t *testing.T) {
 		}
 	})
 }
+
+// A task of a tracked nursery that fails with an error whose Error method
+// panics: the tree records the cancellation's cause in words saying so,
+// the process does not crash (the tree used to call Error outside any
+// recover), and Run returns the error itself.
+func TestTrackedCauseWhoseErrorPanics(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var cause string
+		err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
+			n.Go(func(context.Context) error { return errPanicky{} })
+			n.Go(func(ctx context.Context) error {
+				<-ctx.Done()
+				// The tree notes the cause just after the context is
+				// done: wait for it, in virtual time.
+				for range 100 {
+					for _, info := range nursery.Tree() {
+						cause = info.Cause
+					}
+					if cause != "" {
+						break
+					}
+					time.Sleep(time.Millisecond)
+				}
+				return nil
+			})
+			return nil
+		}, nursery.WithTracking())
+		if _, ok := err.(errPanicky); !ok {
+			t.Fatalf("Run() = %#v, want the errPanicky", err)
+		}
+		if !strings.Contains(cause, "errPanicky whose Error method panicked: Error exploded") {
+			t.Errorf("the tree's cause = %q, want words saying Error panicked", cause)
+		}
+	})
+}

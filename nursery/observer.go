@@ -512,15 +512,11 @@ func (n *Nursery) runObserved(t *observedTask) {
 	)
 	state := running
 	var cause error
-	// Last, whatever the deferred call below does: a Goexit of TaskEnded's,
-	// called from it after a panic or Goexit of the task's, ends it early.
-	defer n.leave()
 	defer func() {
 		switch state {
 		case running:
-			p, goexit := unwound(recover(), origin{})
-			n.cancelBy(n.recordUnwound(p, goexit, origin{}), &t.obs)
-			n.endObservation(&t.obs, origin{}, nil, p, goexit)
+			n.endUnwound(&t.obs, recover())
+			return // endUnwound counted the task out
 		case ending: // as endObservation does
 			p, goexit := unwound(recover(), origin{})
 			n.cancel(n.recordUnwound(p, goexit, origin{}))
@@ -528,6 +524,7 @@ func (n *Nursery) runObserved(t *observedTask) {
 				n.cancelBy(cause, &t.obs)
 			}
 		}
+		n.leave()
 	}()
 	ctx := n.taskCtx()
 	o := n.cfg.obs
@@ -556,6 +553,19 @@ func (n *Nursery) runObserved(t *observedTask) {
 	if cause != nil {
 		n.cancelBy(cause, ob)
 	}
+}
+
+// endUnwound ends a plain observed task that panicked with r, or called
+// runtime.Goexit (r is nil), or whose TaskStarted did: it records how,
+// tells the Observer, and counts the task out, by a defer of its own, so
+// that a Goexit of TaskEnded's cannot skip it (runSpec keeps the count in
+// a defer apart for the same reason). Out of runObserved's frame, which
+// stays small for the Observer's calls on the way that is taken.
+func (n *Nursery) endUnwound(t *taskObservation, r any) {
+	defer n.leave()
+	p, goexit := unwound(r, origin{})
+	n.cancelBy(n.recordUnwound(p, goexit, origin{}), t)
+	n.endObservation(t, origin{}, nil, p, goexit)
 }
 
 // invoke calls the task function with ctx: observed, if it is.

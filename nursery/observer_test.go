@@ -488,22 +488,32 @@ func TestObserverSeesPlainTasks(t *testing.T) {
 }
 
 // goexitingObserver's TaskEnded calls runtime.Goexit, as a t.FailNow in
-// it would.
-type goexitingObserver struct{}
+// it would; its TaskStarted panics if startPanics.
+type goexitingObserver struct{ startPanics bool }
 
 func (goexitingObserver) NurseryStarted(ctx context.Context, _ *nursery.NurseryEvent) (context.Context, bool) {
 	return ctx, true
 }
 func (goexitingObserver) NurseryEnded(context.Context, *nursery.NurseryEvent, error) {}
-func (goexitingObserver) TaskStarted(ctx context.Context, _ *nursery.TaskEvent) context.Context {
+func (o goexitingObserver) TaskStarted(ctx context.Context, _ *nursery.TaskEvent) context.Context {
+	if o.startPanics {
+		panic("TaskStarted broke")
+	}
 	return ctx
 }
+
+// unwrapPanics is an error whose Unwrap panics.
+type unwrapPanics struct{}
+
+func (unwrapPanics) Error() string { return "unwrap panics" }
+func (unwrapPanics) Unwrap() error { panic("Unwrap broke") }
 func (goexitingObserver) TaskEnded(context.Context, *nursery.TaskEvent, nursery.TaskResult) {
 	runtime.Goexit()
 }
 
 // An Observer whose TaskEnded calls runtime.Goexit, told of a task that
-// returned, panicked or called Goexit itself: the task is still counted
+// returned, panicked, called Goexit itself, or returned an error whose
+// Unwrap panics, or whose TaskStarted panicked: the task is still counted
 // out, and Run returns (or re-raises the panic), on both paths a task
 // takes (Go without options, and with a name). In a synctest bubble, a
 // Run that waited forever would be reported as a deadlock.
@@ -516,21 +526,24 @@ func TestObserverGoexitInTaskEndedEndsTheRun(t *testing.T) {
 			{"returns", func(context.Context) error { return nil }},
 			{"panics", func(context.Context) error { panic("boom") }},
 			{"exits", func(context.Context) error { runtime.Goexit(); return nil }},
+			{"fails with an error whose Unwrap panics", func(context.Context) error { return unwrapPanics{} }},
 		} {
 			for _, opts := range [][]nursery.TaskOption{nil, {nursery.WithName("named")}} {
-				done := make(chan struct{})
-				go func() {
-					defer close(done)
-					defer func() { _ = recover() }()
-					err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
-						n.Go(task.fn, opts...)
-						return nil
-					}, nursery.WithObserver(goexitingObserver{}))
-					if !errors.Is(err, nursery.ErrGoexit) {
-						t.Errorf("task that %s (options %d): Run() = %v, want the Goexit's error", task.name, len(opts), err)
-					}
-				}()
-				<-done
+				for _, obs := range []goexitingObserver{{}, {startPanics: true}} {
+					done := make(chan struct{})
+					go func() {
+						defer close(done)
+						defer func() { _ = recover() }()
+						err := nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
+							n.Go(task.fn, opts...)
+							return nil
+						}, nursery.WithObserver(obs))
+						if !errors.Is(err, nursery.ErrGoexit) {
+							t.Errorf("task that %s (options %d, %+v): Run() = %v, want the Goexit's error", task.name, len(opts), obs, err)
+						}
+					}()
+					<-done
+				}
 			}
 		}
 	})

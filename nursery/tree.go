@@ -315,7 +315,7 @@ func (t *tracker) markCancelled(cause error) {
 	}
 	d := t.now()
 	if t.cancelled.CompareAndSwap(0, d) && cause != nil {
-		msg := cause.Error()
+		msg := safeError(cause) // a task's own error: its Error may panic
 		t.cause.Store(&msg)
 	}
 }
