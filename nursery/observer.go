@@ -339,7 +339,7 @@ func (n *Nursery) observed(result func() error) (err error) {
 func (o *observation) end(n *Nursery, err error) {
 	if o.traced != nil {
 		if err != nil {
-			trace.Log(o.ctx, "nursery.result", err.Error())
+			trace.Log(o.ctx, "nursery.result", safeError(err))
 		}
 		o.traced.End()
 	}
@@ -429,7 +429,7 @@ func (t *taskObservation) result(n *Nursery, err error, p *PanicError, goexit er
 		r.Outcome = TaskFailed
 	}
 	if t.o.traced != nil && r.Outcome != TaskOK {
-		trace.Log(t.ctx, "nursery.task."+r.Outcome.String(), quote(t.ev.Name)+": "+r.Err.Error())
+		trace.Log(t.ctx, "nursery.task."+r.Outcome.String(), quote(t.ev.Name)+": "+safeError(r.Err))
 	}
 	return r
 }
@@ -449,7 +449,7 @@ func (n *Nursery) traceCancel(cause error) {
 	}
 	msg := "context canceled"
 	if cause != nil {
-		msg = cause.Error()
+		msg = safeError(cause) // a task's own error: its Error may panic
 	}
 	trace.Log(o.ctx, "nursery.cancel", msg)
 }
@@ -644,7 +644,11 @@ func (n *Nursery) runTraced(fn func(context.Context) error, rec *taskRec) {
 		if !normal {
 			p, goexit := unwound(recover(), origin{})
 			cause := n.recordUnwound(p, goexit, origin{})
-			n.cfg.obs.traceEnd(ctx, "", fn, cause, TaskPanicked)
+			outcome := TaskPanicked
+			if goexit != nil {
+				outcome = TaskExited
+			}
+			n.cfg.obs.traceEnd(ctx, "", fn, cause, outcome)
 			n.cancel(cause)
 		}
 		if rec != nil {
@@ -668,12 +672,9 @@ func (n *Nursery) runTraced(fn func(context.Context) error, rec *taskRec) {
 // traceEnd logs how a task that did not return nil ended to the nursery's
 // trace task.
 func (o *observation) traceEnd(ctx context.Context, name string, fn any, err error, outcome Outcome) {
-	if errors.Is(err, ErrGoexit) {
-		outcome = TaskExited
-	}
 	who := name
 	if who == "" {
 		who = funcName(funcPC(fn))
 	}
-	trace.Log(ctx, "nursery.task."+outcome.String(), quote(who)+": "+err.Error())
+	trace.Log(ctx, "nursery.task."+outcome.String(), quote(who)+": "+safeError(err))
 }

@@ -180,3 +180,35 @@ func TestTraceShowsNurseriesAsTasksAndTasksAsRegions(t *testing.T) {
 }
 
 func unnamed(context.Context) error { return nil }
+
+// errPanicky is an error whose Error method panics.
+type errPanicky struct{}
+
+func (errPanicky) Error() string { panic("Error exploded") }
+
+// Under the tracer, a task that fails with an error whose Error method
+// panics: the logs of the task's end, of the nursery's cancellation and of
+// its result word it instead of crashing the process (the cancellation's
+// log called Error outside any recover), and Run returns the error.
+func TestTraceWordsAnErrorWhoseErrorPanics(t *testing.T) {
+	var err error
+	evs := traced(t, func() {
+		err = nursery.Run(t.Context(), func(ctx context.Context, n *nursery.Nursery) error {
+			n.Go(func(context.Context) error { return errPanicky{} })
+			n.Go(func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
+			return nil
+		})
+	})
+	if _, ok := err.(errPanicky); !ok {
+		t.Fatalf("Run() = %#v, want the errPanicky", err)
+	}
+	worded := 0
+	for _, ev := range evs {
+		if ev.Kind() == xtrace.EventLog && strings.Contains(ev.Log().Message, "whose Error method panicked") {
+			worded++
+		}
+	}
+	if worded == 0 {
+		t.Error("no log of the trace words the error whose Error panicked")
+	}
+}
