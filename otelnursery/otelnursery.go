@@ -291,18 +291,37 @@ func spanOf(ctx context.Context, t *nursery.TaskEvent) *nurserySpan {
 	return ns
 }
 
-// recordError records err on span, once, with status Error.
+// recordError records err on span, once, with status Error. An error
+// whose Error method panics is recorded in words saying so: the Observer
+// must not make a failure a panic.
 func recordError(span trace.Span, err error) {
 	if !span.IsRecording() {
 		return
 	}
-	var opts []trace.EventOption
+	var attrs []attribute.KeyValue
 	if p, ok := err.(*nursery.PanicError); ok {
-		opts = append(opts, trace.WithAttributes(attribute.String("exception.stacktrace", string(p.Stack))))
+		attrs = append(attrs, attribute.String("exception.stacktrace", string(p.Stack)))
 	}
-	span.RecordError(err, opts...)
+	msg, ok := errorMessage(err)
+	if ok {
+		span.RecordError(err, trace.WithAttributes(attrs...))
+	} else { // the event RecordError makes, without the Error that panics
+		attrs = append(attrs, attribute.String("exception.type", errorType(err)), attribute.String("exception.message", msg))
+		span.AddEvent("exception", trace.WithAttributes(attrs...))
+	}
 	span.SetAttributes(attribute.String("error.type", errorType(err)))
-	span.SetStatus(codes.Error, err.Error())
+	span.SetStatus(codes.Error, msg)
+}
+
+// errorMessage is err.Error(), and true; or, if Error panics, words
+// saying so, and false.
+func errorMessage(err error) (msg string, ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg, ok = fmt.Sprintf("(%s whose Error method panicked: %v)", errorType(err), r), false
+		}
+	}()
+	return err.Error(), true
 }
 
 // errorType is the error's type, as error.type wants it.

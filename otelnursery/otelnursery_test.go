@@ -309,3 +309,48 @@ func TestSpansThatDoNotRecord(t *testing.T) {
 		t.Errorf("%d spans recorded by a sampler that records none", n)
 	}
 }
+
+// errPanicky is an error whose Error method panics.
+type errPanicky struct{}
+
+func (errPanicky) Error() string { panic("Error exploded") }
+
+// A task that fails with an error whose Error method panics: Run returns
+// the error (in the task's name), as it does without the Observer (the span's status used to
+// call Error, and the Observer's panic became the Run's), and the task's
+// and the nursery's spans say what happened.
+func TestAnErrorWhoseErrorPanicsIsRecordedInWords(t *testing.T) {
+	rec, tracer, obs, shutdown := recorder(sdktrace.AlwaysSample())
+	defer shutdown()
+	ctx, root := tracer.Start(context.Background(), "request")
+	err := nursery.Run(ctx, func(ctx context.Context, n *nursery.Nursery) error {
+		n.Go(func(context.Context) error { return errPanicky{} }, nursery.WithName("fails"))
+		return nil
+	}, nursery.WithObserver(obs))
+	root.End()
+	if !errors.As(err, new(errPanicky)) {
+		t.Fatalf("Run() = %#v, want the errPanicky", err)
+	}
+	var saw int
+	for _, s := range rec.Ended() {
+		if s.Name() != "fails" && s.Name() != "nursery" {
+			continue
+		}
+		saw++
+		// The task's own error, in the Observer's words; the nursery's,
+		// the task's wrapped in its name, in fmt's ("PANIC=Error method").
+		want := "whose Error method panicked: Error exploded"
+		if s.Name() == "nursery" {
+			want = "PANIC=Error method: Error exploded"
+		}
+		if s.Status().Code != codes.Error || !strings.Contains(s.Status().Description, want) {
+			t.Errorf("%s: status %v, want Error with %q", s.Name(), s.Status(), want)
+		}
+		if len(s.Events()) != 1 || s.Events()[0].Name != "exception" {
+			t.Errorf("%s: events %v, want one exception", s.Name(), s.Events())
+		}
+	}
+	if saw != 2 {
+		t.Errorf("%d spans of the failure, want 2", saw)
+	}
+}
