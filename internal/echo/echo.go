@@ -167,7 +167,18 @@ func Rebase(err, fromErr, fromCause, toErr error) error {
 	if Same(err, fromErr) || Same(err, fromCause) {
 		return toErr
 	}
-	return &rebased{msg: err.Error(), err: toErr}
+	return &rebased{msg: words(err), err: toErr}
+}
+
+// words is err.Error(), or, if it panics, words saying so: a scope that
+// passes an echo on must not turn the error it was given into a panic.
+func words(err error) (msg string) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg = "(" + reflect.TypeOf(err).String() + " whose Error method panicked)"
+		}
+	}()
+	return err.Error()
 }
 
 // rebased reads as the echo it replaces and unwraps to the outer context's

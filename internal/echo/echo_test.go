@@ -130,3 +130,29 @@ func TestNodes(t *testing.T) {
 		t.Fatalf("Nodes of a cycle = %d nodes, want the limit of 10", n)
 	}
 }
+
+// panicky is an echo of context.Canceled whose Error method panics.
+type panicky struct{}
+
+func (panicky) Error() string { panic("Error exploded") }
+func (panicky) Unwrap() error { return context.Canceled }
+
+// Rebase keeps an echo's words without calling an Error that panics into
+// a panic of its caller's: it words what happened.
+func TestRebaseOfAnEchoWhoseErrorPanics(t *testing.T) {
+	var got error
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("Rebase panicked: %v", r)
+			}
+		}()
+		got = Rebase(panicky{}, context.Canceled, context.Canceled, context.DeadlineExceeded)
+	}()
+	if got.Error() != "(echo.panicky whose Error method panicked)" {
+		t.Errorf("Rebase(...).Error() = %q, want words saying Error panicked", got.Error())
+	}
+	if !errors.Is(got, context.DeadlineExceeded) {
+		t.Errorf("Rebase(...) = %v, want it to match the outer error", got)
+	}
+}
