@@ -145,6 +145,28 @@ func BenchmarkUnsampledAllocs(b *testing.B) {
 	}
 }
 
+// BenchmarkSampledAllocs: allocations per task with every span sampled,
+// the Observer's spans beside the same spans by hand.
+func BenchmarkSampledAllocs(b *testing.B) {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(discard{}), sdktrace.WithSampler(sdktrace.AlwaysSample()))
+	defer tp.Shutdown(context.Background())
+	tracer := tp.Tracer("bench")
+	obs := otelnursery.Observer(otelnursery.WithTracerProvider(tp))
+	ctx, root := tracer.Start(context.Background(), "root")
+	defer root.End()
+	for _, c := range []struct {
+		name string
+		run  func()
+	}{{"byhand", func() { byHand(ctx, tracer) }}, {"observer", func() { observed(ctx, obs) }}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				c.run()
+			}
+		})
+	}
+}
+
 type discard struct{}
 
 func (discard) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
