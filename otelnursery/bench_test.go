@@ -9,6 +9,7 @@ package otelnursery_test
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strconv"
 	"testing"
@@ -100,12 +101,7 @@ func report(b *testing.B, names [2]string, ta, tc []time.Duration) {
 // BenchmarkSampled: every span recorded (a span processor that drops them),
 // the Observer's spans beside the same spans by hand.
 func BenchmarkSampled(b *testing.B) {
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(discard{}), sdktrace.WithSampler(sdktrace.AlwaysSample()))
-	defer tp.Shutdown(context.Background())
-	tracer := tp.Tracer("bench")
-	obs := otelnursery.Observer(otelnursery.WithTracerProvider(tp))
-	ctx, root := tracer.Start(context.Background(), "root")
-	defer root.End()
+	ctx, tracer, obs := sampled(b)
 	ta, tc := pair(b, func() { observed(ctx, obs) }, func() { byHand(ctx, tracer) })
 	report(b, [2]string{"observer", "byhand"}, ta, tc)
 }
@@ -132,36 +128,39 @@ func BenchmarkUnsampledAllocs(b *testing.B) {
 	obs := otelnursery.Observer(otelnursery.WithTracerProvider(tp))
 	ctx, root := tp.Tracer("bench").Start(context.Background(), "root")
 	defer root.End()
-	for _, c := range []struct {
-		name string
-		run  func()
-	}{{"none", func() { plain(ctx) }}, {"observer", func() { observed(ctx, obs) }}} {
-		b.Run(c.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for range b.N {
-				c.run()
-			}
-		})
-	}
+	allocs(b, map[string]func(){"none": func() { plain(ctx) }, "observer": func() { observed(ctx, obs) }})
 }
 
 // BenchmarkSampledAllocs: allocations per task with every span sampled,
 // the Observer's spans beside the same spans by hand.
 func BenchmarkSampledAllocs(b *testing.B) {
+	ctx, tracer, obs := sampled(b)
+	allocs(b, map[string]func(){"byhand": func() { byHand(ctx, tracer) }, "observer": func() { observed(ctx, obs) }})
+}
+
+// sampled makes, for b, a provider that samples every span and drops it
+// when it ends, its tracer, an Observer of it, and the context of a root
+// span that ends with b.
+func sampled(b *testing.B) (context.Context, trace.Tracer, nursery.Observer) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(discard{}), sdktrace.WithSampler(sdktrace.AlwaysSample()))
-	defer tp.Shutdown(context.Background())
 	tracer := tp.Tracer("bench")
-	obs := otelnursery.Observer(otelnursery.WithTracerProvider(tp))
 	ctx, root := tracer.Start(context.Background(), "root")
-	defer root.End()
-	for _, c := range []struct {
-		name string
-		run  func()
-	}{{"byhand", func() { byHand(ctx, tracer) }}, {"observer", func() { observed(ctx, obs) }}} {
-		b.Run(c.name, func(b *testing.B) {
+	b.Cleanup(func() {
+		root.End()
+		_ = tp.Shutdown(context.Background())
+	})
+	return ctx, tracer, otelnursery.Observer(otelnursery.WithTracerProvider(tp))
+}
+
+// allocs reports the allocations of each contender, in sub-benchmarks
+// named in order.
+func allocs(b *testing.B, contenders map[string]func()) {
+	for _, name := range slices.Sorted(maps.Keys(contenders)) {
+		run := contenders[name]
+		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			for range b.N {
-				c.run()
+				run()
 			}
 		})
 	}
@@ -180,11 +179,7 @@ func (discard) ForceFlush(context.Context) error                { return nil }
 // runs on the task's fresh goroutine, whose stack grows (and is copied)
 // for every byte it has no room for.
 func BenchmarkFrameUnderEnd(b *testing.B) {
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(discard{}), sdktrace.WithSampler(sdktrace.AlwaysSample()))
-	defer tp.Shutdown(context.Background())
-	tracer := tp.Tracer("bench")
-	ctx, root := tracer.Start(context.Background(), "root")
-	defer root.End()
+	ctx, tracer, _ := sampled(b)
 	for _, k := range []int{0, 1, 4, 8} {
 		b.Run("PAD="+strconv.Itoa(k*256), func(b *testing.B) {
 			ta, tc := pair(b, func() { observed(ctx, padObserver{tracer, k}) }, func() { byHand(ctx, tracer) })
